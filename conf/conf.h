@@ -1,0 +1,145 @@
+/*
+ * Configuration: the parsed, validated form of mpmd.conf.
+ *
+ * The master parses the file (conf_load), the worker receives the same
+ * values serialized as canonical directive text (conf_serialize) and parses
+ * that with CONF_WORKER, which skips every check that touches the file
+ * system or the user database.
+ */
+#ifndef MPMD_CONF_H
+#define MPMD_CONF_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_LISTEN 64
+#define CONF_MAX_INDEX 16
+#define CONF_MAX_STATUS_ALLOW 32
+#define CONF_MAX_INCLUDE_DEPTH 16
+#define CONF_MAX_LINE 8192
+#define CONF_MAX_ERRORS 64
+#define CONF_LISTEN_TEXT_MAX 64 /* "[ffff:...:ffff]:65535" fits */
+
+/* Where parse and validation errors go: one "FILE:LINE: message" each. */
+struct conf_errors {
+	char *msg[CONF_MAX_ERRORS];
+	size_t count;     /* stored messages */
+	size_t truncated; /* errors beyond CONF_MAX_ERRORS */
+};
+
+struct conf_listen {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char text[CONF_LISTEN_TEXT_MAX]; /* canonical "127.0.0.1:8080", "[::1]:80" */
+};
+
+struct conf_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+enum conf_log_format {
+	CONF_LOG_COMMON,
+	CONF_LOG_COMBINED,
+};
+
+struct mime_entry {
+	char *ext; /* lower case, no dot */
+	char *type;
+};
+
+struct mime_table {
+	struct mime_entry *entries; /* sorted by ext after mime_finish() */
+	size_t count;
+	size_t cap;
+};
+
+struct conf {
+	char *mpm;         /* as written: prefork, threaded, event, or /abs/path */
+	char *mpm_path;    /* absolute path of the worker binary */
+	char *worker_dir;
+	struct conf_listen listen[CONF_MAX_LISTEN];
+	size_t nlisten;
+	char *user;
+	char *group;
+	char *server_root; /* absolute; other relative paths are resolved here */
+	char *pid_file;
+	char *control_socket;
+	char *error_log;
+	int log_level;     /* enum log_level */
+	char *custom_log;
+	enum conf_log_format custom_log_format;
+	char *document_root;
+	char *directory_index[CONF_MAX_INDEX];
+	size_t ndirectory_index;
+	char *types_config;
+	struct mime_table mime;
+
+	long start_servers;
+	long server_limit;
+	long min_spare_servers;
+	long max_spare_servers;
+	long threads_per_child;
+	long min_spare_threads;
+	long max_spare_threads;
+	long max_request_workers;
+	long max_connections_per_child;
+
+	bool keepalive;
+	long keepalive_timeout;      /* seconds */
+	long max_keepalive_requests; /* 0 = unlimited */
+	long timeout;                /* seconds, for sends and stalled bodies */
+	long request_read_timeout_header; /* seconds */
+	long request_read_timeout_body;   /* seconds */
+	long graceful_shutdown_timeout;   /* seconds */
+	long limit_request_line;
+	long limit_request_field_size;
+	long limit_request_fields;
+	int64_t limit_request_body; /* bytes; 0 = unlimited */
+	long listen_backlog;
+
+	char *server_status; /* URL path of the status page, NULL = off */
+	struct conf_cidr status_allow[CONF_MAX_STATUS_ALLOW];
+	size_t nstatus_allow;
+};
+
+/* Flags for conf_load / conf_parse_string. */
+#define CONF_WORKER 0x01 /* skip file-system, user and MPM checks */
+
+/* Fills every field with its compiled-in default. */
+void conf_init(struct conf *conf);
+void conf_free(struct conf *conf);
+
+/*
+ * Parses FILE (with Include), applies defaults, resolves relative paths
+ * against ServerRoot and validates. Returns 0, or -1 with every problem in
+ * errs as "FILE:LINE: message" (line 0 for problems without a line).
+ */
+int conf_load(struct conf *conf, const char *path, int flags,
+    struct conf_errors *errs);
+/* Same for text held in memory; NAME is used in messages. */
+int conf_parse_string(struct conf *conf, const char *text, size_t len,
+    const char *name, int flags, struct conf_errors *errs);
+
+/* Canonical directive text of every value, AddType lines for the MIME map. */
+char *conf_serialize(const struct conf *conf, size_t *len);
+
+void conf_errors_free(struct conf_errors *errs);
+
+/* MIME types (conf/mime.c). */
+int mime_load_file(struct mime_table *t, const char *path, char **cause);
+int mime_add(struct mime_table *t, const char *type, const char *ext);
+void mime_finish(struct mime_table *t); /* sort, drop duplicate exts (last wins) */
+/* Type for a file name by its last extension, case-insensitive. */
+const char *mime_lookup(const struct mime_table *t, const char *name);
+void mime_free(struct mime_table *t);
+
+/* True when ADDR (sockaddr_in/in6, v4-mapped v6 too) is in any CIDR. */
+bool conf_cidr_match(const struct conf_cidr *cidrs, size_t n,
+    const struct sockaddr *addr);
+
+#endif

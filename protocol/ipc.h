@@ -1,0 +1,95 @@
+/*
+ * Master <-> worker channel: a SOCK_SEQPACKET socketpair, one message per
+ * packet, the worker's end on fd 3.
+ *
+ * Every packet is a struct ipc_hdr followed by hdr.len payload bytes, with
+ * file descriptors attached as SCM_RIGHTS where the type allows them.
+ * Payloads are plain values (fixed-width integers, text), never pointers.
+ * Bump IPC_VERSION whenever a message or its payload changes.
+ */
+#ifndef MPMD_IPC_H
+#define MPMD_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_VERSION 1
+#define IPC_CHANNEL_FD 3
+#define IPC_MAX_PAYLOAD 32768 /* fits any SEQPACKET socket buffer */
+#define IPC_MAX_FDS 80        /* CONF_MAX_LISTEN listeners + a few */
+#define IPC_MAX_CONFIG (4 * 1024 * 1024) /* all CONFIG chunks together */
+
+enum ipc_type {
+	/* worker -> master: 1..63 */
+	IPC_HELLO = 1,  /* struct ipc_hello */
+	IPC_READY = 2,  /* no payload: serving */
+	IPC_FATAL = 3,  /* text: why the worker will exit; logged, then reaped */
+
+	/* master -> worker: 64..127 */
+	IPC_SETUP = 64,         /* struct ipc_setup */
+	IPC_CONFIG = 65,        /* a chunk of conf_serialize() text */
+	IPC_FDS = 66,           /* no payload; fds: see struct ipc_setup */
+	IPC_GRACEFUL_STOP = 67, /* stop accepting, drain, exit */
+	IPC_STOP = 68,          /* exit now */
+	IPC_REOPEN_LOGS = 69,   /* fds: [error log, access log] */
+};
+
+struct ipc_hdr {
+	uint16_t version; /* IPC_VERSION */
+	uint16_t type;    /* enum ipc_type */
+	uint32_t len;     /* payload bytes that follow */
+};
+
+#define IPC_MPM_NAME_MAX 32
+
+struct ipc_hello {
+	uint32_t version; /* again, so a mismatch can be named in the log */
+	uint32_t pid;
+	char mpm[IPC_MPM_NAME_MAX]; /* NUL-terminated: "prefork", ... */
+};
+
+/*
+ * IPC_FDS carries, in order: nlisten listening sockets, the DocumentRoot
+ * directory, the access log, the scoreboard memfd.
+ */
+struct ipc_setup {
+	uint32_t slot;       /* scoreboard slot this worker writes */
+	uint32_t generation;
+	uint32_t nlisten;    /* <= CONF_MAX_LISTEN */
+	uint32_t nslots;     /* scoreboard size the master mapped */
+	uint32_t config_len; /* total bytes of the CONFIG chunks */
+};
+
+#define IPC_FDS_FIXED 3 /* docroot, access log, scoreboard */
+
+struct ipc_msg {
+	uint16_t type;
+	uint32_t len;
+	uint8_t payload[IPC_MAX_PAYLOAD];
+	int fds[IPC_MAX_FDS];
+	size_t nfds;
+};
+
+/*
+ * Sends one message. Returns 0, or -1 with errno set (EAGAIN on a full
+ * non-blocking socket, EMSGSIZE on an oversized payload or fd count).
+ */
+int ipc_send(int sock, enum ipc_type type, const void *payload, size_t len,
+    const int *fds, size_t nfds);
+
+/*
+ * Receives and checks one message: byte count against the header, version,
+ * a known type for this direction, payload size and fd count allowed for
+ * that type, cmsg level/type/length, MSG_TRUNC and MSG_CTRUNC. Any fd that
+ * arrived with a rejected message is closed. All received fds are CLOEXEC.
+ * Returns 1 with MSG filled, 0 on end of file, -1 on error with a static
+ * description in *cause (errno EAGAIN means: nothing to read yet).
+ */
+#define IPC_FROM_WORKER 1
+#define IPC_FROM_MASTER 2
+int ipc_recv(int sock, int from, struct ipc_msg *msg, const char **cause);
+
+void ipc_msg_close_fds(struct ipc_msg *msg);
+const char *ipc_type_name(unsigned type);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * One client connection: the HTTP state machine shared by every MPM.
+ *
+ * The socket is non-blocking. conn_step() reads, parses, answers and sends
+ * as far as the socket allows and says what it waits for next; the MPM
+ * only decides how to wait (poll() in a blocking thread, a libevent event
+ * in mpm-event). No MPM parses or writes HTTP itself.
+ */
+#ifndef MPMD_CONN_H
+#define MPMD_CONN_H
+
+#include <sys/socket.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct conf;
+struct sb_header;
+struct sb_slot;
+
+/* What a worker process shares with all its connections. */
+struct conn_ctx {
+	const struct conf *conf;
+	int docroot;              /* O_DIRECTORY fd from the master */
+	atomic_int *accesslog;    /* current access-log fd, swapped on reopen */
+	atomic_int *graceful;     /* nonzero: answer with Connection: close */
+	struct sb_slot *sb;       /* own scoreboard slot, or NULL */
+	const struct sb_header *sb_all; /* whole scoreboard for the status page */
+};
+
+enum conn_io {
+	CONN_IO_READ,  /* wait until readable (or the deadline) */
+	CONN_IO_WRITE, /* wait until writable (or the deadline) */
+	CONN_IO_CLOSE, /* done: conn_free() it */
+};
+
+struct conn;
+
+/* NULL on allocation failure (the caller closes FD). */
+struct conn *conn_new(const struct conn_ctx *ctx, int fd,
+    const struct sockaddr *peer, socklen_t peerlen);
+void conn_free(struct conn *c); /* closes the socket and any open file */
+int conn_fd(const struct conn *c);
+
+enum conn_io conn_step(struct conn *c);
+/* CLOCK_MONOTONIC milliseconds by which the current wait must end. */
+int64_t conn_deadline(const struct conn *c);
+/* The deadline passed: 408 when a request was partly read, else close. */
+enum conn_io conn_expire(struct conn *c);
+/* Waiting for the first byte of a request (a kept-alive idle connection). */
+bool conn_idle(const struct conn *c);
+
+int64_t mono_ms(void);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * What every worker binary shares: the handshake with the master on fd 3,
+ * the received config and fds, the privilege check, the stop flags.
+ */
+#ifndef MPMD_RUNTIME_H
+#define MPMD_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "protocol/scoreboard.h"
+#include "workers/conn.h"
+
+struct worker {
+	const char *mpm;
+	int channel;
+	struct conf conf;
+	uint32_t slot;
+	uint32_t generation;
+	int listeners[CONF_MAX_LISTEN];
+	size_t nlisteners;
+	struct sb_header *sb_all;
+	struct sb_slot *sb;
+	struct conn_ctx ctx;
+	atomic_int accesslog;
+	atomic_int graceful; /* GRACEFUL_STOP received, or the master is gone */
+	atomic_int stop;     /* STOP received: exit now */
+};
+
+/* Handshake; fatal (logged, exit 1) on anything unexpected. */
+void runtime_init(struct worker *w, const char *mpm, int argc, char **argv);
+/* Tells the master we serve; call once listeners are being watched. */
+void runtime_ready(struct worker *w);
+/*
+ * Reads and acts on one channel message. Returns 0, or -1 when the master
+ * is gone (graceful is then set: finish in-flight requests and exit).
+ */
+int runtime_channel_read(struct worker *w);
+/* Milliseconds left of GracefulShutdownTimeout since draining began. */
+int64_t runtime_drain_left(const struct worker *w);
+
+#endif
