@@ -1,0 +1,46 @@
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master/listen.h"
+#include "protocol/xmalloc.h"
+
+static int
+listen_fail(int fd, const struct conf_listen *l, const char *what,
+    char **cause)
+{
+	int saved = errno;
+
+	xasprintf(cause, "%s %s: %s", what, l->text, strerror(saved));
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+listen_open(const struct conf_listen *l, int backlog, char **cause)
+{
+	int fd, on = 1;
+
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return listen_fail(fd, l, "socket() for", cause);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		return listen_fail(fd, l, "SO_REUSEADDR on", cause);
+	if (l->addr.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		return listen_fail(fd, l, "IPV6_V6ONLY on", cause);
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) == -1)
+		return listen_fail(fd, l, "cannot bind", cause);
+	if (listen(fd, backlog) == -1)
+		return listen_fail(fd, l, "cannot listen on", cause);
+	return fd;
+}

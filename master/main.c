@@ -1,0 +1,312 @@
+/*
+ * mpmd: the privileged master. Parses and validates the config, binds the
+ * ports, opens logs, the DocumentRoot and the worker binary, then runs
+ * generations of unprivileged worker processes.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master/master.h"
+#include "protocol/ipc.h"
+#include "protocol/log.h"
+#include "protocol/xmalloc.h"
+
+#define ERRORLOG_MODE 0640
+#define PIDFILE_MODE 0644
+
+struct options {
+	const char *conf_path;
+	bool foreground;
+	bool test_only;
+	const char *signal_verb;
+};
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: mpmd [-f FILE] [-D FOREGROUND] [-t] [-V] "
+	    "[-k start|stop|restart|graceful|graceful-stop]\n");
+	exit(1);
+}
+
+static void
+print_version(void)
+{
+	printf("mpmd version %s\n", PACKAGE_VERSION);
+	printf("protocol:    ipc version %d\n", IPC_VERSION);
+	printf("build:       %s\n", MPMD_BUILD_OPTIONS);
+	printf("WorkerDir:   %s\n", MPMD_WORKER_DIR);
+	printf("ServerRoot:  %s\n", MPMD_SERVER_ROOT);
+	printf("config file: %s\n", MPMD_CONF_FILE);
+}
+
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->conf_path = MPMD_CONF_FILE;
+	while ((ch = getopt(argc, argv, "f:D:tVk:h")) != -1) {
+		switch (ch) {
+		case 'f':
+			o->conf_path = optarg;
+			break;
+		case 'D':
+			if (strcmp(optarg, "FOREGROUND") != 0) {
+				fprintf(stderr, "mpmd: unknown -D %s\n",
+				    optarg);
+				usage();
+			}
+			o->foreground = true;
+			break;
+		case 't':
+			o->test_only = true;
+			break;
+		case 'V':
+			print_version();
+			exit(0);
+		case 'k':
+			o->signal_verb = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+static int
+load_config(const char *path, struct conf *conf)
+{
+	struct conf_errors errs;
+	size_t i;
+	int r;
+
+	memset(&errs, 0, sizeof(errs));
+	conf_init(conf);
+	r = conf_load(conf, path, 0, &errs);
+	for (i = 0; i < errs.count; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	if (errs.truncated > 0)
+		fprintf(stderr, "(%zu more errors)\n", errs.truncated);
+	conf_errors_free(&errs);
+	return r;
+}
+
+/* fds 0-2 must be open before anything else is, or they get reused. */
+static int
+ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd <= 2)
+		if (fcntl(fd, F_SETFD, 0) == -1)
+			return -1;
+	return fd;
+}
+
+static const struct {
+	const char *verb;
+	int sig;
+} signal_verbs[] = {
+	{ "stop", SIGTERM },
+	{ "restart", SIGHUP },
+	{ "graceful", SIGUSR1 },
+	{ "graceful-stop", SIGWINCH },
+};
+
+static int
+read_pid_file(const char *path, pid_t *pid)
+{
+	char buf[32];
+	ssize_t n;
+	long v;
+	char *end;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	v = strtol(buf, &end, 10);
+	if (v <= 1 || (*end != '\n' && *end != '\0'))
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+/* -k VERB other than start: signal the running master through PidFile. */
+static int
+signal_master(const struct conf *conf, const char *verb)
+{
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(signal_verbs) / sizeof(signal_verbs[0]); i++)
+		if (strcmp(verb, signal_verbs[i].verb) == 0)
+			break;
+	if (i == sizeof(signal_verbs) / sizeof(signal_verbs[0]))
+		usage();
+	if (read_pid_file(conf->pid_file, &pid) == -1) {
+		fprintf(stderr, "mpmd: no running master: cannot read %s\n",
+		    conf->pid_file);
+		return 1;
+	}
+	if (kill(pid, signal_verbs[i].sig) == -1) {
+		fprintf(stderr, "mpmd: kill %ld: %s\n", (long)pid,
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+open_error_log(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, ERRORLOG_MODE);
+}
+
+static void
+write_pid_file(struct master *m, const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    PIDFILE_MODE);
+	if (fd == -1)
+		fatal("cannot write PidFile %s", path);
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		fatal("cannot write PidFile %s", path);
+	close(fd);
+	m->pid_file = xstrdup(path);
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+}
+
+static void
+redirect_stdio(int devnull)
+{
+	if (dup2(devnull, STDIN_FILENO) == -1 ||
+	    dup2(devnull, STDOUT_FILENO) == -1 ||
+	    dup2(devnull, STDERR_FILENO) == -1)
+		fatal("dup2 /dev/null");
+}
+
+static void
+announce(const struct master *m, const struct generation *g)
+{
+	char addrs[256] = "";
+	size_t i;
+
+	for (i = 0; i < m->nlisteners; i++) {
+		if (i > 0)
+			strncat(addrs, " ", sizeof(addrs) - strlen(addrs) - 1);
+		strncat(addrs, m->listeners[i].addr.text,
+		    sizeof(addrs) - strlen(addrs) - 1);
+	}
+	log_notice("mpmd %s started: MPM %s, listening on %s%s", PACKAGE_VERSION,
+	    g->conf.mpm, addrs, m->as_root ? "" :
+	    "; not root: workers keep the master's uid");
+	if (m->foreground)
+		fprintf(stderr, "mpmd: serving %s on http://%s/ (MPM %s); "
+		    "error log %s\n", g->conf.document_root,
+		    m->listeners[0].addr.text, g->conf.mpm, g->conf.error_log);
+}
+
+static void
+master_setup(struct master *m, struct conf *conf)
+{
+	struct generation *g;
+	char *cause = NULL;
+
+	TAILQ_INIT(&m->gens);
+	TAILQ_INIT(&m->procs);
+	m->sb_fd = -1;
+	m->as_root = geteuid() == 0;
+	if ((m->errorlog_fd = open_error_log(conf->error_log)) == -1) {
+		fprintf(stderr, "mpmd: cannot open ErrorLog %s: %s\n",
+		    conf->error_log, strerror(errno));
+		exit(1);
+	}
+	log_set_level(conf->log_level);
+	if (scoreboard_create(m, &cause) == -1 ||
+	    (g = master_generation_new(m, conf, &cause)) == NULL) {
+		fprintf(stderr, "mpmd: %s\n", cause);
+		exit(1);
+	}
+	if (!m->foreground) {
+		daemonize();
+		redirect_stdio(m->devnull_fd);
+	}
+	log_set_fd(m->errorlog_fd);
+	if ((m->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	write_pid_file(m, g->conf.pid_file);
+	announce(m, g);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct master m;
+	struct conf conf;
+
+	memset(&m, 0, sizeof(m));
+	if ((m.devnull_fd = ensure_std_fds()) == -1) {
+		perror("mpmd: /dev/null");
+		return 1;
+	}
+	log_init("mpmd", STDERR_FILENO, LOG_LVL_INFO);
+	parse_options(argc, argv, &o);
+	if (load_config(o.conf_path, &conf) == -1)
+		return 1;
+	if (o.test_only) {
+		printf("Syntax OK\n");
+		return 0;
+	}
+	if (o.signal_verb != NULL && strcmp(o.signal_verb, "start") != 0)
+		return signal_master(&conf, o.signal_verb);
+	m.conf_path = o.conf_path;
+	m.foreground = o.foreground;
+	master_setup(&m, &conf);
+	master_run(&m);
+	unlink(m.pid_file);
+	log_notice("mpmd exiting");
+	return 0;
+}

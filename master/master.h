@@ -1,0 +1,135 @@
+/*
+ * The master's own, authoritative state: generations (a config, its MPM
+ * binary, its workers), the process table and the listening sockets. Only
+ * this table names pids and slots the master acts on; the scoreboard only
+ * feeds it clamped counters.
+ */
+#ifndef MPMD_MASTER_H
+#define MPMD_MASTER_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "protocol/scoreboard.h"
+
+#define MASTER_READY_TIMEOUT_MS 10000 /* a worker must say READY by then */
+#define MASTER_STOP_KILL_MS 5000      /* TERM, then KILL after this */
+#define MASTER_TICK_MS 1000           /* pool maintenance period */
+#define MASTER_SPAWN_RATE_MAX 32      /* Apache's cap on the doubling */
+#define MASTER_BACKOFF_MIN_MS 250
+#define MASTER_BACKOFF_MAX_MS 30000
+#define MASTER_CRASH_FORGET_MS 30000  /* a calm period resets the backoff */
+#define MASTER_MAX_LISTENERS (2 * CONF_MAX_LISTEN)
+
+struct event;
+struct event_base;
+
+enum proc_state {
+	PROC_STARTING, /* forked, handshake under way */
+	PROC_READY,    /* serving */
+	PROC_DRAINING, /* GRACEFUL_STOP sent */
+	PROC_STOPPING, /* STOP/TERM sent */
+};
+
+struct generation;
+
+struct proc {
+	TAILQ_ENTRY(proc) entry;
+	struct generation *gen;
+	pid_t pid;
+	uint32_t slot;
+	int channel; /* -1 once closed */
+	struct event *ev_channel;
+	enum proc_state state;
+	uint32_t capacity; /* request slots: 1 for prefork, else threads */
+	int64_t started;
+	int64_t deadline; /* READY or stop deadline, 0 = none */
+	bool expected_exit; /* we asked it to go: exiting is no crash */
+};
+
+enum gen_state {
+	GEN_ACTIVE,
+	GEN_DRAINING,
+};
+
+struct generation {
+	TAILQ_ENTRY(generation) entry;
+	uint32_t id;
+	enum gen_state state;
+	struct conf conf;
+	char *config_text;
+	size_t config_len;
+	int binary_fd;
+	int docroot_fd;
+	int accesslog_fd;
+	int listen_fds[CONF_MAX_LISTEN];
+	size_t nlisten;
+	bool prefork;   /* one request slot per process */
+	uid_t uid;
+	gid_t gid;
+	unsigned nprocs;
+	unsigned spawn_rate;
+	unsigned crashes;
+	int64_t last_crash;
+	int64_t respawn_after;
+	int64_t started;
+};
+
+struct listener {
+	int fd;
+	struct conf_listen addr;
+};
+
+struct master {
+	struct event_base *base;
+	const char *conf_path;
+	bool as_root;
+	bool foreground;
+	bool stopping;
+	int64_t stop_deadline;
+	uint32_t next_gen;
+	TAILQ_HEAD(, generation) gens;
+	TAILQ_HEAD(, proc) procs;
+	struct listener listeners[MASTER_MAX_LISTENERS];
+	size_t nlisteners;
+	int errorlog_fd;
+	int devnull_fd;
+	char *pid_file;
+	int sb_fd;
+	struct sb_header *sb;
+	uint32_t nslots;
+	uint8_t slot_used[SB_MAX_SLOTS];
+	struct event *ev_tick;
+};
+
+/* master.c */
+int master_open_listeners(struct master *m, const struct conf *conf,
+    char **cause);
+struct generation *master_generation_new(struct master *m,
+    struct conf *conf, char **cause);
+void master_run(struct master *m);
+void master_stop(struct master *m, bool graceful);
+int64_t master_now(void);
+
+/* proc.c: the process table and the channel to each worker */
+int proc_spawn(struct master *m, struct generation *g);
+void proc_send_stop(struct master *m, struct proc *p, bool graceful);
+void proc_reap(struct master *m);
+void proc_check_deadlines(struct master *m);
+
+/* pool.c */
+void pool_maintain(struct master *m, struct generation *g);
+
+/* scoreboard.c */
+int scoreboard_create(struct master *m, char **cause);
+int scoreboard_claim(struct master *m, uint32_t *slot);
+void scoreboard_release(struct master *m, uint32_t slot);
+/* The worker-written counters of SLOT, each clamped to LIMIT. */
+uint32_t scoreboard_busy(const struct master *m, uint32_t slot,
+    uint32_t limit);
+
+#endif

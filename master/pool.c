@@ -1,0 +1,115 @@
+/*
+ * Keeps the active generation's pool between its spare bounds, as Apache
+ * does: idle request slots below the minimum spawn processes (the rate
+ * doubles each tick while the shortage lasts, up to 32), above the maximum
+ * one process a tick is asked to stop gracefully.
+ */
+#include "config.h"
+
+#include "master/master.h"
+#include "protocol/log.h"
+
+struct pool_view {
+	unsigned procs;    /* live, not asked to stop */
+	unsigned starting;
+	uint32_t idle;     /* free request slots in READY processes */
+	struct proc *most_idle;
+};
+
+static void
+pool_look(struct master *m, struct generation *g, struct pool_view *v)
+{
+	uint32_t busy, idle, best = 0;
+	struct proc *p;
+
+	v->procs = v->starting = v->idle = 0;
+	v->most_idle = NULL;
+	TAILQ_FOREACH(p, &m->procs, entry) {
+		if (p->gen != g)
+			continue;
+		if (p->state == PROC_STARTING) {
+			v->procs++;
+			v->starting++;
+			continue;
+		}
+		if (p->state != PROC_READY)
+			continue;
+		v->procs++;
+		busy = scoreboard_busy(m, p->slot, p->capacity);
+		idle = p->capacity - busy;
+		v->idle += idle;
+		if (v->most_idle == NULL || idle > best) {
+			best = idle;
+			v->most_idle = p;
+		}
+	}
+}
+
+static unsigned
+pool_max_procs(const struct generation *g)
+{
+	long tpc = g->prefork ? 1 : g->conf.threads_per_child;
+	long n = (g->conf.max_request_workers + tpc - 1) / tpc;
+
+	return (unsigned)(n < g->conf.server_limit ? n : g->conf.server_limit);
+}
+
+static void
+pool_spare_bounds(const struct generation *g, uint32_t *min, uint32_t *max)
+{
+	if (g->prefork) {
+		*min = (uint32_t)g->conf.min_spare_servers;
+		*max = (uint32_t)g->conf.max_spare_servers;
+	} else {
+		*min = (uint32_t)g->conf.min_spare_threads;
+		*max = (uint32_t)g->conf.max_spare_threads;
+	}
+}
+
+static void
+pool_grow(struct master *m, struct generation *g, unsigned want)
+{
+	unsigned i;
+
+	for (i = 0; i < want; i++)
+		if (proc_spawn(m, g) == -1)
+			break;
+	if (want > 1)
+		log_info("generation %u: spawned %u workers (%u running)", g->id,
+		    i, g->nprocs);
+}
+
+void
+pool_maintain(struct master *m, struct generation *g)
+{
+	unsigned max = pool_max_procs(g), want;
+	uint32_t spare_min, spare_max, per;
+	struct pool_view v;
+
+	if (m->stopping || g->state != GEN_ACTIVE)
+		return;
+	if (master_now() < g->respawn_after)
+		return;
+	pool_look(m, g, &v);
+	pool_spare_bounds(g, &spare_min, &spare_max);
+	per = g->prefork ? 1 : (uint32_t)g->conf.threads_per_child;
+	if (v.procs < (unsigned)g->conf.start_servers && v.procs < max) {
+		pool_grow(m, g, (unsigned)g->conf.start_servers - v.procs);
+		return;
+	}
+	if (v.starting == 0 && v.idle < spare_min && v.procs < max) {
+		want = (spare_min - v.idle + per - 1) / per;
+		if (want > g->spawn_rate)
+			want = g->spawn_rate;
+		if (want > max - v.procs)
+			want = max - v.procs;
+		pool_grow(m, g, want);
+		if (g->spawn_rate < MASTER_SPAWN_RATE_MAX)
+			g->spawn_rate *= 2;
+		return;
+	}
+	g->spawn_rate = 1;
+	if (v.idle > spare_max + per - 1 && v.most_idle != NULL &&
+	    v.procs > (unsigned)g->conf.start_servers)
+		proc_send_stop(m, v.most_idle, true);
+}

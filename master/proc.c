@@ -1,0 +1,362 @@
+/*
+ * The process table: spawning a worker, its handshake over the channel,
+ * asking it to stop, reaping it. Nothing a worker sends is trusted: every
+ * message is checked by ipc_recv() and against the state we expect, and a
+ * worker that breaks the protocol is killed.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master/master.h"
+#include "master/spawn.h"
+#include "protocol/ipc.h"
+#include "protocol/log.h"
+#include "protocol/xmalloc.h"
+
+#define PROC_SEND_TIMEOUT_MS 2000 /* a worker that does not read is killed */
+
+static void proc_on_channel(evutil_socket_t fd, short what, void *arg);
+
+static const char *
+mpm_name_of(const struct generation *g)
+{
+	const char *slash = strrchr(g->conf.mpm_path, '/');
+
+	return slash != NULL ? slash + 1 : g->conf.mpm_path;
+}
+
+static struct proc *
+proc_by_pid(struct master *m, pid_t pid)
+{
+	struct proc *p;
+
+	TAILQ_FOREACH(p, &m->procs, entry)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static void
+proc_close_channel(struct proc *p)
+{
+	if (p->ev_channel != NULL) {
+		event_free(p->ev_channel);
+		p->ev_channel = NULL;
+	}
+	if (p->channel != -1) {
+		close(p->channel);
+		p->channel = -1;
+	}
+}
+
+/* The worker broke the protocol or missed a deadline: it goes, now. */
+static void
+proc_kill(struct proc *p, const char *why)
+{
+	log_warnx("killing worker pid %ld (generation %u, slot %u): %s",
+	    (long)p->pid, p->gen->id, p->slot, why);
+	kill(p->pid, SIGKILL);
+	p->state = PROC_STOPPING;
+	p->deadline = 0;
+	proc_close_channel(p);
+}
+
+static int
+channel_setup(struct proc *p)
+{
+	struct timeval tv = { PROC_SEND_TIMEOUT_MS / 1000,
+		(PROC_SEND_TIMEOUT_MS % 1000) * 1000 };
+
+	return setsockopt(p->channel, SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv));
+}
+
+int
+proc_spawn(struct master *m, struct generation *g)
+{
+	struct spawn_args a = {
+		.binary_fd = g->binary_fd, .argv0 = mpm_name_of(g),
+		.errorlog_fd = m->errorlog_fd, .devnull_fd = m->devnull_fd,
+		.drop_root = m->as_root, .uid = g->uid, .gid = g->gid,
+	};
+	struct proc *p;
+	uint32_t slot;
+
+	if (scoreboard_claim(m, &slot) == -1) {
+		log_warnx("no free scoreboard slot for a new worker");
+		return -1;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->gen = g;
+	p->slot = slot;
+	p->capacity = g->prefork ? 1 : (uint32_t)g->conf.threads_per_child;
+	if ((p->pid = spawn_worker(&a, &p->channel)) == -1) {
+		log_warn("fork() failed while spawning \"%s\"", a.argv0);
+		scoreboard_release(m, slot);
+		free(p);
+		return -1;
+	}
+	p->state = PROC_STARTING;
+	p->started = master_now();
+	p->deadline = p->started + MASTER_READY_TIMEOUT_MS;
+	TAILQ_INSERT_TAIL(&m->procs, p, entry);
+	g->nprocs++;
+	if (channel_setup(p) == -1)
+		log_warn("SO_SNDTIMEO on the channel of pid %ld", (long)p->pid);
+	p->ev_channel = event_new(m->base, p->channel, EV_READ | EV_PERSIST,
+	    proc_on_channel, m);
+	if (p->ev_channel == NULL || event_add(p->ev_channel, NULL) == -1)
+		fatalx("cannot watch the channel of worker pid %ld",
+		    (long)p->pid);
+	log_debug("spawned %s pid %ld (generation %u, slot %u)", a.argv0,
+	    (long)p->pid, g->id, slot);
+	return 0;
+}
+
+static int
+send_config(struct proc *p)
+{
+	const struct generation *g = p->gen;
+	size_t off, n;
+
+	for (off = 0; off < g->config_len; off += n) {
+		n = g->config_len - off;
+		if (n > IPC_MAX_PAYLOAD)
+			n = IPC_MAX_PAYLOAD;
+		if (ipc_send(p->channel, IPC_CONFIG, g->config_text + off, n,
+		    NULL, 0) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+send_fds(struct master *m, struct proc *p)
+{
+	const struct generation *g = p->gen;
+	int fds[CONF_MAX_LISTEN + IPC_FDS_FIXED];
+	size_t n;
+
+	for (n = 0; n < g->nlisten; n++)
+		fds[n] = g->listen_fds[n];
+	fds[n++] = g->docroot_fd;
+	fds[n++] = g->accesslog_fd;
+	fds[n++] = m->sb_fd;
+	return ipc_send(p->channel, IPC_FDS, NULL, 0, fds, n);
+}
+
+/* HELLO: check who it claims to be, then hand over config and fds. */
+static void
+proc_on_hello(struct master *m, struct proc *p, const struct ipc_msg *msg)
+{
+	struct ipc_hello hello;
+	struct ipc_setup setup;
+
+	memcpy(&hello, msg->payload, sizeof(hello));
+	hello.mpm[sizeof(hello.mpm) - 1] = '\0';
+	if (hello.version != IPC_VERSION) {
+		log_warnx("worker pid %ld speaks protocol version %u, this "
+		    "master speaks %u: is %s from another build?", (long)p->pid,
+		    hello.version, IPC_VERSION, p->gen->conf.mpm_path);
+		proc_kill(p, "protocol version mismatch");
+		return;
+	}
+	if ((pid_t)hello.pid != p->pid) {
+		proc_kill(p, "HELLO names another pid");
+		return;
+	}
+	memset(&setup, 0, sizeof(setup));
+	setup.slot = p->slot;
+	setup.generation = p->gen->id;
+	setup.nlisten = (uint32_t)p->gen->nlisten;
+	setup.nslots = m->nslots;
+	setup.config_len = (uint32_t)p->gen->config_len;
+	if (ipc_send(p->channel, IPC_SETUP, &setup, sizeof(setup), NULL, 0) ==
+	    -1 || send_config(p) == -1 || send_fds(m, p) == -1) {
+		log_warn("handshake with worker pid %ld", (long)p->pid);
+		proc_kill(p, "handshake failed");
+	}
+}
+
+static void
+proc_on_message(struct master *m, struct proc *p, struct ipc_msg *msg)
+{
+	switch (msg->type) {
+	case IPC_HELLO:
+		if (p->state == PROC_STARTING)
+			proc_on_hello(m, p, msg);
+		else
+			proc_kill(p, "unexpected HELLO");
+		break;
+	case IPC_READY:
+		if (p->state != PROC_STARTING) {
+			proc_kill(p, "unexpected READY");
+			break;
+		}
+		p->state = PROC_READY;
+		p->deadline = 0;
+		log_debug("worker pid %ld ready", (long)p->pid);
+		break;
+	case IPC_FATAL:
+		log_msg(LOG_LVL_ERROR, "worker pid %ld: %.*s", (long)p->pid,
+		    (int)msg->len, (const char *)msg->payload);
+		break;
+	default:
+		proc_kill(p, "message type not allowed from a worker");
+		break;
+	}
+}
+
+static void
+proc_on_channel(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	struct ipc_msg msg;
+	const char *cause;
+	struct proc *p;
+	int r;
+
+	TAILQ_FOREACH(p, &m->procs, entry)
+		if (p->channel == fd)
+			break;
+	if (p == NULL)
+		return;
+	r = ipc_recv(fd, IPC_FROM_WORKER, &msg, &cause);
+	if (r == -1 && errno == EAGAIN)
+		return;
+	if (r == -1) {
+		proc_kill(p, cause);
+		return;
+	}
+	if (r == 0) {
+		proc_close_channel(p); /* exit status follows via SIGCHLD */
+		return;
+	}
+	ipc_msg_close_fds(&msg); /* workers never send fds */
+	proc_on_message(m, p, &msg);
+}
+
+void
+proc_send_stop(struct master *m, struct proc *p, bool graceful)
+{
+	enum ipc_type type = graceful ? IPC_GRACEFUL_STOP : IPC_STOP;
+	int64_t bound = graceful ?
+	    p->gen->conf.graceful_shutdown_timeout * 1000 : MASTER_STOP_KILL_MS;
+
+	if (p->state == PROC_STOPPING ||
+	    (graceful && p->state == PROC_DRAINING))
+		return;
+	p->expected_exit = true;
+	if (p->channel != -1 && ipc_send(p->channel, type, NULL, 0, NULL, 0) ==
+	    -1 && errno != EPIPE)
+		log_warn("sending %s to worker pid %ld", ipc_type_name(type),
+		    (long)p->pid);
+	if (!graceful || p->state == PROC_STARTING) {
+		kill(p->pid, SIGTERM);
+		p->state = PROC_STOPPING;
+	} else
+		p->state = PROC_DRAINING;
+	p->deadline = master_now() + bound;
+	(void)m;
+}
+
+static void
+proc_log_exit(const struct proc *p, int status, int64_t backoff)
+{
+	char why[96];
+
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "killed by signal %d (SIG%s)%s",
+		    WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ?
+		    sigabbrev_np(WTERMSIG(status)) : "?",
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(why, sizeof(why), "exited with status %d",
+		    WEXITSTATUS(status));
+	if (p->expected_exit && (WIFEXITED(status) || WTERMSIG(status) ==
+	    SIGTERM))
+		log_debug("worker pid %ld (generation %u, slot %u) %s",
+		    (long)p->pid, p->gen->id, p->slot, why);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("worker pid %ld (generation %u, slot %u) retired",
+		    (long)p->pid, p->gen->id, p->slot);
+	else
+		log_msg(LOG_LVL_ERROR, "worker pid %ld (generation %u, "
+		    "slot %u) %s; replacing it%s%lld ms", (long)p->pid,
+		    p->gen->id, p->slot, why, backoff > 0 ? " in " : " now, ",
+		    (long long)backoff);
+}
+
+/* Consecutive crashes double the delay before the next spawn. */
+static int64_t
+proc_note_crash(struct generation *g, int64_t now)
+{
+	int64_t delay;
+
+	if (now - g->last_crash > MASTER_CRASH_FORGET_MS)
+		g->crashes = 0;
+	g->last_crash = now;
+	if (g->crashes++ == 0)
+		return 0;
+	delay = MASTER_BACKOFF_MIN_MS << (g->crashes < 8 ? g->crashes - 1 : 7);
+	if (delay > MASTER_BACKOFF_MAX_MS)
+		delay = MASTER_BACKOFF_MAX_MS;
+	g->respawn_after = now + delay;
+	return delay;
+}
+
+static void
+proc_forget(struct master *m, struct proc *p, int status)
+{
+	struct generation *g = p->gen;
+	bool crash = !p->expected_exit &&
+	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	int64_t backoff = crash ? proc_note_crash(g, master_now()) : 0;
+
+	proc_log_exit(p, status, backoff);
+	proc_close_channel(p);
+	scoreboard_release(m, p->slot);
+	TAILQ_REMOVE(&m->procs, p, entry);
+	g->nprocs--;
+	free(p);
+}
+
+void
+proc_reap(struct master *m)
+{
+	struct proc *p;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((p = proc_by_pid(m, pid)) == NULL)
+			continue;
+		proc_forget(m, p, status);
+	}
+}
+
+void
+proc_check_deadlines(struct master *m)
+{
+	int64_t now = master_now();
+	struct proc *p;
+
+	TAILQ_FOREACH(p, &m->procs, entry) {
+		if (p->deadline == 0 || now < p->deadline)
+			continue;
+		if (p->state == PROC_STARTING)
+			proc_kill(p, "no READY within the startup timeout");
+		else
+			proc_kill(p, "did not exit within its bound");
+	}
+}

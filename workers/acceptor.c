@@ -1,0 +1,129 @@
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "protocol/log.h"
+#include "workers/acceptor.h"
+
+#define ACCEPTOR_EVENTS 8
+
+void
+acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
+{
+	struct epoll_event ev;
+	size_t i;
+
+	a->extra_fd = extra_fd;
+	a->npending = 0;
+	if ((a->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	for (i = 0; i < w->nlisteners; i++) {
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.fd = w->listeners[i];
+		if (epoll_ctl(a->ep, EPOLL_CTL_ADD, w->listeners[i], &ev) == -1)
+			fatal("epoll_ctl listener");
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = extra_fd;
+	if (extra_fd >= 0 && epoll_ctl(a->ep, EPOLL_CTL_ADD, extra_fd, &ev) ==
+	    -1)
+		fatal("epoll_ctl");
+}
+
+void
+acceptor_close(struct acceptor *a)
+{
+	close(a->ep);
+	a->ep = -1;
+}
+
+/* Fills the pending list; returns true when the extra fd is readable. */
+static bool
+acceptor_poll(struct acceptor *a)
+{
+	struct epoll_event ev[ACCEPTOR_EVENTS];
+	bool extra = false;
+	int n, i;
+
+	n = epoll_wait(a->ep, ev, ACCEPTOR_EVENTS, -1);
+	if (n == -1 && errno != EINTR)
+		fatal("epoll_wait");
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.fd == a->extra_fd)
+			extra = true;
+		else if (a->npending < (int)(sizeof(a->pending) /
+		    sizeof(a->pending[0])))
+			a->pending[a->npending++] = ev[i].data.fd;
+	}
+	return extra;
+}
+
+enum acceptor_result
+acceptor_wait(struct acceptor *a, struct worker *w, int *fd,
+    struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+	int lfd;
+
+	if (a->npending == 0 && acceptor_poll(a))
+		return ACCEPTOR_EXTRA;
+	while (a->npending > 0) {
+		lfd = a->pending[a->npending - 1];
+		*peerlen = sizeof(*peer);
+		*fd = accept4(lfd, (struct sockaddr *)peer, peerlen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (*fd != -1) {
+			__atomic_fetch_add(&w->sb->accepted, 1,
+			    __ATOMIC_RELAXED);
+			return ACCEPTOR_CONN;
+		}
+		a->npending--; /* drained (EAGAIN) or failing: poll again */
+		if (errno == EMFILE || errno == ENFILE)
+			log_warn("accept4");
+	}
+	return ACCEPTOR_AGAIN;
+}
+
+static int
+wait_ms(struct conn *c, const struct worker *w)
+{
+	int64_t left = conn_deadline(c) - mono_ms();
+	int64_t drain = runtime_drain_left(w);
+
+	if (drain < left)
+		left = drain;
+	return left < 0 ? 0 : (left > INT32_MAX ? INT32_MAX : (int)left);
+}
+
+void
+blocking_serve(struct worker *w, struct conn *c, int watch_fd)
+{
+	struct pollfd pfd[2];
+	enum conn_io io;
+	int n;
+
+	pfd[1].fd = watch_fd;
+	pfd[1].events = POLLIN;
+	pfd[1].revents = 0;
+	while ((io = conn_step(c)) != CONN_IO_CLOSE) {
+		pfd[0].fd = conn_fd(c);
+		pfd[0].events = io == CONN_IO_READ ? POLLIN : POLLOUT;
+		n = poll(pfd, watch_fd >= 0 ? 2 : 1, wait_ms(c, w));
+		if (n == -1 && errno != EINTR)
+			fatal("poll");
+		if (n > 0 && pfd[1].revents != 0 &&
+		    runtime_channel_read(w) == -1)
+			pfd[1].fd = -1;
+		if (atomic_load(&w->stop) || runtime_drain_left(w) == 0)
+			break;
+		if (n == 0 && mono_ms() >= conn_deadline(c) &&
+		    conn_expire(c) == CONN_IO_CLOSE)
+			break;
+	}
+	conn_free(c);
+}

@@ -1,0 +1,45 @@
+/*
+ * Waiting for connections on the shared listening sockets without a
+ * thundering herd: each waiter (a prefork process, a threaded thread, an
+ * event-MPM acceptor thread) has its own epoll set with the listeners
+ * registered EPOLLEXCLUSIVE, so the kernel wakes one idle waiter per new
+ * connection. A waiter also watches one extra fd (the channel, or an
+ * eventfd the process uses to wake its threads for a graceful stop).
+ */
+#ifndef MPMD_ACCEPTOR_H
+#define MPMD_ACCEPTOR_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+
+#include "workers/runtime.h"
+
+struct acceptor {
+	int ep;
+	int extra_fd;
+	int pending[8]; /* listeners reported ready, not yet drained */
+	int npending;
+};
+
+void acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd);
+void acceptor_close(struct acceptor *a);
+
+enum acceptor_result {
+	ACCEPTOR_CONN,  /* *fd is a new non-blocking client socket */
+	ACCEPTOR_EXTRA, /* the extra fd is readable */
+	ACCEPTOR_AGAIN, /* spurious wakeup or a transient error: call again */
+};
+
+/* Blocks until a connection or the extra fd; PEER gets the address. */
+enum acceptor_result acceptor_wait(struct acceptor *a, struct worker *w,
+    int *fd, struct sockaddr_storage *peer, socklen_t *peerlen);
+
+/*
+ * Drives one connection to its end with blocking waits (prefork and
+ * threaded). WATCH_FD, when >= 0, is the channel to keep reading while
+ * serving. Frees the connection.
+ */
+void blocking_serve(struct worker *w, struct conn *c, int watch_fd);
+
+#endif

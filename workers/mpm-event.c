@@ -1,0 +1,341 @@
+/*
+ * mpm-event: ThreadsPerChild event-loop threads per process on libevent.
+ * Connections are non-blocking and cost no thread while idle, reading or
+ * writing; every wait is an event with the connection's deadline as its
+ * timeout.
+ *
+ * Accepting: libevent 2.1 cannot register a socket with EPOLLEXCLUSIVE,
+ * and a listener in every loop's base would wake every loop of every
+ * process per connection. So each process has one acceptor thread that
+ * waits with EPOLLEXCLUSIVE (one process woken per connection, as in the
+ * other MPMs), accepts, and hands the socket to the loop with the fewest
+ * connections through that loop's pipe.
+ */
+#include "config.h"
+
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "protocol/log.h"
+#include "protocol/xmalloc.h"
+#include "workers/acceptor.h"
+#include "workers/runtime.h"
+
+#define EVENT_THREAD_STACK (256 * 1024)
+#define EVENT_HANDOFF_BATCH 32
+
+struct handoff {
+	int fd; /* -1: wake up and check whether to exit */
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+};
+
+struct loop {
+	struct event_base *base;
+	struct event *ev_handoff;
+	struct event *ev_drain;
+	int pipe[2];
+	atomic_uint nconns;
+	struct evworker *proc;
+	pthread_t tid;
+};
+
+struct econn {
+	struct event ev;
+	struct conn *c;
+	struct loop *loop;
+	short waiting; /* EV_READ or EV_WRITE, 0 before the first wait */
+	bool busy;     /* a request is in progress */
+};
+
+struct evworker {
+	struct worker w;
+	int wake; /* eventfd: readable once the process drains */
+	struct loop *loops;
+	size_t nloops;
+	pthread_t acceptor;
+};
+
+static void econn_on_event(evutil_socket_t fd, short what, void *arg);
+
+static void
+econn_free(struct econn *e)
+{
+	struct loop *l = e->loop;
+
+	if (e->busy)
+		__atomic_fetch_sub(&l->proc->w.sb->busy, 1, __ATOMIC_RELAXED);
+	if (e->waiting != 0)
+		event_del(&e->ev);
+	conn_free(e->c);
+	free(e);
+	atomic_fetch_sub(&l->nconns, 1);
+	__atomic_fetch_sub(&l->proc->w.sb->connections, 1, __ATOMIC_RELAXED);
+	if (atomic_load(&l->nconns) == 0 && atomic_load(&l->proc->w.graceful))
+		event_base_loopexit(l->base, NULL);
+}
+
+static void
+econn_track_busy(struct econn *e)
+{
+	bool busy = !conn_idle(e->c);
+
+	if (busy == e->busy)
+		return;
+	e->busy = busy;
+	if (busy)
+		__atomic_fetch_add(&e->loop->proc->w.sb->busy, 1,
+		    __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_sub(&e->loop->proc->w.sb->busy, 1,
+		    __ATOMIC_RELAXED);
+}
+
+/* Waits for IO with the connection's deadline; re-adding only moves the timer. */
+static void
+econn_wait(struct econn *e, enum conn_io io)
+{
+	short want = io == CONN_IO_READ ? EV_READ : EV_WRITE;
+	int64_t left = conn_deadline(e->c) - mono_ms();
+	struct timeval tv;
+
+	econn_track_busy(e);
+	if (io == CONN_IO_CLOSE) {
+		econn_free(e);
+		return;
+	}
+	if (want != e->waiting) {
+		if (e->waiting != 0)
+			event_del(&e->ev);
+		event_assign(&e->ev, e->loop->base, conn_fd(e->c),
+		    want | EV_PERSIST, econn_on_event, e);
+		e->waiting = want;
+	}
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	if (event_add(&e->ev, &tv) == -1) {
+		log_warnx("event_add failed: closing a connection");
+		econn_free(e);
+	}
+}
+
+static void
+econn_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct econn *e = arg;
+	enum conn_io io;
+
+	if ((what & EV_TIMEOUT) && mono_ms() >= conn_deadline(e->c))
+		io = conn_expire(e->c);
+	else
+		io = conn_step(e->c);
+	econn_wait(e, io);
+}
+
+static void
+loop_adopt(struct loop *l, const struct handoff *h)
+{
+	struct econn *e = calloc(1, sizeof(*e));
+
+	if (e == NULL || (e->c = conn_new(&l->proc->w.ctx, h->fd,
+	    (const struct sockaddr *)&h->peer, h->peerlen)) == NULL) {
+		log_warnx("out of memory for a connection");
+		free(e);
+		close(h->fd);
+		atomic_fetch_sub(&l->nconns, 1);
+		return;
+	}
+	e->loop = l;
+	__atomic_fetch_add(&l->proc->w.sb->connections, 1, __ATOMIC_RELAXED);
+	econn_wait(e, conn_step(e->c));
+}
+
+static void
+loop_on_handoff(evutil_socket_t fd, short what, void *arg)
+{
+	struct handoff h[EVENT_HANDOFF_BATCH];
+	struct loop *l = arg;
+	ssize_t n;
+	size_t i;
+
+	n = read(fd, h, sizeof(h));
+	if (n <= 0)
+		return;
+	for (i = 0; i < (size_t)n / sizeof(h[0]); i++)
+		if (h[i].fd >= 0)
+			loop_adopt(l, &h[i]);
+	if (atomic_load(&l->proc->w.graceful) && atomic_load(&l->nconns) == 0)
+		event_base_loopexit(l->base, NULL);
+}
+
+static void
+loop_on_drain_bound(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *l = arg;
+
+	if (runtime_drain_left(&l->proc->w) == 0)
+		event_base_loopbreak(l->base);
+}
+
+static void *
+loop_main(void *arg)
+{
+	struct loop *l = arg;
+	struct timeval second = { 1, 0 };
+
+	l->ev_drain = event_new(l->base, -1, EV_PERSIST, loop_on_drain_bound,
+	    l);
+	if (l->ev_drain == NULL || event_add(l->ev_drain, &second) == -1)
+		fatalx("cannot start the drain timer");
+	event_base_dispatch(l->base);
+	return NULL;
+}
+
+static void
+loop_init(struct evworker *p, struct loop *l)
+{
+	struct event_config *cfg = event_config_new();
+
+	if (cfg == NULL ||
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK) == -1 ||
+	    event_config_set_flag(cfg,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1 ||
+	    (l->base = event_base_new_with_config(cfg)) == NULL)
+		fatalx("cannot create an event base");
+	event_config_free(cfg);
+	if (pipe2(l->pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+	l->proc = p;
+	l->ev_handoff = event_new(l->base, l->pipe[0], EV_READ | EV_PERSIST,
+	    loop_on_handoff, l);
+	if (l->ev_handoff == NULL || event_add(l->ev_handoff, NULL) == -1)
+		fatalx("cannot watch the handoff pipe");
+}
+
+static struct loop *
+least_loaded(struct evworker *p)
+{
+	struct loop *best = &p->loops[0];
+	size_t i;
+
+	for (i = 1; i < p->nloops; i++)
+		if (atomic_load(&p->loops[i].nconns) <
+		    atomic_load(&best->nconns))
+			best = &p->loops[i];
+	return best;
+}
+
+static void
+hand_off(struct evworker *p, struct handoff *h)
+{
+	struct loop *l = least_loaded(p);
+	ssize_t n;
+
+	atomic_fetch_add(&l->nconns, 1);
+	do
+		n = write(l->pipe[1], h, sizeof(*h));
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*h)) {
+		/* The loop is too far behind to take more: shed this one. */
+		atomic_fetch_sub(&l->nconns, 1);
+		close(h->fd);
+	}
+}
+
+static void *
+acceptor_main(void *arg)
+{
+	struct evworker *p = arg;
+	struct acceptor a;
+	struct handoff h;
+
+	acceptor_open(&a, &p->w, p->wake);
+	while (!atomic_load(&p->w.graceful)) {
+		memset(&h, 0, sizeof(h));
+		if (acceptor_wait(&a, &p->w, &h.fd, &h.peer, &h.peerlen) ==
+		    ACCEPTOR_CONN)
+			hand_off(p, &h);
+	}
+	acceptor_close(&a);
+	return NULL;
+}
+
+static void
+start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, EVENT_THREAD_STACK);
+	if ((r = pthread_create(tid, &attr, fn, arg)) != 0)
+		fatalx("pthread_create: error %d", r);
+	pthread_attr_destroy(&attr);
+}
+
+/* Graceful: stop accepting, then let each loop exit once it is empty. */
+static void
+start_drain(struct evworker *p)
+{
+	struct handoff h = { .fd = -1 };
+	uint64_t one = 1;
+	size_t i;
+
+	atomic_store(&p->w.graceful, 1);
+	(void)!write(p->wake, &one, sizeof(one));
+	for (i = 0; i < p->nloops; i++)
+		(void)!write(p->loops[i].pipe[1], &h, sizeof(h));
+}
+
+static void
+watch_channel(struct evworker *p)
+{
+	struct pollfd pfd = { .fd = p->w.channel, .events = POLLIN };
+
+	while (!atomic_load(&p->w.graceful)) {
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			fatal("poll");
+		runtime_channel_read(&p->w);
+		if (atomic_load(&p->w.stop))
+			_exit(0);
+	}
+	start_drain(p);
+}
+
+static struct evworker process; /* static: its allocations stay reachable */
+
+int
+main(int argc, char **argv)
+{
+	struct evworker *p = &process;
+	size_t i;
+
+	runtime_init(&p->w, "event", argc, argv);
+	if ((p->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("eventfd");
+	p->nloops = (size_t)p->w.conf.threads_per_child;
+	p->loops = xcalloc(p->nloops, sizeof(*p->loops));
+	p->w.sb->threads = (uint32_t)p->nloops;
+	for (i = 0; i < p->nloops; i++) {
+		loop_init(p, &p->loops[i]);
+		start_thread(&p->loops[i].tid, loop_main, &p->loops[i]);
+	}
+	start_thread(&p->acceptor, acceptor_main, p);
+	runtime_ready(&p->w);
+	watch_channel(p);
+	pthread_join(p->acceptor, NULL);
+	for (i = 0; i < p->nloops; i++)
+		pthread_join(p->loops[i].tid, NULL);
+	return 0;
+}

@@ -1,0 +1,286 @@
+/*
+ * The worker side of the handshake, shared by every MPM: say HELLO on fd 3,
+ * receive SETUP, the serialized config and the fds, check every one of
+ * them, refuse to serve with any privilege left, then say READY.
+ */
+#include "config.h"
+
+#include <sys/capability.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "protocol/ipc.h"
+#include "protocol/log.h"
+#include "protocol/xmalloc.h"
+#include "workers/runtime.h"
+
+static int64_t drain_started;
+
+static void
+runtime_recv(struct worker *w, struct ipc_msg *msg, enum ipc_type want)
+{
+	const char *cause;
+	int r;
+
+	r = ipc_recv(w->channel, IPC_FROM_MASTER, msg, &cause);
+	if (r == 0)
+		fatalx("master closed the channel during the handshake");
+	if (r == -1)
+		fatalx("handshake: %s", cause);
+	if (msg->type != want)
+		fatalx("handshake: got %s, expected %s",
+		    ipc_type_name(msg->type), ipc_type_name(want));
+}
+
+static void
+check_channel(void)
+{
+	int type;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(IPC_CHANNEL_FD, SOL_SOCKET, SO_TYPE, &type, &len) ==
+	    -1 || type != SOCK_SEQPACKET)
+		fatalx("fd %d is not the master's channel: run me from mpmd",
+		    IPC_CHANNEL_FD);
+}
+
+/* The master meant to drop everything: if anything is left, don't serve. */
+static void
+check_unprivileged(void)
+{
+	uid_t ru, eu, su;
+	cap_t now, none;
+	int same;
+
+	if (getresuid(&ru, &eu, &su) == -1 || ru == 0 || eu == 0 || su == 0)
+		fatalx("refusing to serve as root");
+	if ((now = cap_get_proc()) == NULL || (none = cap_init()) == NULL)
+		fatal("cap_get_proc");
+	same = cap_compare(now, none) == 0;
+	cap_free(now);
+	cap_free(none);
+	if (!same)
+		fatalx("refusing to serve with capabilities");
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		fatalx("refusing to serve without no_new_privs");
+}
+
+static void
+recv_setup(struct worker *w, struct ipc_setup *setup)
+{
+	struct ipc_msg msg;
+
+	runtime_recv(w, &msg, IPC_SETUP);
+	memcpy(setup, msg.payload, sizeof(*setup));
+	if (setup->nlisten == 0 || setup->nlisten > CONF_MAX_LISTEN ||
+	    setup->nslots == 0 || setup->nslots > SB_MAX_SLOTS ||
+	    setup->slot >= setup->nslots || setup->config_len == 0 ||
+	    setup->config_len > IPC_MAX_CONFIG)
+		fatalx("SETUP out of range");
+	w->slot = setup->slot;
+	w->generation = setup->generation;
+}
+
+static void
+recv_config(struct worker *w, const struct ipc_setup *setup)
+{
+	struct conf_errors errs;
+	struct ipc_msg msg;
+	char *text = xmalloc(setup->config_len);
+	size_t got = 0;
+
+	while (got < setup->config_len) {
+		runtime_recv(w, &msg, IPC_CONFIG);
+		if (msg.len > setup->config_len - got)
+			fatalx("CONFIG longer than announced");
+		memcpy(text + got, msg.payload, msg.len);
+		got += msg.len;
+	}
+	memset(&errs, 0, sizeof(errs));
+	conf_init(&w->conf);
+	if (conf_parse_string(&w->conf, text, got, "<master>", CONF_WORKER,
+	    &errs) == -1)
+		fatalx("config from the master does not parse: %s",
+		    errs.count > 0 ? errs.msg[0] : "?");
+	conf_errors_free(&errs);
+	free(text);
+	log_set_level(w->conf.log_level);
+}
+
+static void
+check_fd(int fd, int want_type, const char *what)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1 || (want_type != 0 &&
+	    (int)(st.st_mode & S_IFMT) != want_type))
+		fatalx("FDS: %s is not what it should be", what);
+}
+
+static void
+check_listener(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	check_fd(fd, S_IFSOCK, "a listener");
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 || !on)
+		fatalx("FDS: a listener is not listening");
+}
+
+static void
+map_scoreboard(struct worker *w, int fd, uint32_t nslots)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) == -1 || (uint64_t)st.st_size != sb_size(nslots) ||
+	    (fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK) == 0)
+		fatalx("FDS: the scoreboard is not the sealed size announced");
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (p == MAP_FAILED)
+		fatal("mmap scoreboard");
+	close(fd);
+	w->sb_all = p;
+	w->sb = (struct sb_slot *)(w->sb_all + 1) + w->slot;
+}
+
+static void
+recv_fds(struct worker *w, const struct ipc_setup *setup)
+{
+	struct ipc_msg msg;
+	size_t i;
+
+	runtime_recv(w, &msg, IPC_FDS);
+	if (msg.nfds != setup->nlisten + IPC_FDS_FIXED)
+		fatalx("FDS: %zu fds, expected %u", msg.nfds,
+		    setup->nlisten + IPC_FDS_FIXED);
+	for (i = 0; i < setup->nlisten; i++) {
+		check_listener(msg.fds[i]);
+		w->listeners[i] = msg.fds[i];
+	}
+	w->nlisteners = setup->nlisten;
+	check_fd(msg.fds[i], S_IFDIR, "the DocumentRoot");
+	w->ctx.docroot = msg.fds[i++];
+	check_fd(msg.fds[i], 0, "the access log");
+	atomic_store(&w->accesslog, msg.fds[i++]);
+	map_scoreboard(w, msg.fds[i], setup->nslots);
+}
+
+void
+runtime_init(struct worker *w, const char *mpm, int argc, char **argv)
+{
+	struct ipc_setup setup;
+	struct ipc_hello hello;
+
+	(void)argc;
+	(void)argv;
+	memset(w, 0, sizeof(*w));
+	w->mpm = mpm;
+	w->channel = IPC_CHANNEL_FD;
+	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);
+	check_channel();
+	check_unprivileged();
+	memset(&hello, 0, sizeof(hello));
+	hello.version = IPC_VERSION;
+	hello.pid = (uint32_t)getpid();
+	strncpy(hello.mpm, mpm, sizeof(hello.mpm) - 1);
+	if (ipc_send(w->channel, IPC_HELLO, &hello, sizeof(hello), NULL, 0) ==
+	    -1)
+		fatal("sending HELLO");
+	recv_setup(w, &setup);
+	recv_config(w, &setup);
+	recv_fds(w, &setup);
+	w->ctx.conf = &w->conf;
+	w->ctx.accesslog = &w->accesslog;
+	w->ctx.graceful = &w->graceful;
+	w->ctx.sb = w->sb;
+	w->ctx.sb_all = w->sb_all;
+	w->sb->generation = w->generation;
+	__atomic_store_n(&w->sb->state, SB_STARTING, __ATOMIC_RELEASE);
+}
+
+void
+runtime_ready(struct worker *w)
+{
+	if (ipc_send(w->channel, IPC_READY, NULL, 0, NULL, 0) == -1)
+		fatal("sending READY");
+	__atomic_store_n(&w->sb->state, SB_READY, __ATOMIC_RELEASE);
+}
+
+static void
+begin_drain(struct worker *w)
+{
+	if (atomic_exchange(&w->graceful, 1) == 0) {
+		drain_started = mono_ms();
+		__atomic_store_n(&w->sb->state, SB_DRAINING, __ATOMIC_RELEASE);
+	}
+}
+
+/* Swap in place with dup2(): threads writing the old fd never see a gap. */
+static void
+reopen_logs(struct worker *w, struct ipc_msg *msg)
+{
+	if (dup2(msg->fds[0], STDERR_FILENO) == -1 ||
+	    dup2(msg->fds[1], atomic_load(&w->accesslog)) == -1)
+		log_warn("reopening logs");
+	ipc_msg_close_fds(msg);
+}
+
+int
+runtime_channel_read(struct worker *w)
+{
+	struct ipc_msg msg;
+	const char *cause;
+	int r;
+
+	r = ipc_recv(w->channel, IPC_FROM_MASTER, &msg, &cause);
+	if (r == -1 && errno == EAGAIN)
+		return 0;
+	if (r <= 0) {
+		if (r == -1)
+			log_warnx("channel: %s", cause);
+		begin_drain(w);
+		return -1;
+	}
+	switch (msg.type) {
+	case IPC_GRACEFUL_STOP:
+		begin_drain(w);
+		break;
+	case IPC_STOP:
+		atomic_store(&w->stop, 1);
+		begin_drain(w);
+		break;
+	case IPC_REOPEN_LOGS:
+		reopen_logs(w, &msg);
+		break;
+	default:
+		log_warnx("unexpected %s from the master",
+		    ipc_type_name(msg.type));
+		ipc_msg_close_fds(&msg);
+		break;
+	}
+	return 0;
+}
+
+int64_t
+runtime_drain_left(const struct worker *w)
+{
+	int64_t left;
+
+	if (!atomic_load(&w->graceful))
+		return INT64_MAX;
+	left = drain_started + w->conf.graceful_shutdown_timeout * 1000 -
+	    mono_ms();
+	return left > 0 ? left : 0;
+}
