@@ -61,7 +61,18 @@ struct ipc_setup {
 };
 
 #define IPC_FDS_FIXED 3 /* docroot, access log, scoreboard */
+/*
+ * ipc_recv() only checks that IPC_FDS carries IPC_FDS_FIXED up to
+ * IPC_FDS_FIXED + CONF_MAX_LISTEN fds; the receiver must check the exact
+ * count, IPC_FDS_FIXED + ipc_setup.nlisten.
+ */
 
+#define IPC_FATAL_MAX 1024 /* bytes of FATAL text; longer is refused */
+
+/*
+ * payload holds len bytes and no terminating NUL, text payloads (FATAL,
+ * CONFIG) included: use len, never treat payload as a C string.
+ */
 struct ipc_msg {
 	uint16_t type;
 	uint32_t len;

@@ -1,0 +1,592 @@
+/* Check suite for protocol/ipc.c: framing, fd passing, every rejection. */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "protocol/ipc.h"
+#include "tests/unit/ck.h"
+
+#define W            IPC_FROM_WORKER
+#define M            IPC_FROM_MASTER
+#define FDS_MAX      (IPC_FDS_FIXED + CONF_MAX_LISTEN)
+#define CTRUNC_EXTRA 8 /* fds beyond IPC_MAX_FDS in the MSG_CTRUNC case */
+#define HDR          sizeof(struct ipc_hdr)
+#define RAW_MAX      (HDR + IPC_MAX_PAYLOAD + 1)
+
+/* The payload every test sends: a recognisable byte pattern. */
+static uint8_t pattern[IPC_MAX_PAYLOAD + 1];
+/* Big: one per test process, not on the stack. */
+static struct ipc_msg msg;
+
+static void
+setup(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 7 + 1);
+	memset(&msg, 0, sizeof(msg));
+}
+
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void
+channel(int sv[2])
+{
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static void
+close_pair(int sv[2])
+{
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* N fds, all duplicates of one memfd so the receiver can identify them. */
+static int
+make_fds(int *fds, size_t n)
+{
+	int mfd = memfd_create("check_ipc", MFD_CLOEXEC);
+	size_t i;
+
+	ck_assert_int_ge(mfd, 0);
+	for (i = 0; i < n; i++) {
+		fds[i] = fcntl(mfd, F_DUPFD_CLOEXEC, 0);
+		ck_assert_int_ge(fds[i], 0);
+	}
+	return mfd;
+}
+
+static void
+close_fds(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void
+assert_same_file(int a, int b, int line)
+{
+	struct stat sa, sb;
+
+	ck_assert_int_eq(fstat(a, &sa), 0);
+	ck_assert_int_eq(fstat(b, &sb), 0);
+	ck_assert_msg(sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino,
+	    "fd %d is not the file sent, row at line %d", b, line);
+	ck_assert_msg(fcntl(b, F_GETFD) & FD_CLOEXEC,
+	    "fd %d lacks FD_CLOEXEC, row at line %d", b, line);
+}
+
+/* Sends raw bytes and fds, bypassing ipc_send() and all of its checks. */
+static void
+raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * (IPC_MAX_FDS + CTRUNC_EXTRA))];
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > 0) {
+		ck_assert_uint_le(nfds, IPC_MAX_FDS + CTRUNC_EXTRA);
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	ck_assert_int_eq(sendmsg(sock, &mh, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* --- round trips of every type */
+
+static const struct roundtrip_row {
+	int line;
+	enum ipc_type type;
+	int from;
+	size_t len;
+	size_t nfds;
+} roundtrip_rows[] = {
+	{ CK_ROW, IPC_HELLO, W, sizeof(struct ipc_hello), 0 },
+	{ CK_ROW, IPC_READY, W, 0, 0 },
+	{ CK_ROW, IPC_FATAL, W, 1, 0 },
+	{ CK_ROW, IPC_FATAL, W, IPC_FATAL_MAX, 0 },
+	{ CK_ROW, IPC_SETUP, M, sizeof(struct ipc_setup), 0 },
+	{ CK_ROW, IPC_CONFIG, M, 1, 0 },
+	{ CK_ROW, IPC_CONFIG, M, IPC_MAX_PAYLOAD, 0 },
+	{ CK_ROW, IPC_FDS, M, 0, IPC_FDS_FIXED },
+	{ CK_ROW, IPC_FDS, M, 0, IPC_FDS_FIXED + 1 },
+	{ CK_ROW, IPC_FDS, M, 0, FDS_MAX },
+	{ CK_ROW, IPC_GRACEFUL_STOP, M, 0, 0 },
+	{ CK_ROW, IPC_STOP, M, 0, 0 },
+	{ CK_ROW, IPC_REOPEN_LOGS, M, 0, 2 },
+};
+
+START_TEST(test_roundtrip)
+{
+	const struct roundtrip_row *row = &roundtrip_rows[_i];
+	int sv[2], fds[IPC_MAX_FDS], mfd, before = count_fds();
+	const char *cause = NULL;
+	size_t i;
+
+	channel(sv);
+	mfd = make_fds(fds, row->nfds);
+	ck_assert_msg(
+	    ipc_send(sv[0], row->type, pattern, row->len, fds, row->nfds) == 0,
+	    "send: %s, row at line %d", strerror(errno), row->line);
+	close_fds(fds, row->nfds); /* the sender's copies */
+	ck_assert_msg(ipc_recv(sv[1], row->from, &msg, &cause) == 1,
+	    "recv: %s, row at line %d", cause, row->line);
+	ck_assert_msg(msg.type == row->type && msg.len == row->len &&
+			  memcmp(msg.payload, pattern, row->len) == 0 &&
+			  msg.nfds == row->nfds,
+	    "message differs, row at line %d", row->line);
+	for (i = 0; i < msg.nfds; i++)
+		assert_same_file(mfd, msg.fds[i], row->line);
+	ipc_msg_close_fds(&msg);
+	ck_assert_uint_eq(msg.nfds, 0);
+	close(mfd);
+	close_pair(sv);
+	ck_assert_msg(
+	    count_fds() == before, "fd leak, row at line %d", row->line);
+}
+END_TEST
+
+/* A typed payload survives: HELLO with its text field. */
+START_TEST(test_hello_payload)
+{
+	struct ipc_hello h, got;
+	const char *cause = NULL;
+	int sv[2];
+
+	memset(&h, 0, sizeof(h));
+	h.version = IPC_VERSION;
+	h.pid = (uint32_t)getpid();
+	snprintf(h.mpm, sizeof(h.mpm), "%s", "prefork");
+	channel(sv);
+	ck_assert_int_eq(ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), NULL, 0), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], W, &msg, &cause), 1);
+	ck_assert_uint_eq(msg.len, sizeof(got));
+	memcpy(&got, msg.payload, sizeof(got));
+	ck_assert_uint_eq(got.pid, h.pid);
+	ck_assert_str_eq(got.mpm, "prefork");
+	close_pair(sv);
+}
+END_TEST
+
+/* --- fd passing: a pipe's two ends travel and still form a pipe */
+
+START_TEST(test_pipe_fds)
+{
+	const char *cause = NULL;
+	int sv[2], p[2], before = count_fds();
+	char c = 0;
+
+	channel(sv);
+	ck_assert_int_eq(pipe(p), 0); /* no O_CLOEXEC: the receiver sets it */
+	ck_assert_int_eq(ipc_send(sv[0], IPC_REOPEN_LOGS, NULL, 0, p, 2), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], M, &msg, &cause), 1);
+	ck_assert_uint_eq(msg.nfds, 2);
+	assert_same_file(p[0], msg.fds[0], __LINE__);
+	assert_same_file(p[1], msg.fds[1], __LINE__);
+	close(p[0]);
+	close(p[1]);
+	ck_assert_int_eq(write(msg.fds[1], "x", 1), 1);
+	ck_assert_int_eq(read(msg.fds[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'x');
+	ipc_msg_close_fds(&msg);
+	close_pair(sv);
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
+/* A memfd written by the sender reads back through the received fd. */
+START_TEST(test_memfd)
+{
+	static const char text[] = "scoreboard";
+	char buf[sizeof(text)];
+	const char *cause = NULL;
+	int sv[2], fds[IPC_FDS_FIXED], mfd;
+
+	channel(sv);
+	mfd = make_fds(fds, IPC_FDS_FIXED);
+	ck_assert_int_eq(write(mfd, text, sizeof(text)), (ssize_t)sizeof(text));
+	ck_assert_int_eq(
+	    ipc_send(sv[0], IPC_FDS, NULL, 0, fds, IPC_FDS_FIXED), 0);
+	close_fds(fds, IPC_FDS_FIXED);
+	close(mfd);
+	ck_assert_int_eq(ipc_recv(sv[1], M, &msg, &cause), 1);
+	ck_assert_int_eq(
+	    pread(msg.fds[2], buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	ck_assert_str_eq(buf, text);
+	ipc_msg_close_fds(&msg);
+	close_pair(sv);
+}
+END_TEST
+
+/* --- end of file, non-blocking, closed peer */
+
+START_TEST(test_eof)
+{
+	const char *cause = NULL;
+	int sv[2];
+
+	channel(sv);
+	ck_assert_int_eq(ipc_send(sv[0], IPC_STOP, NULL, 0, NULL, 0), 0);
+	close(sv[0]);
+	ck_assert_int_eq(ipc_recv(sv[1], M, &msg, &cause), 1);
+	ck_assert_uint_eq(msg.type, IPC_STOP);
+	ck_assert_int_eq(ipc_recv(sv[1], M, &msg, &cause), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], M, &msg, &cause), 0);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_would_block)
+{
+	const char *cause = NULL;
+	int sv[2];
+
+	channel(sv);
+	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	errno = 0;
+	ck_assert_int_eq(ipc_recv(sv[1], M, &msg, &cause), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_str_eq(cause, "would block");
+	close_pair(sv);
+}
+END_TEST
+
+START_TEST(test_send_closed_peer)
+{
+	int sv[2];
+
+	channel(sv);
+	close(sv[1]);
+	/* MSG_NOSIGNAL: EPIPE, and no SIGPIPE kills the test. */
+	ck_assert_int_eq(ipc_send(sv[0], IPC_READY, NULL, 0, NULL, 0), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(sv[0]);
+}
+END_TEST
+
+/* --- rejects: forged packets */
+
+static const struct reject_row {
+	int line;
+	int from;
+	uint16_t version;
+	uint16_t type;
+	uint32_t hdr_len; /* what the header claims */
+	size_t bytes;     /* what the packet holds, header included */
+	size_t nfds;
+	const char *cause; /* expected prefix */
+} reject_rows[] = {
+	/* framing */
+	{ CK_ROW, M, 1, IPC_STOP, 0, 1, 0, "short message: 1 bytes" },
+	{ CK_ROW, M, 1, IPC_STOP, 0, 7, 0, "short message: 7 bytes" },
+	{ CK_ROW, M, 1, IPC_STOP, 0, 4, 2, "short message: 4 bytes" },
+	{ CK_ROW, M, 1, IPC_CONFIG, 10, HDR + 5, 0,
+	    "header announces 10 payload bytes, got 5" },
+	{ CK_ROW, M, 1, IPC_CONFIG, 5, HDR + 10, 0,
+	    "header announces 5 payload bytes, got 10" },
+	{ CK_ROW, M, 1, IPC_STOP, 0, HDR + 1, 0,
+	    "header announces 0 payload bytes, got 1" },
+	{ CK_ROW, M, 1, IPC_CONFIG, 0xffffffffu, HDR + 16, 1,
+	    "header announces 4294967295 payload bytes, got 16" },
+	{ CK_ROW, M, 1, IPC_CONFIG, IPC_MAX_PAYLOAD + 1, RAW_MAX, 0,
+	    "truncated message" },
+	{ CK_ROW, M, 1, IPC_FDS, IPC_MAX_PAYLOAD + 1, RAW_MAX, 3,
+	    "truncated message" },
+	/* version */
+	{ CK_ROW, M, 2, IPC_STOP, 0, HDR, 0, "protocol version 2, expected 1" },
+	{ CK_ROW, W, 0, IPC_HELLO, 0, HDR, 0,
+	    "protocol version 0, expected 1" },
+	{ CK_ROW, M, 2, IPC_FDS, 0, HDR, 3, "protocol version 2, expected 1" },
+	/* type and direction */
+	{ CK_ROW, W, 1, 99, 0, HDR, 0, "unknown message type 99" },
+	{ CK_ROW, W, 1, 0, 0, HDR, 0, "unknown message type 0" },
+	{ CK_ROW, M, 1, 70, 0, HDR, 0, "unknown message type 70" },
+	{ CK_ROW, M, 1, 0xffff, 0, HDR, 1, "unknown message type 65535" },
+	{ CK_ROW, M, 1, IPC_READY, 0, HDR, 0,
+	    "READY is not a message the master sends" },
+	{ CK_ROW, W, 1, IPC_STOP, 0, HDR, 0,
+	    "STOP is not a message the worker sends" },
+	{ CK_ROW, W, 1, IPC_FDS, 0, HDR, 3,
+	    "FDS is not a message the worker sends" },
+	/* payload size for the type */
+	{ CK_ROW, W, 1, IPC_HELLO, sizeof(struct ipc_hello) + 1,
+	    HDR + sizeof(struct ipc_hello) + 1, 0, "HELLO payload too large" },
+	{ CK_ROW, W, 1, IPC_HELLO, sizeof(struct ipc_hello) - 1,
+	    HDR + sizeof(struct ipc_hello) - 1, 0, "HELLO payload too short" },
+	{ CK_ROW, W, 1, IPC_READY, 1, HDR + 1, 0, "READY payload too large" },
+	{ CK_ROW, W, 1, IPC_FATAL, 0, HDR, 0, "FATAL payload too short" },
+	{ CK_ROW, W, 1, IPC_FATAL, IPC_FATAL_MAX + 1, HDR + IPC_FATAL_MAX + 1,
+	    0, "FATAL payload too large: 1025 bytes, maximum 1024" },
+	{ CK_ROW, M, 1, IPC_SETUP, 4, HDR + 4, 0, "SETUP payload too short" },
+	{ CK_ROW, M, 1, IPC_CONFIG, 0, HDR, 0, "CONFIG payload too short" },
+	{ CK_ROW, M, 1, IPC_FDS, 4, HDR + 4, 3, "FDS payload too large" },
+	{ CK_ROW, M, 1, IPC_STOP, 2, HDR + 2, 0, "STOP payload too large" },
+	/* fd count for the type */
+	{ CK_ROW, W, 1, IPC_READY, 0, HDR, 1,
+	    "READY carries 1 unexpected fds" },
+	{ CK_ROW, W, 1, IPC_HELLO, sizeof(struct ipc_hello),
+	    HDR + sizeof(struct ipc_hello), 3,
+	    "HELLO carries 3 unexpected fds" },
+	{ CK_ROW, M, 1, IPC_CONFIG, 3, HDR + 3, 1,
+	    "CONFIG carries 1 unexpected fds" },
+	{ CK_ROW, M, 1, IPC_STOP, 0, HDR, 2, "STOP carries 2 unexpected fds" },
+	{ CK_ROW, M, 1, IPC_FDS, 0, HDR, 0,
+	    "FDS carries 0 fds, expected 3..67" },
+	{ CK_ROW, M, 1, IPC_FDS, 0, HDR, IPC_FDS_FIXED - 1,
+	    "FDS carries 2 fds, expected 3..67" },
+	{ CK_ROW, M, 1, IPC_FDS, 0, HDR, FDS_MAX + 1,
+	    "FDS carries 68 fds, expected 3..67" },
+	{ CK_ROW, M, 1, IPC_FDS, 0, HDR, IPC_MAX_FDS,
+	    "FDS carries 80 fds, expected 3..67" },
+	{ CK_ROW, M, 1, IPC_REOPEN_LOGS, 0, HDR, 0,
+	    "REOPEN_LOGS carries 0 fds, expected 2..2" },
+	{ CK_ROW, M, 1, IPC_REOPEN_LOGS, 0, HDR, 1,
+	    "REOPEN_LOGS carries 1 fds, expected 2..2" },
+	{ CK_ROW, M, 1, IPC_REOPEN_LOGS, 0, HDR, 3,
+	    "REOPEN_LOGS carries 3 fds, expected 2..2" },
+	/* control data beyond what the receiver has room for */
+	{ CK_ROW, M, 1, IPC_FDS, 0, HDR, IPC_MAX_FDS + 1,
+	    "control data truncated" },
+	{ CK_ROW, M, 1, IPC_FDS, 0, HDR, IPC_MAX_FDS + CTRUNC_EXTRA,
+	    "control data truncated" },
+};
+
+START_TEST(test_reject)
+{
+	static uint8_t raw[RAW_MAX];
+	const struct reject_row *row = &reject_rows[_i];
+	int sv[2], fds[IPC_MAX_FDS + CTRUNC_EXTRA], mfd, before = count_fds();
+	const char *cause = NULL;
+	struct ipc_hdr hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = row->version;
+	hdr.type = row->type;
+	hdr.len = row->hdr_len;
+	memcpy(raw + HDR, pattern, sizeof(raw) - HDR);
+	memcpy(raw, &hdr, sizeof(hdr));
+	channel(sv);
+	mfd = make_fds(fds, row->nfds);
+	raw_send(sv[0], raw, row->bytes, fds, row->nfds);
+	close_fds(fds, row->nfds);
+	close(mfd);
+	errno = 0;
+	ck_assert_msg(ipc_recv(sv[1], row->from, &msg, &cause) == -1,
+	    "accepted, row at line %d", row->line);
+	ck_assert_msg(
+	    errno == EBADMSG, "errno %d, row at line %d", errno, row->line);
+	ck_assert_msg(strncmp(cause, row->cause, strlen(row->cause)) == 0,
+	    "cause \"%s\", row at line %d", cause, row->line);
+	ck_assert_msg(
+	    msg.nfds == 0, "nfds %zu, row at line %d", msg.nfds, row->line);
+	close_pair(sv);
+	ck_assert_msg(count_fds() == before,
+	    "fd leak (%d, was %d), row at line %d", count_fds(), before,
+	    row->line);
+}
+END_TEST
+
+/* A control message other than SCM_RIGHTS: credentials. */
+START_TEST(test_reject_creds)
+{
+	const char *cause = NULL;
+	int sv[2], on = 1;
+
+	channel(sv);
+	ck_assert_int_eq(
+	    setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0);
+	ck_assert_int_eq(ipc_send(sv[0], IPC_READY, NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], W, &msg, &cause), -1);
+	ck_assert_str_eq(cause, "control message is not SCM_RIGHTS");
+	close_pair(sv);
+}
+END_TEST
+
+/* A rejected message does not poison the channel: the next one is read. */
+START_TEST(test_reject_then_next)
+{
+	const char *cause = NULL;
+	int sv[2];
+
+	channel(sv);
+	ck_assert_int_eq(ipc_send(sv[0], IPC_STOP, NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(ipc_send(sv[0], IPC_READY, NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(ipc_recv(sv[1], W, &msg, &cause), -1);
+	ck_assert_int_eq(ipc_recv(sv[1], W, &msg, &cause), 1);
+	ck_assert_uint_eq(msg.type, IPC_READY);
+	close_pair(sv);
+}
+END_TEST
+
+/* --- ipc_send() refuses what no receiver would take */
+
+static const struct send_row {
+	int line;
+	size_t len;
+	size_t nfds;
+	int err;
+} send_rows[] = {
+	{ CK_ROW, IPC_MAX_PAYLOAD + 1, 0, EMSGSIZE },
+	{ CK_ROW, (size_t)-1, 0, EMSGSIZE },
+	{ CK_ROW, 0, IPC_MAX_FDS + 1, EMSGSIZE },
+	{ CK_ROW, 1, 0, EINVAL }, /* a length but no payload */
+};
+
+START_TEST(test_send_refuses)
+{
+	const struct send_row *row = &send_rows[_i];
+	int sv[2], fds[IPC_MAX_FDS + 1], mfd;
+	const uint8_t *payload = row->err == EINVAL ? NULL : pattern;
+	char c;
+
+	channel(sv);
+	mfd = make_fds(fds, row->nfds);
+	ck_assert_msg(ipc_send(sv[0], IPC_CONFIG, payload, row->len, fds,
+			  row->nfds) == -1,
+	    "sent, row at line %d", row->line);
+	ck_assert_msg(
+	    errno == row->err, "errno %d, row at line %d", errno, row->line);
+	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(recv(sv[1], &c, 1, 0), -1); /* nothing sent */
+	close_fds(fds, row->nfds);
+	close(mfd);
+	close_pair(sv);
+}
+END_TEST
+
+/* --- names and fd cleanup */
+
+static const struct name_row {
+	int line;
+	unsigned type;
+	const char *name;
+} name_rows[] = {
+	{ CK_ROW, IPC_HELLO, "HELLO" },
+	{ CK_ROW, IPC_READY, "READY" },
+	{ CK_ROW, IPC_FATAL, "FATAL" },
+	{ CK_ROW, IPC_SETUP, "SETUP" },
+	{ CK_ROW, IPC_CONFIG, "CONFIG" },
+	{ CK_ROW, IPC_FDS, "FDS" },
+	{ CK_ROW, IPC_GRACEFUL_STOP, "GRACEFUL_STOP" },
+	{ CK_ROW, IPC_STOP, "STOP" },
+	{ CK_ROW, IPC_REOPEN_LOGS, "REOPEN_LOGS" },
+	{ CK_ROW, 0, "unknown" },
+	{ CK_ROW, 4, "unknown" },
+	{ CK_ROW, 63, "unknown" },
+	{ CK_ROW, 70, "unknown" },
+	{ CK_ROW, 65536 + IPC_HELLO, "unknown" },
+};
+
+START_TEST(test_type_name)
+{
+	const struct name_row *row = &name_rows[_i];
+
+	ck_assert_msg(strcmp(ipc_type_name(row->type), row->name) == 0,
+	    "got %s, row at line %d", ipc_type_name(row->type), row->line);
+}
+END_TEST
+
+START_TEST(test_close_fds)
+{
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	msg.fds[0] = fds[0];
+	msg.fds[1] = fds[1];
+	msg.nfds = 2;
+	ipc_msg_close_fds(&msg);
+	ck_assert_uint_eq(msg.nfds, 0);
+	ck_assert_int_eq(msg.fds[0], -1);
+	ck_assert_int_eq(msg.fds[1], -1);
+	ck_assert_int_eq(fcntl(fds[0], F_GETFD), -1);
+	ck_assert_int_eq(fcntl(fds[1], F_GETFD), -1);
+	ipc_msg_close_fds(&msg); /* twice is harmless */
+}
+END_TEST
+
+#define NROWS(t) ((int)(sizeof(t) / sizeof((t)[0])))
+
+static TCase *
+tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	return tc;
+}
+
+static Suite *
+ipc_suite(void)
+{
+	Suite *s = suite_create("ipc");
+	TCase *tc;
+
+	tc = tcase("roundtrip");
+	tcase_add_loop_test(tc, test_roundtrip, 0, NROWS(roundtrip_rows));
+	tcase_add_test(tc, test_hello_payload);
+	suite_add_tcase(s, tc);
+	tc = tcase("fds");
+	tcase_add_test(tc, test_pipe_fds);
+	tcase_add_test(tc, test_memfd);
+	tcase_add_test(tc, test_close_fds);
+	suite_add_tcase(s, tc);
+	tc = tcase("io");
+	tcase_add_test(tc, test_eof);
+	tcase_add_test(tc, test_would_block);
+	tcase_add_test(tc, test_send_closed_peer);
+	tcase_add_loop_test(tc, test_send_refuses, 0, NROWS(send_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase("reject");
+	tcase_add_loop_test(tc, test_reject, 0, NROWS(reject_rows));
+	tcase_add_test(tc, test_reject_creds);
+	tcase_add_test(tc, test_reject_then_next);
+	suite_add_tcase(s, tc);
+	tc = tcase("names");
+	tcase_add_loop_test(tc, test_type_name, 0, NROWS(name_rows));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return ck_run(ipc_suite());
+}
