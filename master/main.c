@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "master/listen.h"
 #include "master/master.h"
 #include "protocol/ipc.h"
 #include "protocol/log.h"
@@ -248,7 +250,15 @@ announce(const struct master *m, const struct generation *g)
 		    m->listeners[0].addr.text, g->conf.mpm, g->conf.error_log);
 }
 
-static void
+static __attribute__((noreturn)) void
+setup_failed(const char *cause)
+{
+	fprintf(stderr, "mpmd: %s\n", cause);
+	exit(1);
+}
+
+/* Everything that can fail on a bad config fails here, on the terminal. */
+static struct generation *
 master_setup(struct master *m, struct conf *conf)
 {
 	struct generation *g;
@@ -256,19 +266,21 @@ master_setup(struct master *m, struct conf *conf)
 
 	TAILQ_INIT(&m->gens);
 	TAILQ_INIT(&m->procs);
-	m->sb_fd = -1;
+	m->sb_fd = m->ctl_fd = m->stop_client = -1;
 	m->as_root = geteuid() == 0;
+	m->started_wall = time(NULL);
 	if ((m->errorlog_fd = open_error_log(conf->error_log)) == -1) {
 		fprintf(stderr, "mpmd: cannot open ErrorLog %s: %s\n",
 		    conf->error_log, strerror(errno));
 		exit(1);
 	}
+	m->errorlog_path = xstrdup(conf->error_log);
 	log_set_level(conf->log_level);
-	if (scoreboard_create(m, &cause) == -1 ||
-	    (g = master_generation_new(m, conf, &cause)) == NULL) {
-		fprintf(stderr, "mpmd: %s\n", cause);
-		exit(1);
-	}
+	if (listen_adopt_systemd(m, conf, &cause) == -1 ||
+	    scoreboard_create(m, &cause) == -1 ||
+	    control_open(m, conf->control_socket, &cause) == -1 ||
+	    (g = master_generation_new(m, conf, &cause)) == NULL)
+		setup_failed(cause);
 	if (!m->foreground) {
 		daemonize();
 		redirect_stdio(m->devnull_fd);
@@ -276,13 +288,17 @@ master_setup(struct master *m, struct conf *conf)
 	log_set_fd(m->errorlog_fd);
 	if ((m->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (control_start(m) == -1)
+		fatalx("cannot watch the control socket");
 	write_pid_file(m, g->conf.pid_file);
 	announce(m, g);
+	return g;
 }
 
 int
 main(int argc, char **argv)
 {
+	struct generation *g;
 	struct options o;
 	struct master m;
 	struct conf conf;
@@ -304,9 +320,10 @@ main(int argc, char **argv)
 		return signal_master(&conf, o.signal_verb);
 	m.conf_path = o.conf_path;
 	m.foreground = o.foreground;
-	master_setup(&m, &conf);
-	master_run(&m);
+	g = master_setup(&m, &conf);
+	master_run(&m, g);
 	unlink(m.pid_file);
 	log_notice("mpmd exiting");
-	return 0;
+	control_reply(m.stop_client, true, "mpmd stopped");
+	return m.nhistory > 0 && m.history[0].ok ? 0 : 1;
 }

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -19,10 +20,13 @@
 
 #include "master/listen.h"
 #include "master/master.h"
+#include "protocol/ctl.h"
+#include "protocol/ipc.h"
 #include "protocol/log.h"
 #include "protocol/xmalloc.h"
 
 #define ACCESSLOG_MODE 0640
+#define ERRORLOG_MODE 0640
 
 int64_t
 master_now(void)
@@ -68,6 +72,64 @@ master_open_listeners(struct master *m, const struct conf *conf,
 		m->listeners[m->nlisteners].fd = fd;
 		m->listeners[m->nlisteners].addr = conf->listen[i];
 		m->nlisteners++;
+	}
+	return 0;
+}
+
+#define SD_LISTEN_FDS_START 3
+
+static int
+adopt_one(struct master *m, const struct conf *conf, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	size_t i;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	for (i = 0; i < conf->nlisten; i++) {
+		if (conf->listen[i].addrlen != len ||
+		    memcmp(&conf->listen[i].addr, &ss, len) != 0)
+			continue;
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+			return -1;
+		m->listeners[m->nlisteners].fd = fd;
+		m->listeners[m->nlisteners].addr = conf->listen[i];
+		m->nlisteners++;
+		log_info("adopted socket %s from systemd", conf->listen[i].text);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Socket activation: LISTEN_FDS sockets from fd 3 on, for this pid. Each
+ * must match a Listen line; others are closed and named in the log.
+ */
+int
+listen_adopt_systemd(struct master *m, const struct conf *conf,
+    char **cause)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long n, i;
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != getpid())
+		return 0;
+	n = strtol(fds, NULL, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n < 0 || n > CONF_MAX_LISTEN) {
+		xasprintf(cause, "LISTEN_FDS=%s is out of range", fds);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (adopt_one(m, conf, SD_LISTEN_FDS_START + (int)i) == 0)
+			continue;
+		log_warnx("systemd passed fd %ld, which matches no Listen "
+		    "line: closing it", SD_LISTEN_FDS_START + i);
+		close(SD_LISTEN_FDS_START + (int)i);
 	}
 	return 0;
 }
@@ -168,6 +230,7 @@ gen_free(struct generation *g)
 	if (g->accesslog_fd != -1)
 		close(g->accesslog_fd);
 	free(g->config_text);
+	free(g->fail_reason);
 	conf_free(&g->conf);
 	free(g);
 }
@@ -192,23 +255,142 @@ master_generation_new(struct master *m, struct conf *conf, char **cause)
 	g->prefork = mpm_is_prefork(&g->conf);
 	g->spawn_rate = 1;
 	g->id = ++m->next_gen;
-	g->state = GEN_ACTIVE;
+	g->state = GEN_STARTING;
 	g->started = master_now();
+	g->started_wall = time(NULL);
 	TAILQ_INSERT_TAIL(&m->gens, g, entry);
 	return g;
 }
 
+const char *
+master_gen_mpm(const struct generation *g)
+{
+	return g->conf.mpm;
+}
+
+static bool
+listener_in_use(const struct master *m, const struct listener *l)
+{
+	const struct generation *g;
+	size_t i;
+
+	TAILQ_FOREACH(g, &m->gens, entry) {
+		if (g->state == GEN_DRAINING)
+			continue;
+		for (i = 0; i < g->conf.nlisten; i++)
+			if (g->conf.listen[i].addrlen == l->addr.addrlen &&
+			    memcmp(&g->conf.listen[i].addr, &l->addr.addr,
+			    l->addr.addrlen) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * A Listen dropped from the config: the master lets go of its socket.
+ * Draining workers keep their own copies until they exit.
+ */
+void
+master_close_unused_listeners(struct master *m)
+{
+	size_t i = 0;
+
+	while (i < m->nlisteners) {
+		if (listener_in_use(m, &m->listeners[i])) {
+			i++;
+			continue;
+		}
+		log_notice("no longer listening on %s",
+		    m->listeners[i].addr.text);
+		close(m->listeners[i].fd);
+		m->listeners[i] = m->listeners[--m->nlisteners];
+	}
+}
+
+/* Reopens PATH onto the error log's fd number, so every holder follows. */
+static int
+reopen_onto(int fd, const char *path, mode_t mode)
+{
+	int nfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, mode);
+
+	if (nfd == -1)
+		return -1;
+	if (dup3(nfd, fd, O_CLOEXEC) == -1) {
+		close(nfd);
+		return -1;
+	}
+	close(nfd);
+	return 0;
+}
+
+void
+master_switch_error_log(struct master *m, const char *path)
+{
+	if (m->errorlog_path != NULL && strcmp(m->errorlog_path, path) == 0)
+		return;
+	if (reopen_onto(m->errorlog_fd, path, ERRORLOG_MODE) == -1) {
+		log_warn("cannot switch the error log to %s", path);
+		return;
+	}
+	free(m->errorlog_path);
+	m->errorlog_path = xstrdup(path);
+}
+
 static void
+send_reopen(struct master *m, const struct generation *g)
+{
+	int fds[2] = { m->errorlog_fd, g->accesslog_fd };
+	struct proc *p;
+
+	TAILQ_FOREACH(p, &m->procs, entry)
+		if (p->gen == g && p->channel != -1 &&
+		    (p->state == PROC_READY || p->state == PROC_DRAINING) &&
+		    ipc_send(p->channel, IPC_REOPEN_LOGS, NULL, 0, fds, 2) ==
+		    -1)
+			log_warn("sending REOPEN_LOGS to pid %ld",
+			    (long)p->pid);
+}
+
+/* After logrotate renamed the files: reopen them and pass them on. */
+int
+master_reopen_logs(struct master *m, char **cause)
+{
+	struct generation *g;
+
+	if (reopen_onto(m->errorlog_fd, m->errorlog_path, ERRORLOG_MODE) ==
+	    -1) {
+		xasprintf(cause, "cannot reopen ErrorLog %s: %s",
+		    m->errorlog_path, strerror(errno));
+		return -1;
+	}
+	TAILQ_FOREACH(g, &m->gens, entry) {
+		if (reopen_onto(g->accesslog_fd, g->conf.custom_log,
+		    ACCESSLOG_MODE) == -1) {
+			xasprintf(cause, "cannot reopen CustomLog %s: %s",
+			    g->conf.custom_log, strerror(errno));
+			return -1;
+		}
+		send_reopen(m, g);
+	}
+	log_notice("logs reopened");
+	return 0;
+}
+
+void
 master_maintain(struct master *m)
 {
 	struct generation *g, *next;
 
 	proc_reap(m);
 	proc_check_deadlines(m);
+	reload_check(m);
 	for (g = TAILQ_FIRST(&m->gens); g != NULL; g = next) {
 		next = TAILQ_NEXT(g, entry);
 		pool_maintain(m, g);
-		if (g->state == GEN_DRAINING && g->nprocs == 0) {
+		if (g->state == GEN_DRAINING && g->nprocs == 0 &&
+		    g != m->reload.gen) {
+			log_info("generation %u finished draining", g->id);
 			TAILQ_REMOVE(&m->gens, g, entry);
 			gen_free(g);
 		}
@@ -243,8 +425,15 @@ master_stop(struct master *m, bool graceful)
 	log_notice("%s: %s", graceful ? "graceful-stop" : "stop",
 	    graceful ? "draining workers, then exiting" :
 	    "stopping workers now");
+	if (m->reload.active) {
+		control_reply(m->reload.client, false, "mpmd is stopping");
+		m->reload.active = false;
+		m->reload.gen = NULL;
+	}
+	notify_systemd("STOPPING=1");
 	m->stopping = true;
 	master_close_listeners(m);
+	control_close(m);
 	TAILQ_FOREACH(g, &m->gens, entry)
 		g->state = GEN_DRAINING;
 	TAILQ_FOREACH(p, &m->procs, entry)
@@ -269,8 +458,10 @@ master_on_signal(evutil_socket_t sig, short what, void *arg)
 		master_stop(m, true);
 		break;
 	case SIGHUP:
+		reload_begin(m, CTL_RESTART, -1);
+		break;
 	case SIGUSR1:
-		log_warnx("signal %d: restarts are not implemented yet", sig);
+		reload_begin(m, CTL_GRACEFUL, -1);
 		break;
 	}
 }
@@ -280,11 +471,10 @@ static const int master_signals[] = {
 };
 
 void
-master_run(struct master *m)
+master_run(struct master *m, struct generation *first)
 {
 	struct timeval tick = { MASTER_TICK_MS / 1000, 0 };
 	struct event *ev[sizeof(master_signals) / sizeof(master_signals[0])];
-	struct generation *g;
 	size_t i;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -297,8 +487,7 @@ master_run(struct master *m)
 	m->ev_tick = event_new(m->base, -1, EV_PERSIST, master_on_tick, m);
 	if (m->ev_tick == NULL || event_add(m->ev_tick, &tick) == -1)
 		fatalx("cannot start the maintenance timer");
-	TAILQ_FOREACH(g, &m->gens, entry)
-		pool_maintain(m, g);
+	reload_launch(m, first, 0, -1);
 	event_base_dispatch(m->base);
 	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
 		event_free(ev[i]);

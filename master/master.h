@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "conf/conf.h"
 #include "protocol/scoreboard.h"
@@ -52,9 +53,14 @@ struct proc {
 };
 
 enum gen_state {
-	GEN_ACTIVE,
-	GEN_DRAINING,
+	GEN_STARTING, /* workers starting; not serving until all are READY */
+	GEN_ACTIVE,   /* the one generation that accepts */
+	GEN_DRAINING, /* finishing in-flight requests, then gone */
 };
+
+#define MASTER_MAX_DRAINING 4   /* generations draining at once */
+#define MASTER_HISTORY 8        /* reload results kept for status */
+#define MASTER_RESULT_MAX 1024  /* text of one reload result */
 
 struct generation {
 	TAILQ_ENTRY(generation) entry;
@@ -77,6 +83,26 @@ struct generation {
 	int64_t last_crash;
 	int64_t respawn_after;
 	int64_t started;
+	int64_t drain_deadline;
+	time_t started_wall;
+	char *fail_reason; /* why a STARTING generation cannot go on */
+};
+
+/* A start, graceful or restart in progress, and who waits for it. */
+struct reload {
+	bool active;
+	int verb;   /* enum ctl_verb */
+	struct generation *gen;
+	int64_t started;
+	int64_t deadline;
+	int client; /* control connection to answer, or -1 */
+};
+
+struct reload_result {
+	time_t when;
+	int verb;
+	bool ok;
+	char text[MASTER_RESULT_MAX];
 };
 
 struct listener {
@@ -97,6 +123,7 @@ struct master {
 	struct listener listeners[MASTER_MAX_LISTENERS];
 	size_t nlisteners;
 	int errorlog_fd;
+	char *errorlog_path;
 	int devnull_fd;
 	char *pid_file;
 	int sb_fd;
@@ -104,16 +131,50 @@ struct master {
 	uint32_t nslots;
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct event *ev_tick;
+	struct reload reload;
+	struct reload_result history[MASTER_HISTORY];
+	unsigned nhistory;
+	time_t started_wall;
+	int ctl_fd;
+	char *ctl_path;
+	struct event *ev_ctl;
+	int stop_client; /* answered when the master exits, or -1 */
 };
 
 /* master.c */
+int listen_adopt_systemd(struct master *m, const struct conf *conf,
+    char **cause);
 int master_open_listeners(struct master *m, const struct conf *conf,
     char **cause);
 struct generation *master_generation_new(struct master *m,
     struct conf *conf, char **cause);
-void master_run(struct master *m);
+void master_run(struct master *m, struct generation *first);
 void master_stop(struct master *m, bool graceful);
 int64_t master_now(void);
+
+const char *master_gen_mpm(const struct generation *g);
+void master_switch_error_log(struct master *m, const char *path);
+int master_reopen_logs(struct master *m, char **cause);
+void master_close_unused_listeners(struct master *m);
+void master_maintain(struct master *m);
+
+/* reload.c: start, graceful and restart all bring up a new generation */
+void reload_begin(struct master *m, int verb, int client);
+/* Brings up G (already created) as the new active generation. */
+void reload_launch(struct master *m, struct generation *g, int verb,
+    int client);
+void reload_check(struct master *m);
+
+/* control.c: the control socket */
+int control_open(struct master *m, const char *path, char **cause);
+int control_start(struct master *m); /* once the event base exists */
+void control_send_status(struct master *m, int client);
+void control_reply(int client, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void control_close(struct master *m);
+
+/* notify.c: systemd's sd_notify datagrams, when NOTIFY_SOCKET is set */
+void notify_systemd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* proc.c: the process table and the channel to each worker */
 int proc_spawn(struct master *m, struct generation *g);

@@ -1,29 +1,41 @@
 /*
- * mpmctl: the apachectl-style control tool. Until the control socket
- * exists, verbs that act on a running master send its signal through
- * PidFile and say that the outcome could not be confirmed.
+ * mpmctl: the apachectl-style control tool. It asks the master over the
+ * control socket and waits for the outcome; with no control socket it
+ * falls back to the signal through PidFile and says it cannot confirm.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "protocol/ctl.h"
+#include "protocol/ipc.h"
 #include "protocol/log.h"
 
+#define CTL_START_WAIT_MS 15000 /* for a started master to answer */
+#define CTL_POLL_STEP_MS 100
+#define CTL_EXTRA_WAIT_MS 15000 /* on top of the config's own bounds */
+
 static const struct {
-	const char *verb;
+	int verb;
 	int sig;
 } ctl_signals[] = {
-	{ "stop", SIGTERM },
-	{ "restart", SIGHUP },
-	{ "graceful", SIGUSR1 },
-	{ "graceful-stop", SIGWINCH },
+	{ CTL_STOP, SIGTERM },
+	{ CTL_RESTART, SIGHUP },
+	{ CTL_GRACEFUL, SIGUSR1 },
+	{ CTL_GRACEFUL_STOP, SIGWINCH },
 };
 
 static __attribute__((noreturn)) void
@@ -35,7 +47,7 @@ usage(void)
 }
 
 static int
-load(const char *path, struct conf *conf, bool quiet_ok)
+load(const char *path, struct conf *conf, bool say_ok)
 {
 	struct conf_errors errs;
 	size_t i;
@@ -46,10 +58,69 @@ load(const char *path, struct conf *conf, bool quiet_ok)
 	r = conf_load(conf, path, 0, &errs);
 	for (i = 0; i < errs.count; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
+	if (errs.truncated > 0)
+		fprintf(stderr, "(%zu more errors)\n", errs.truncated);
 	conf_errors_free(&errs);
-	if (r == 0 && !quiet_ok)
+	if (r == 0 && say_ok)
 		printf("Syntax OK\n");
 	return r;
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends VERB, waits up to WAIT_MS, prints the answer; the exit status. */
+static int
+ctl_ask(int fd, int verb, int wait_ms, bool quiet)
+{
+	struct ctl_request req = { .verb = (uint32_t)verb };
+	static struct ipc_msg msg;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct ctl_reply reply;
+	const char *cause;
+	int r;
+
+	if (ipc_send(fd, IPC_CTL_REQUEST, &req, sizeof(req), NULL, 0) == -1) {
+		fprintf(stderr, "mpmctl: sending to mpmd: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	if ((r = poll(&pfd, 1, wait_ms)) <= 0) {
+		fprintf(stderr, "mpmctl: %s: no answer from mpmd within %d s\n",
+		    ctl_verb_name((unsigned)verb), wait_ms / 1000);
+		return 1;
+	}
+	if ((r = ipc_recv(fd, IPC_FROM_SERVER, &msg, &cause)) != 1) {
+		fprintf(stderr, "mpmctl: %s: %s\n", ctl_verb_name((unsigned)verb),
+		    r == 0 ? "mpmd closed the connection" : cause);
+		return 1;
+	}
+	memcpy(&reply, msg.payload, sizeof(reply));
+	if (!quiet || !reply.ok)
+		fprintf(reply.ok ? stdout : stderr, "%s%.*s\n",
+		    reply.ok ? "" : "mpmctl: failed: ",
+		    (int)(msg.len - sizeof(reply)),
+		    (const char *)msg.payload + sizeof(reply));
+	return reply.ok ? 0 : 1;
 }
 
 static int
@@ -68,52 +139,96 @@ read_pid(const char *path, pid_t *pid)
 }
 
 static int
-send_signal(const struct conf *conf, const char *verb, int sig)
+fallback_signal(const struct conf *conf, int verb)
 {
+	size_t i;
 	pid_t pid;
 
-	if (read_pid(conf->pid_file, &pid) == -1 || kill(pid, 0) == -1) {
-		fprintf(stderr, "mpmctl: mpmd is not running (no live pid in "
-		    "%s)\n", conf->pid_file);
+	for (i = 0; i < sizeof(ctl_signals) / sizeof(ctl_signals[0]); i++)
+		if (ctl_signals[i].verb == verb)
+			break;
+	if (i == sizeof(ctl_signals) / sizeof(ctl_signals[0]) ||
+	    read_pid(conf->pid_file, &pid) == -1 || kill(pid, 0) == -1) {
+		fprintf(stderr, "mpmctl: mpmd is not running (no control socket "
+		    "at %s, no live pid in %s)\n", conf->control_socket,
+		    conf->pid_file);
 		return 1;
 	}
-	if (kill(pid, sig) == -1) {
+	if (kill(pid, ctl_signals[i].sig) == -1) {
 		fprintf(stderr, "mpmctl: kill %ld: %s\n", (long)pid,
 		    strerror(errno));
 		return 1;
 	}
-	printf("mpmctl: %s: sent SIG%s to mpmd pid %ld; no control socket, "
-	    "so the outcome could not be confirmed\n", verb, sigabbrev_np(sig),
-	    (long)pid);
+	printf("mpmctl: no control socket at %s; sent SIG%s to mpmd pid %ld, "
+	    "but could not confirm the outcome (see the error log)\n",
+	    conf->control_socket, sigabbrev_np(ctl_signals[i].sig), (long)pid);
 	return 0;
 }
 
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
 static int
-start(const char *conf_path)
+start(const char *conf_path, const struct conf *conf)
 {
 	char self[PATH_MAX], *slash;
+	int fd, status, waited;
 	ssize_t n;
+	pid_t pid;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - sizeof("/mpmd"));
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL)
-			strcpy(slash + 1, "mpmd");
-		if (access(self, X_OK) == 0)
-			execl(self, "mpmd", "-f", conf_path, (char *)NULL);
+	if ((fd = ctl_connect(conf->control_socket)) != -1) {
+		close(fd);
+		fprintf(stderr, "mpmctl: mpmd is already running\n");
+		return 1;
 	}
-	execlp("mpmd", "mpmd", "-f", conf_path, (char *)NULL);
-	fprintf(stderr, "mpmctl: cannot run mpmd: %s\n", strerror(errno));
+	n = readlink("/proc/self/exe", self, sizeof(self) - sizeof("mpmd"));
+	if (n <= 0 || (self[n] = '\0', slash = strrchr(self, '/')) == NULL)
+		strcpy(self, "mpmd");
+	else
+		strcpy(slash + 1, "mpmd");
+	if ((pid = fork()) == 0) {
+		execl(self, "mpmd", "-f", conf_path, (char *)NULL);
+		execlp("mpmd", "mpmd", "-f", conf_path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid == -1 || waitpid(pid, &status, 0) == -1 ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "mpmctl: mpmd did not start\n");
+		return 1;
+	}
+	for (waited = 0; waited < CTL_START_WAIT_MS;
+	    waited += CTL_POLL_STEP_MS) {
+		if ((fd = ctl_connect(conf->control_socket)) != -1)
+			return ctl_ask(fd, CTL_STATUS, CTL_START_WAIT_MS, false);
+		sleep_ms(CTL_POLL_STEP_MS);
+	}
+	fprintf(stderr, "mpmctl: mpmd started but its control socket %s never "
+	    "answered; see the error log\n", conf->control_socket);
 	return 1;
+}
+
+static int
+wait_bound_ms(const struct conf *conf, int verb)
+{
+	long s = 0;
+
+	if (verb == CTL_STOP || verb == CTL_GRACEFUL_STOP ||
+	    verb == CTL_GRACEFUL || verb == CTL_RESTART)
+		s = conf->graceful_shutdown_timeout;
+	return (int)(s * 1000) + CTL_EXTRA_WAIT_MS;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *path = MPMD_CONF_FILE, *verb;
+	const char *path = MPMD_CONF_FILE;
 	struct conf conf;
-	size_t i;
-	int ch;
+	int ch, verb, fd;
 
 	log_init("mpmctl", STDERR_FILENO, LOG_LVL_WARN);
 	while ((ch = getopt(argc, argv, "f:h")) != -1) {
@@ -123,20 +238,22 @@ main(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		usage();
-	verb = argv[optind];
-	if (strcmp(verb, "configtest") == 0)
-		return load(path, &conf, false) == 0 ? 0 : 1;
-	if (load(path, &conf, true) == -1)
+	if (strcmp(argv[optind], "configtest") == 0)
+		return load(path, &conf, true) == 0 ? 0 : 1;
+	if (load(path, &conf, false) == -1)
 		return 1;
-	if (strcmp(verb, "start") == 0)
-		return start(path);
-	for (i = 0; i < sizeof(ctl_signals) / sizeof(ctl_signals[0]); i++)
-		if (strcmp(verb, ctl_signals[i].verb) == 0)
-			return send_signal(&conf, verb, ctl_signals[i].sig);
-	if (strcmp(verb, "status") == 0 || strcmp(verb, "reopen-logs") == 0) {
-		fprintf(stderr, "mpmctl: %s needs the control socket, which "
-		    "this build does not have yet\n", verb);
-		return 1;
+	if (strcmp(argv[optind], "start") == 0)
+		return start(path, &conf);
+	if ((verb = ctl_verb_parse(argv[optind])) == -1)
+		usage();
+	if ((fd = ctl_connect(conf.control_socket)) == -1) {
+		if (verb == CTL_STATUS || verb == CTL_REOPEN_LOGS) {
+			fprintf(stderr, "mpmctl: mpmd is not running (no "
+			    "control socket at %s: %s)\n", conf.control_socket,
+			    strerror(errno));
+			return 1;
+		}
+		return fallback_signal(&conf, verb);
 	}
-	usage();
+	return ctl_ask(fd, verb, wait_bound_ms(&conf, verb), false);
 }

@@ -206,6 +206,7 @@ proc_on_message(struct master *m, struct proc *p, struct ipc_msg *msg)
 		p->state = PROC_READY;
 		p->deadline = 0;
 		log_debug("worker pid %ld ready", (long)p->pid);
+		reload_check(m);
 		break;
 	case IPC_FATAL:
 		log_msg(LOG_LVL_ERROR, "worker pid %ld: %.*s", (long)p->pid,
@@ -271,18 +272,26 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 }
 
 static void
+describe_exit(int status, char *why, size_t size)
+{
+	const char *name;
+
+	if (WIFSIGNALED(status)) {
+		name = sigabbrev_np(WTERMSIG(status));
+		snprintf(why, size, "killed by signal %d (SIG%s)%s",
+		    WTERMSIG(status), name != NULL ? name : "?",
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	} else
+		snprintf(why, size, "exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+static void
 proc_log_exit(const struct proc *p, int status, int64_t backoff)
 {
 	char why[96];
 
-	if (WIFSIGNALED(status))
-		snprintf(why, sizeof(why), "killed by signal %d (SIG%s)%s",
-		    WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ?
-		    sigabbrev_np(WTERMSIG(status)) : "?",
-		    WCOREDUMP(status) ? ", core dumped" : "");
-	else
-		snprintf(why, sizeof(why), "exited with status %d",
-		    WEXITSTATUS(status));
+	describe_exit(status, why, sizeof(why));
 	if (p->expected_exit && (WIFEXITED(status) || WTERMSIG(status) ==
 	    SIGTERM))
 		log_debug("worker pid %ld (generation %u, slot %u) %s",
@@ -322,8 +331,15 @@ proc_forget(struct master *m, struct proc *p, int status)
 	bool crash = !p->expected_exit &&
 	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	int64_t backoff = crash ? proc_note_crash(g, master_now()) : 0;
+	char why[96];
 
 	proc_log_exit(p, status, backoff);
+	if (g->state == GEN_STARTING && g->fail_reason == NULL) {
+		describe_exit(status, why, sizeof(why));
+		xasprintf(&g->fail_reason, "worker pid %ld %s before it was "
+		    "ready (its reason is in %s)", (long)p->pid, why,
+		    m->errorlog_path);
+	}
 	proc_close_channel(p);
 	scoreboard_release(m, p->slot);
 	TAILQ_REMOVE(&m->procs, p, entry);

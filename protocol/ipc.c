@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "protocol/ctl.h"
 #include "protocol/ipc.h"
 
 #define IPC_MAX_LISTEN  64  /* CONF_MAX_LISTEN; protocol/ stays out of conf/ */
@@ -58,6 +59,15 @@ static const struct ipc_rule ipc_rules[] = {
 	{ IPC_STOP, "STOP", IPC_FROM_MASTER, 0, 0, 0, 0 },
 	{ IPC_REOPEN_LOGS, "REOPEN_LOGS", IPC_FROM_MASTER, 0, 0,
 	    IPC_REOPEN_NFDS, IPC_REOPEN_NFDS },
+	{ IPC_CTL_REQUEST, "CTL_REQUEST", IPC_FROM_CLIENT,
+	    sizeof(struct ctl_request), sizeof(struct ctl_request), 0, 0 },
+	{ IPC_CTL_REPLY, "CTL_REPLY", IPC_FROM_SERVER, sizeof(struct ctl_reply),
+	    IPC_MAX_PAYLOAD, 0, 0 },
+};
+
+static const char *const ipc_senders[] = {
+	[IPC_FROM_WORKER] = "worker", [IPC_FROM_MASTER] = "master",
+	[IPC_FROM_CLIENT] = "control client", [IPC_FROM_SERVER] = "master",
 };
 
 #define IPC_NRULES (sizeof(ipc_rules) / sizeof(ipc_rules[0]))
@@ -303,7 +313,8 @@ check_msg(const struct ipc_rx *rx, int from, size_t nfds)
 		    "unknown message type %u", (unsigned)rx->hdr.type);
 	if (r->from != from)
 		return cause_fmt("%s is not a message the %s sends", r->name,
-		    from == IPC_FROM_WORKER ? "worker" : "master");
+		    from >= IPC_FROM_WORKER && from <= IPC_FROM_SERVER ?
+		    ipc_senders[from] : "peer");
 	if ((err = check_payload(r, len)) != NULL)
 		return err;
 	if ((err = check_fds(r, nfds)) != NULL)

@@ -32,6 +32,12 @@ enum ipc_type {
 	IPC_GRACEFUL_STOP = 67, /* stop accepting, drain, exit */
 	IPC_STOP = 68,          /* exit now */
 	IPC_REOPEN_LOGS = 69,   /* fds: [error log, access log] */
+
+	/* control socket, mpmctl -> master: 128..191 (protocol/ctl.h) */
+	IPC_CTL_REQUEST = 128, /* struct ctl_request */
+
+	/* control socket, master -> mpmctl: 192..255 */
+	IPC_CTL_REPLY = 192, /* struct ctl_reply then text */
 };
 
 struct ipc_hdr {
@@ -98,6 +104,8 @@ int ipc_send(int sock, enum ipc_type type, const void *payload, size_t len,
  */
 #define IPC_FROM_WORKER 1
 #define IPC_FROM_MASTER 2
+#define IPC_FROM_CLIENT 3 /* mpmctl on the control socket */
+#define IPC_FROM_SERVER 4 /* the master answering on the control socket */
 int ipc_recv(int sock, int from, struct ipc_msg *msg, const char **cause);
 
 void ipc_msg_close_fds(struct ipc_msg *msg);

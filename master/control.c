@@ -1,0 +1,269 @@
+/*
+ * The control socket: mpmctl connects, sends one CTL_REQUEST and gets one
+ * CTL_REPLY when the outcome is known (a graceful restart answers once the
+ * new generation is ready or has failed; a stop once the master exits).
+ * Only root and the master's own uid may connect (SO_PEERCRED).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master/master.h"
+#include "protocol/ctl.h"
+#include "protocol/ipc.h"
+#include "protocol/log.h"
+#include "protocol/xmalloc.h"
+
+#define CONTROL_BACKLOG 16
+#define CONTROL_REQUEST_TIMEOUT 5 /* seconds for a client to ask */
+#define CONTROL_SOCKET_MODE 0600
+
+struct control_client {
+	struct master *m;
+	int fd;
+	struct event *ev;
+};
+
+void
+control_reply(int client, bool ok, const char *fmt, ...)
+{
+	struct {
+		struct ctl_reply hdr;
+		char text[IPC_MAX_PAYLOAD - sizeof(struct ctl_reply)];
+	} reply;
+	va_list ap;
+	int n;
+
+	if (client < 0)
+		return;
+	reply.hdr.ok = ok;
+	va_start(ap, fmt);
+	n = vsnprintf(reply.text, sizeof(reply.text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(reply.text))
+		n = sizeof(reply.text) - 1;
+	if (ipc_send(client, IPC_CTL_REPLY, &reply, sizeof(reply.hdr) +
+	    (size_t)n, NULL, 0) == -1 && errno != EPIPE)
+		log_warn("answering on the control socket");
+	close(client);
+}
+
+static void
+control_dispatch(struct master *m, int fd, int verb)
+{
+	char *cause = NULL;
+
+	switch (verb) {
+	case CTL_STATUS:
+		control_send_status(m, fd);
+		break;
+	case CTL_GRACEFUL:
+	case CTL_RESTART:
+		reload_begin(m, verb, fd);
+		break;
+	case CTL_STOP:
+	case CTL_GRACEFUL_STOP:
+		if (m->stopping) {
+			control_reply(fd, false, "mpmd is already stopping");
+			break;
+		}
+		m->stop_client = fd;
+		master_stop(m, verb == CTL_GRACEFUL_STOP);
+		break;
+	case CTL_REOPEN_LOGS:
+		if (master_reopen_logs(m, &cause) == -1)
+			control_reply(fd, false, "%s", cause);
+		else
+			control_reply(fd, true, "logs reopened");
+		free(cause);
+		break;
+	default:
+		control_reply(fd, false, "unknown request %d", verb);
+		break;
+	}
+}
+
+static void
+control_on_request(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *c = arg;
+	struct ctl_request req;
+	struct ipc_msg *msg;
+	const char *cause = "timed out";
+	struct master *m = c->m;
+	int r = -1;
+
+	event_free(c->ev);
+	free(c);
+	if ((msg = malloc(sizeof(*msg))) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((what & EV_READ) &&
+	    (r = ipc_recv(fd, IPC_FROM_CLIENT, msg, &cause)) == 1) {
+		ipc_msg_close_fds(msg);
+		memcpy(&req, msg->payload, sizeof(req));
+		free(msg);
+		control_dispatch(m, fd, (int)req.verb);
+		return;
+	}
+	free(msg);
+	if (r != 0)
+		log_warnx("control socket: %s", cause);
+	close(fd);
+}
+
+static bool
+peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void
+control_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct timeval tv = { CONTROL_REQUEST_TIMEOUT, 0 };
+	struct master *m = arg;
+	struct control_client *c;
+	int fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return;
+	if (!peer_allowed(fd)) {
+		log_warnx("control socket: refused a peer that is neither "
+		    "root nor uid %ld", (long)geteuid());
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->m = m;
+	c->fd = fd;
+	c->ev = event_new(m->base, fd, EV_READ, control_on_request, c);
+	if (c->ev == NULL || event_add(c->ev, &tv) == -1) {
+		close(fd);
+		free(c);
+	}
+}
+
+/* A socket file left by a master that died is removed; a live one stops us. */
+static int
+control_clear_stale(const char *path, char **cause)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		xasprintf(cause, "ControlSocket %s exists and is not a socket",
+		    path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		xasprintf(cause, "another mpmd answers on ControlSocket %s",
+		    path);
+		return -1;
+	}
+	return unlink(path);
+}
+
+static int
+control_bind(const char *path, char **cause)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, CONTROL_SOCKET_MODE) == -1 ||
+	    listen(fd, CONTROL_BACKLOG) == -1) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	(void)cause;
+	return fd;
+}
+
+int
+control_open(struct master *m, const char *path, char **cause)
+{
+	struct sockaddr_un sun;
+
+	m->ctl_fd = -1;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		xasprintf(cause, "ControlSocket %s: path too long", path);
+		return -1;
+	}
+	if (control_clear_stale(path, cause) == -1 ||
+	    (m->ctl_fd = control_bind(path, cause)) == -1) {
+		if (*cause == NULL)
+			xasprintf(cause, "ControlSocket %s: %s", path,
+			    strerror(errno));
+		return -1;
+	}
+	m->ctl_path = xstrdup(path);
+	return 0;
+}
+
+int
+control_start(struct master *m)
+{
+	m->ev_ctl = event_new(m->base, m->ctl_fd, EV_READ | EV_PERSIST,
+	    control_on_accept, m);
+	if (m->ev_ctl == NULL || event_add(m->ev_ctl, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Stops taking requests; the path goes so mpmctl sees no master. */
+void
+control_close(struct master *m)
+{
+	if (m->ev_ctl != NULL) {
+		event_free(m->ev_ctl);
+		m->ev_ctl = NULL;
+	}
+	if (m->ctl_fd != -1) {
+		close(m->ctl_fd);
+		m->ctl_fd = -1;
+		unlink(m->ctl_path);
+	}
+}

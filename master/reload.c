@@ -1,0 +1,240 @@
+/*
+ * Start, graceful restart and restart all go the same way: the new config
+ * is parsed and validated completely, a new generation is created (its
+ * files opened, new Listen addresses bound) and its workers started. Only
+ * when every one of them has said READY does it become the active
+ * generation and the old one get GRACEFUL_STOP (graceful) or STOP
+ * (restart). If anything fails on the way the new generation is taken
+ * down and the old one keeps serving, untouched.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "master/master.h"
+#include "protocol/ctl.h"
+#include "protocol/log.h"
+#include "protocol/xmalloc.h"
+
+static const char *
+verb_name(int verb)
+{
+	return verb == 0 ? "start" : ctl_verb_name((unsigned)verb);
+}
+
+static void
+history_add(struct master *m, int verb, bool ok, const char *text)
+{
+	struct reload_result *r = &m->history[m->nhistory % MASTER_HISTORY];
+
+	r->when = time(NULL);
+	r->verb = verb;
+	r->ok = ok;
+	snprintf(r->text, sizeof(r->text), "%s", text);
+	m->nhistory++;
+}
+
+static void reload_finish(struct master *m, int verb, int client, bool ok,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Logs, records, answers whoever waits, tells systemd. */
+static void
+reload_finish(struct master *m, int verb, int client, bool ok,
+    const char *fmt, ...)
+{
+	char text[MASTER_RESULT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_msg(ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, "%s: %s", verb_name(verb),
+	    text);
+	history_add(m, verb, ok, text);
+	control_reply(client, ok, "%s", text);
+	notify_systemd("READY=1\nSTATUS=%s %s: %.200s", verb_name(verb),
+	    ok ? "succeeded" : "failed", text);
+	m->reload.active = false;
+	m->reload.gen = NULL;
+}
+
+static struct generation *
+active_generation(struct master *m)
+{
+	struct generation *g;
+
+	TAILQ_FOREACH(g, &m->gens, entry)
+		if (g->state == GEN_ACTIVE)
+			return g;
+	return NULL;
+}
+
+static unsigned
+draining_generations(struct master *m)
+{
+	struct generation *g;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(g, &m->gens, entry)
+		n += g->state == GEN_DRAINING;
+	return n;
+}
+
+static void
+retire_generation(struct master *m, struct generation *g, bool graceful)
+{
+	struct proc *p;
+
+	g->state = GEN_DRAINING;
+	g->drain_deadline = master_now() +
+	    g->conf.graceful_shutdown_timeout * 1000;
+	TAILQ_FOREACH(p, &m->procs, entry)
+		if (p->gen == g)
+			proc_send_stop(m, p, graceful);
+}
+
+/* Joins the config errors into one reply, one FILE:LINE message a line. */
+static void
+fail_config(struct master *m, int verb, int client, struct conf_errors *errs)
+{
+	struct generation *old = active_generation(m);
+	char text[MASTER_RESULT_MAX] = "";
+	size_t i, n = 0;
+	int w;
+
+	for (i = 0; i < errs->count && n < sizeof(text); i++) {
+		w = snprintf(text + n, sizeof(text) - n, "\n  %s", errs->msg[i]);
+		n += w > 0 ? (size_t)w : 0;
+	}
+	reload_finish(m, verb, client, false, "configuration has errors, "
+	    "nothing changed; still serving generation %u:%s",
+	    old != NULL ? old->id : 0, text);
+}
+
+void
+reload_launch(struct master *m, struct generation *g, int verb, int client)
+{
+	long i;
+
+	m->reload.active = true;
+	m->reload.verb = verb;
+	m->reload.gen = g;
+	m->reload.started = master_now();
+	m->reload.deadline = m->reload.started + MASTER_READY_TIMEOUT_MS;
+	m->reload.client = client;
+	g->state = GEN_STARTING;
+	for (i = 0; i < g->conf.start_servers; i++)
+		if (proc_spawn(m, g) == -1 && g->fail_reason == NULL)
+			g->fail_reason = xstrdup("cannot spawn workers");
+	reload_check(m);
+}
+
+void
+reload_begin(struct master *m, int verb, int client)
+{
+	struct conf_errors errs;
+	struct generation *g;
+	struct conf conf;
+	char *cause = NULL;
+
+	if (m->stopping || m->reload.active) {
+		control_reply(client, false, "%s", m->stopping ?
+		    "mpmd is stopping" : "another reload is in progress");
+		return;
+	}
+	if (draining_generations(m) >= MASTER_MAX_DRAINING) {
+		control_reply(client, false, "%u generations are still "
+		    "draining; try again when one has finished",
+		    draining_generations(m));
+		return;
+	}
+	notify_systemd("RELOADING=1\nMONOTONIC_USEC=%lld",
+	    (long long)master_now() * 1000);
+	log_notice("%s: reading %s", verb_name(verb), m->conf_path);
+	memset(&errs, 0, sizeof(errs));
+	conf_init(&conf);
+	if (conf_load(&conf, m->conf_path, 0, &errs) == -1) {
+		fail_config(m, verb, client, &errs);
+		conf_errors_free(&errs);
+		conf_free(&conf);
+		return;
+	}
+	conf_errors_free(&errs);
+	if ((g = master_generation_new(m, &conf, &cause)) == NULL) {
+		conf_free(&conf);
+		reload_finish(m, verb, client, false, "%s; nothing changed",
+		    cause);
+		free(cause);
+		master_close_unused_listeners(m);
+		return;
+	}
+	reload_launch(m, g, verb, client);
+}
+
+static void
+reload_fail(struct master *m, struct generation *g, const char *why)
+{
+	struct generation *old = active_generation(m);
+	struct reload r = m->reload;
+
+	retire_generation(m, g, false);
+	master_close_unused_listeners(m);
+	if (old == NULL) {
+		reload_finish(m, r.verb, r.client, false, "generation %u (MPM "
+		    "%s) failed: %s; nothing is serving", g->id,
+		    master_gen_mpm(g), why);
+		if (r.verb == 0)
+			master_stop(m, false);
+		return;
+	}
+	reload_finish(m, r.verb, r.client, false, "generation %u (MPM %s) "
+	    "failed: %s; still serving generation %u (MPM %s)", g->id,
+	    master_gen_mpm(g), why, old->id, master_gen_mpm(old));
+}
+
+static void
+reload_promote(struct master *m, struct generation *g)
+{
+	struct reload r = m->reload;
+	struct generation *old;
+	unsigned draining = 0;
+
+	while ((old = active_generation(m)) != NULL) {
+		retire_generation(m, old, r.verb != CTL_RESTART);
+		draining += old->nprocs;
+	}
+	g->state = GEN_ACTIVE;
+	master_close_unused_listeners(m);
+	master_switch_error_log(m, g->conf.error_log);
+	reload_finish(m, r.verb, r.client, true, "generation %u (MPM %s, %u "
+	    "workers) ready in %lld ms; %u old workers %s", g->id,
+	    master_gen_mpm(g), g->nprocs,
+	    (long long)(master_now() - r.started), draining,
+	    r.verb == CTL_RESTART ? "stopped" : "draining");
+}
+
+void
+reload_check(struct master *m)
+{
+	struct generation *g = m->reload.gen;
+	unsigned ready = 0;
+	struct proc *p;
+
+	if (!m->reload.active || g == NULL)
+		return;
+	if (g->fail_reason != NULL) {
+		reload_fail(m, g, g->fail_reason);
+		return;
+	}
+	TAILQ_FOREACH(p, &m->procs, entry)
+		ready += p->gen == g && p->state == PROC_READY;
+	if (ready >= (unsigned)g->conf.start_servers) {
+		reload_promote(m, g);
+		return;
+	}
+	if (master_now() >= m->reload.deadline)
+		reload_fail(m, g, "workers did not report READY in time");
+}

@@ -1,0 +1,35 @@
+/*
+ * The control socket between mpmctl and the master: a SOCK_SEQPACKET Unix
+ * socket at ControlSocket (mode 0600, peers checked with SO_PEERCRED),
+ * carrying ipc.h messages (same header, version and checks): one
+ * IPC_CTL_REQUEST, then one IPC_CTL_REPLY once the outcome is known.
+ */
+#ifndef MPMD_CTL_H
+#define MPMD_CTL_H
+
+#include <stdint.h>
+
+enum ctl_verb {
+	CTL_STATUS = 1,
+	CTL_GRACEFUL,
+	CTL_RESTART,
+	CTL_STOP,
+	CTL_GRACEFUL_STOP,
+	CTL_REOPEN_LOGS,
+};
+
+#define CTL_VERB_MAX CTL_REOPEN_LOGS
+
+struct ctl_request {
+	uint32_t verb; /* enum ctl_verb */
+};
+
+/* Followed by human-readable text (not NUL-terminated) up to the end. */
+struct ctl_reply {
+	uint32_t ok; /* 1: done as asked; 0: failed, the text says why */
+};
+
+const char *ctl_verb_name(unsigned verb);
+int ctl_verb_parse(const char *name); /* -1 when unknown */
+
+#endif
