@@ -27,6 +27,7 @@ struct conn_ctx {
 	atomic_int *graceful;     /* nonzero: answer with Connection: close */
 	struct sb_slot *sb;       /* own scoreboard slot, or NULL */
 	const struct sb_header *sb_all; /* whole scoreboard for the status page */
+	uint64_t sb_all_size;           /* bytes mapped at sb_all */
 };
 
 enum conn_io {
@@ -50,6 +51,8 @@ int64_t conn_deadline(const struct conn *c);
 enum conn_io conn_expire(struct conn *c);
 /* Waiting for the first byte of a request (a kept-alive idle connection). */
 bool conn_idle(const struct conn *c);
+/* A request is in progress (neither idle nor closing). */
+bool conn_busy(const struct conn *c);
 
 int64_t mono_ms(void);
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,6 +153,7 @@ map_scoreboard(struct worker *w, int fd, uint32_t nslots)
 		fatal("mmap scoreboard");
 	close(fd);
 	w->sb_all = p;
+	w->ctx.sb_all_size = (uint64_t)st.st_size;
 	w->sb = (struct sb_slot *)(w->sb_all + 1) + w->slot;
 }
 
@@ -189,6 +191,8 @@ runtime_init(struct worker *w, const char *mpm, int argc, char **argv)
 	w->mpm = mpm;
 	w->channel = IPC_CHANNEL_FD;
 	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);
+	/* sendfile() has no MSG_NOSIGNAL: a vanished client must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	check_channel();
 	check_unprivileged();
 	memset(&hello, 0, sizeof(hello));

@@ -1,0 +1,43 @@
+/*
+ * Access log: one line per request in Common or Combined Log Format,
+ * written with a single write() to an O_APPEND fd so lines from many
+ * processes and threads never interleave.
+ */
+#ifndef MPMD_ACCESSLOG_H
+#define MPMD_ACCESSLOG_H
+
+#include <sys/socket.h>
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf/conf.h"
+
+#define ACCESSLOG_LINE_MAX 8192 /* longer fields are truncated */
+
+struct accesslog_entry {
+	const struct sockaddr *peer; /* AF_INET/AF_INET6, else "-" */
+	time_t when;                 /* request received */
+	/* %r: "METHOD TARGET HTTP/M.m" when method is set, else LINE */
+	const char *method;
+	const char *target;
+	unsigned major, minor;
+	const char *line; /* raw request line (LINELEN bytes) or NULL: "-" */
+	size_t linelen;
+	const char *referer;    /* NULL: "-" */
+	const char *user_agent; /* NULL: "-" */
+	int status;
+	int64_t bytes; /* body bytes; 0 gives "-" */
+};
+
+/* Formats the line, '\n' included, into OUT; returns its length. */
+size_t accesslog_format(char *out, size_t outsz, enum conf_log_format fmt,
+    const struct accesslog_entry *e);
+
+/* Formats and writes one line to *FDP (skipped when it is -1). */
+void accesslog_write(
+    atomic_int *fdp, enum conf_log_format fmt, const struct accesslog_entry *e);
+
+#endif

@@ -1,0 +1,782 @@
+/*
+ * The per-connection HTTP state machine every MPM drives. It reads,
+ * parses, answers and sends as far as the non-blocking socket allows and
+ * tells the MPM what to wait for.
+ *
+ * Memory: reads land in a per-thread scratch buffer. Only bytes that must
+ * outlive the current conn_step() -- a partial head, pipelined requests,
+ * the unsent part of a response head -- are copied to the heap, and all of
+ * it is freed when the connection goes idle again, so an idle keep-alive
+ * connection costs sizeof(struct conn) and its socket.
+ */
+#include "config.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "protocol/http.h"
+#include "protocol/log.h"
+#include "protocol/scoreboard.h"
+#include "workers/accesslog.h"
+#include "workers/conn.h"
+#include "workers/exch.h"
+
+#define CONN_SCRATCH_SIZE  (16 * 1024)   /* per thread: every read lands here */
+#define CONN_HEAD_CAP      (64 * 1024)   /* largest head a connection buffers */
+#define CONN_HEAD_SLACK    1024          /* line ends and empty lines */
+#define CONN_BUF_MIN       1024          /* first heap buffer; doubles */
+#define CONN_READ_MIN      512           /* grow before reading into less */
+#define CONN_SEND_STEP     (1024 * 1024) /* file bytes per step, for fairness */
+#define CONN_LINGER_MS     2000        /* lingering close: at most this long */
+#define CONN_LINGER_BYTES  (64 * 1024) /* ... and this many bytes discarded */
+#define CONN_LOG_FIELD_MAX 4096        /* a logged field kept across reads */
+#define CONN_SIZE_MAX      128         /* an idle connection's whole state */
+#define MS_PER_SEC         1000
+#define NS_PER_MS          1000000
+
+static const char conn_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+#define CONN_CONTINUE_LEN (sizeof(conn_continue) - 1)
+
+/* Answer when not even the exchange could be allocated. */
+static const char conn_500[] = "HTTP/1.1 500 Internal Server Error\r\n"
+			       "Server: mpmd\r\nContent-Length: 0\r\n"
+			       "Connection: close\r\n\r\n";
+
+enum conn_state {
+	CS_IDLE,   /* no request: waiting for the first byte of one */
+	CS_HEAD,   /* part of a head received, the parser wants more */
+	CS_BODY,   /* discarding a request body */
+	CS_SEND,   /* sending the head (and a page held in memory) */
+	CS_FILE,   /* sending the file */
+	CS_LINGER, /* write side shut: discarding input until EOF */
+	CS_CLOSED,
+};
+
+/* What a state handler wants next. */
+enum step {
+	STEP_GO,    /* state changed or progress made: run the machine */
+	STEP_READ,  /* wait for input */
+	STEP_WRITE, /* wait for room to send */
+	STEP_CLOSE,
+};
+
+union conn_peer {
+	struct sockaddr sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+};
+
+struct conn {
+	const struct conn_ctx *ctx;
+	struct exch *x; /* request in progress, NULL when idle */
+	char *buf;      /* heap input: a partial head, pipelined bytes */
+	char *in;       /* unparsed input: buf, or the scratch during a step */
+	uint32_t inpos, inlen;
+	uint32_t bufcap;
+	uint32_t nreq;     /* responses finished on this connection */
+	uint32_t lingered; /* bytes discarded while lingering */
+	int fd;
+	int64_t deadline;
+	uint8_t state; /* enum conn_state */
+	union conn_peer peer;
+};
+
+/* mpm-event keeps 10,000 idle connections in well under 0.5 KiB each. */
+_Static_assert(sizeof(struct conn) <= CONN_SIZE_MAX, "struct conn grew");
+
+static __thread char scratch_in[CONN_SCRATCH_SIZE];
+static __thread char scratch_out[EXCH_OUT_MAX];
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * MS_PER_SEC + ts.tv_nsec / NS_PER_MS;
+}
+
+static int64_t
+conn_after(long seconds)
+{
+	return mono_ms() + (int64_t)seconds * MS_PER_SEC;
+}
+
+struct conn *
+conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
+    socklen_t peerlen)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->ctx = ctx;
+	c->fd = fd;
+	c->state = CS_IDLE;
+	c->peer.sa.sa_family = AF_UNSPEC;
+	if (peer != NULL && peer->sa_family == AF_INET &&
+	    peerlen >= sizeof(struct sockaddr_in))
+		memcpy(&c->peer.sin, peer, sizeof(struct sockaddr_in));
+	else if (peer != NULL && peer->sa_family == AF_INET6 &&
+		 peerlen >= sizeof(struct sockaddr_in6))
+		memcpy(&c->peer.sin6, peer, sizeof(struct sockaddr_in6));
+	/* The first request has RequestReadTimeout header to arrive. */
+	c->deadline = conn_after(ctx->conf->request_read_timeout_header);
+	return c;
+}
+
+static void
+exch_free(struct exch *x)
+{
+	exch_drop_response(x);
+	free(x->logsave);
+	free(x);
+}
+
+/* Forgets all unparsed input and the heap buffer. */
+static void
+conn_drop_input(struct conn *c)
+{
+	free(c->buf);
+	c->buf = c->in = NULL;
+	c->bufcap = c->inpos = c->inlen = 0;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->x != NULL)
+		exch_free(c->x);
+	conn_drop_input(c);
+	close(c->fd);
+	free(c);
+}
+
+int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+int64_t
+conn_deadline(const struct conn *c)
+{
+	return c->deadline;
+}
+
+bool
+conn_idle(const struct conn *c)
+{
+	return c->state == CS_IDLE;
+}
+
+bool
+conn_busy(const struct conn *c)
+{
+	return c->state != CS_IDLE && c->state != CS_LINGER &&
+	       c->state != CS_CLOSED;
+}
+
+/* The most a head may take in memory, from the limits in force. */
+static size_t
+conn_head_cap(const struct conf *conf)
+{
+	uint64_t n = (uint64_t)conf->limit_request_line +
+		     (uint64_t)conf->limit_request_fields *
+			 (uint64_t)conf->limit_request_field_size +
+		     CONN_HEAD_SLACK;
+
+	return n < CONN_HEAD_CAP ? (size_t)n : CONN_HEAD_CAP;
+}
+
+/* Makes N bytes at SRC the heap input (they must not be in c->buf). */
+static int
+conn_buf_take(struct conn *c, const char *src, size_t n)
+{
+	size_t cap = n + CONN_READ_MIN;
+	char *p;
+
+	if (cap < CONN_BUF_MIN)
+		cap = CONN_BUF_MIN;
+	if ((p = malloc(cap)) == NULL)
+		return -1;
+	memcpy(p, src, n);
+	free(c->buf);
+	c->buf = c->in = p;
+	c->bufcap = (uint32_t)cap;
+	c->inpos = 0;
+	c->inlen = (uint32_t)n;
+	return 0;
+}
+
+/* Room to read more of a head into c->buf: 0, 431 (cap reached) or 500. */
+static int
+conn_grow(struct conn *c)
+{
+	size_t cap = conn_head_cap(c->ctx->conf), ncap;
+	char *p;
+
+	if (c->bufcap - c->inlen >= CONN_READ_MIN)
+		return 0;
+	if (c->bufcap >= cap)
+		return c->inlen < c->bufcap ? 0 : 431;
+	ncap = (size_t)c->bufcap * 2;
+	if (ncap < CONN_BUF_MIN)
+		ncap = CONN_BUF_MIN;
+	if (ncap > cap)
+		ncap = cap;
+	if ((p = realloc(c->buf, ncap)) == NULL)
+		return 500;
+	c->buf = c->in = p;
+	c->bufcap = (uint32_t)ncap;
+	return 0;
+}
+
+/* read() retried on EINTR. */
+static ssize_t
+conn_read(struct conn *c, char *dst, size_t room)
+{
+	ssize_t n;
+
+	do
+		n = read(c->fd, dst, room);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+/* Reads into the scratch when all input is used; 0 at EOF, -1 on error. */
+static ssize_t
+conn_read_scratch(struct conn *c)
+{
+	ssize_t n;
+
+	conn_drop_input(c);
+	if ((n = conn_read(c, scratch_in, sizeof(scratch_in))) > 0) {
+		c->in = scratch_in;
+		c->inlen = (uint32_t)n;
+	}
+	return n;
+}
+
+static enum step
+conn_read_error(ssize_t n)
+{
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return STEP_READ;
+	return STEP_CLOSE; /* EOF or a reset: nothing left to answer */
+}
+
+/* The raw first line of the request in the input, for the access log. */
+static const char *
+conn_raw_line(const struct conn *c, size_t *len)
+{
+	const char *p, *q, *end;
+
+	if (c->in == NULL)
+		return NULL;
+	p = c->in + c->inpos;
+	end = c->in + c->inlen;
+	while (p < end && (*p == '\r' || *p == '\n'))
+		p++;
+	for (q = p; q < end && *q != '\r' && *q != '\n'; q++)
+		;
+	*len = (size_t)(q - p);
+	return q > p ? p : NULL;
+}
+
+/* Logs the response and counts it; LINE is the raw request line or NULL. */
+static void
+conn_commit(struct conn *c, const char *line, size_t linelen)
+{
+	struct exch *x = c->x;
+	struct sb_slot *sb = c->ctx->sb;
+	struct accesslog_entry e;
+
+	if (x->logged)
+		return;
+	x->logged = true;
+	memset(&e, 0, sizeof(e));
+	e.peer = &c->peer.sa;
+	e.when = x->started;
+	e.method = x->l_method;
+	e.target = x->l_target;
+	e.major = x->r.major;
+	e.minor = x->r.minor;
+	e.line = line;
+	e.linelen = linelen;
+	e.referer = x->l_referer;
+	e.user_agent = x->l_agent;
+	e.status = x->status;
+	e.bytes = x->bytes;
+	accesslog_write(c->ctx->accesslog, c->ctx->conf->custom_log_format, &e);
+	if (sb != NULL) {
+		__atomic_fetch_add(&sb->requests, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(
+		    &sb->bytes, (uint64_t)x->bytes, __ATOMIC_RELAXED);
+	}
+}
+
+static enum step
+conn_send_begin(struct conn *c)
+{
+	c->deadline = conn_after(c->ctx->conf->timeout);
+	c->state = CS_SEND;
+	return STEP_GO;
+}
+
+/*
+ * Answers STATUS and closes, reading nothing more: a rejected request, a
+ * timeout, an allocation failure.
+ */
+static enum step
+conn_error_close(struct conn *c, int status)
+{
+	struct exch *x = c->x;
+	const char *line = NULL;
+	size_t len = 0;
+
+	if (x->l_method == NULL)
+		line = conn_raw_line(c, &len);
+	respond_error(
+	    x, status, false, false, scratch_out, sizeof(scratch_out));
+	x->has_body = false;
+	conn_commit(c, line, len);
+	conn_drop_input(c);
+	return conn_send_begin(c);
+}
+
+/* Not even the exchange could be allocated: a best-effort 500, close. */
+static enum step
+conn_nomem(struct conn *c)
+{
+	log_warnx("%s: out of memory for a request", __func__);
+	(void)send(
+	    c->fd, conn_500, sizeof(conn_500) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return STEP_CLOSE;
+}
+
+static void
+conn_limits(const struct conf *conf, struct http_limits *lim)
+{
+	lim->request_line = (size_t)conf->limit_request_line;
+	lim->field_size = (size_t)conf->limit_request_field_size;
+	lim->fields = (size_t)conf->limit_request_fields;
+	lim->body = conf->limit_request_body;
+}
+
+/* The first byte of a request arrived. */
+static int
+conn_begin(struct conn *c)
+{
+	struct http_limits lim;
+	struct exch *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return -1;
+	x->file = -1;
+	conn_limits(c->ctx->conf, &lim);
+	http_request_init(&x->r, &lim);
+	x->started = time(NULL);
+	c->x = x;
+	if (c->in == c->buf && c->inpos > 0) {
+		memmove(c->buf, c->buf + c->inpos, c->inlen - c->inpos);
+		c->inlen -= c->inpos;
+		c->inpos = 0;
+	}
+	c->deadline = conn_after(c->ctx->conf->request_read_timeout_header);
+	c->state = CS_HEAD;
+	return 0;
+}
+
+/* Gets more head bytes: into c->buf after a partial head, else scratch. */
+static enum step
+conn_fill_head(struct conn *c)
+{
+	ssize_t n;
+	int status;
+
+	if (c->state != CS_HEAD)
+		n = conn_read_scratch(c);
+	else if ((status = conn_grow(c)) != 0)
+		return conn_error_close(c, status);
+	else if ((n = conn_read(c, c->buf + c->inlen, c->bufcap - c->inlen)) >
+		 0)
+		c->inlen += (uint32_t)n;
+	return n > 0 ? STEP_GO : conn_read_error(n);
+}
+
+/* The parser wants more: keep what came so far on the heap. */
+static enum step
+conn_head_incomplete(struct conn *c)
+{
+	if (c->in != c->buf &&
+	    conn_buf_take(c, c->in + c->inpos, c->inlen - c->inpos) == -1)
+		return conn_error_close(c, 500);
+	return STEP_GO;
+}
+
+/* Copies the logged fields: the head may be gone when the body ends. */
+static int
+conn_log_save(struct exch *x)
+{
+	const char **f[] = { &x->l_method, &x->l_target, &x->l_referer,
+		&x->l_agent };
+	size_t i, len[4], total = 0;
+	char *p;
+
+	for (i = 0; i < 4; i++) {
+		len[i] = *f[i] ? strnlen(*f[i], CONN_LOG_FIELD_MAX) : 0;
+		total += len[i] + 1;
+	}
+	if ((p = x->logsave = malloc(total)) == NULL)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if (*f[i] == NULL)
+			continue;
+		memcpy(p, *f[i], len[i]);
+		p[len[i]] = '\0';
+		*f[i] = p;
+		p += len[i] + 1;
+	}
+	return 0;
+}
+
+static enum step
+conn_body_begin(struct conn *c)
+{
+	struct exch *x = c->x;
+
+	if (conn_log_save(x) == -1)
+		return conn_error_close(c, 500);
+	x->cont_sent = CONN_CONTINUE_LEN;
+	/* 100 only to HTTP/1.1 clients that wait for it (RFC 9110 10.1.1) */
+	if (x->r.expect_continue && x->r.minor >= 1 && c->inpos == c->inlen)
+		x->cont_sent = 0;
+	c->deadline = conn_after(c->ctx->conf->request_read_timeout_body);
+	c->state = CS_BODY;
+	return STEP_GO;
+}
+
+static bool
+conn_may_keep(const struct conn *c)
+{
+	const struct conf *conf = c->ctx->conf;
+
+	if (!conf->keepalive)
+		return false;
+	if (c->ctx->graceful != NULL && atomic_load(c->ctx->graceful) != 0)
+		return false;
+	return conf->max_keepalive_requests <= 0 ||
+	       (long)c->nreq + 1 < conf->max_keepalive_requests;
+}
+
+static enum step
+conn_head_done(struct conn *c)
+{
+	struct exch *x = c->x;
+
+	c->inpos += (uint32_t)x->r.head_len;
+	x->has_body = http_has_body(&x->r);
+	x->l_method = x->r.method_name;
+	x->l_target = x->r.target;
+	x->l_referer = x->r.referer;
+	x->l_agent = x->r.user_agent;
+	respond(x, c->ctx, &c->peer.sa, conn_may_keep(c), scratch_out,
+	    sizeof(scratch_out));
+	/* Refused before the client sent it: the close discards the body. */
+	if (x->has_body && x->r.expect_continue && !x->keep_alive)
+		x->has_body = false;
+	if (x->has_body)
+		return conn_body_begin(c);
+	conn_commit(c, NULL, 0);
+	return conn_send_begin(c);
+}
+
+static enum step
+conn_do_head(struct conn *c)
+{
+	enum step s;
+	int rv;
+
+	if (c->state == CS_HEAD || c->inpos == c->inlen) {
+		if ((s = conn_fill_head(c)) != STEP_GO)
+			return s;
+	}
+	if (c->x == NULL && conn_begin(c) == -1)
+		return conn_nomem(c);
+	rv = http_parse_head(&c->x->r, c->in + c->inpos, c->inlen - c->inpos);
+	if (rv == HTTP_INCOMPLETE)
+		return conn_head_incomplete(c);
+	if (rv != HTTP_DONE)
+		return conn_error_close(c, rv);
+	return conn_head_done(c);
+}
+
+/* Sends what is left of "100 Continue". */
+static enum step
+conn_send_continue(struct conn *c)
+{
+	struct exch *x = c->x;
+	ssize_t n;
+
+	while (x->cont_sent < CONN_CONTINUE_LEN) {
+		n = send(c->fd, conn_continue + x->cont_sent,
+		    CONN_CONTINUE_LEN - x->cont_sent, MSG_NOSIGNAL);
+		if (n > 0)
+			x->cont_sent += (uint8_t)n;
+		else if (n == -1 && errno == EINTR)
+			continue;
+		else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return STEP_WRITE;
+		else
+			return STEP_CLOSE;
+	}
+	return STEP_GO;
+}
+
+static enum step
+conn_do_body(struct conn *c)
+{
+	struct exch *x = c->x;
+	enum step s;
+	size_t used = 0;
+	ssize_t n;
+	int rv;
+
+	if ((s = conn_send_continue(c)) != STEP_GO)
+		return s;
+	if (c->inpos == c->inlen && (n = conn_read_scratch(c)) <= 0)
+		return conn_read_error(n);
+	rv = http_parse_body(
+	    &x->r, c->in + c->inpos, c->inlen - c->inpos, &used);
+	c->inpos += (uint32_t)used;
+	if (rv == HTTP_INCOMPLETE)
+		return STEP_GO;
+	if (rv != HTTP_DONE)
+		return conn_error_close(c, rv);
+	x->has_body = false;
+	conn_commit(c, NULL, 0);
+	return conn_send_begin(c);
+}
+
+/* After the response: the next request, or a lingering close. */
+static enum step
+conn_finish(struct conn *c)
+{
+	struct exch *x = c->x;
+	bool keep = x->keep_alive && !x->has_body;
+
+	exch_free(x);
+	c->x = NULL;
+	c->nreq++;
+	if (!keep) {
+		conn_drop_input(c);
+		if (shutdown(c->fd, SHUT_WR) == -1)
+			return STEP_CLOSE;
+		c->lingered = 0;
+		c->deadline = mono_ms() + CONN_LINGER_MS;
+		c->state = CS_LINGER;
+		return STEP_GO;
+	}
+	if (c->inpos == c->inlen)
+		conn_drop_input(c);
+	c->deadline = conn_after(c->ctx->conf->keepalive_timeout);
+	c->state = CS_IDLE;
+	return STEP_GO;
+}
+
+/* The head and any page in memory, in one sendmsg() when possible. */
+static enum step
+conn_do_send(struct conn *c)
+{
+	struct exch *x = c->x;
+	struct msghdr msg;
+	struct iovec iov[2];
+	size_t k;
+	ssize_t n;
+
+	while (x->outoff < x->outlen || x->memoff < x->memlen) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		if (x->outoff < x->outlen) {
+			iov[msg.msg_iovlen].iov_base = x->out + x->outoff;
+			iov[msg.msg_iovlen++].iov_len = x->outlen - x->outoff;
+		}
+		if (x->memoff < x->memlen) {
+			iov[msg.msg_iovlen].iov_base = x->mem + x->memoff;
+			iov[msg.msg_iovlen++].iov_len = x->memlen - x->memoff;
+		}
+		/* MSG_MORE: a small file leaves in the head's segment. */
+		n = sendmsg(c->fd, &msg,
+		    MSG_NOSIGNAL | (x->fileleft > 0 ? MSG_MORE : 0));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (errno == EAGAIN || errno == EWOULDBLOCK)
+				   ? STEP_WRITE
+				   : STEP_CLOSE;
+		if (n == 0)
+			return STEP_CLOSE;
+		k = x->outlen - x->outoff;
+		k = (size_t)n < k ? (size_t)n : k;
+		x->outoff += k;
+		x->memoff += (size_t)n - k;
+		c->deadline = conn_after(c->ctx->conf->timeout);
+	}
+	if (x->fileleft > 0) {
+		c->state = CS_FILE;
+		return STEP_GO;
+	}
+	return conn_finish(c);
+}
+
+static enum step
+conn_do_file(struct conn *c)
+{
+	struct exch *x = c->x;
+	int64_t budget = CONN_SEND_STEP, want;
+	off_t off;
+	ssize_t n;
+
+	while (x->fileleft > 0) {
+		if (budget <= 0)
+			return STEP_WRITE; /* let other connections run */
+		want = x->fileleft < budget ? x->fileleft : budget;
+		off = (off_t)x->fileoff;
+		n = sendfile(c->fd, x->file, &off, (size_t)want);
+		if (n > 0) {
+			x->fileoff = off;
+			x->fileleft -= n;
+			budget -= n;
+			c->deadline = conn_after(c->ctx->conf->timeout);
+		} else if (n == 0) {
+			log_warnx("%s: file shrank while being sent", __func__);
+			return STEP_CLOSE;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return STEP_WRITE;
+		else if (errno != EINTR)
+			return STEP_CLOSE;
+	}
+	close(x->file);
+	x->file = -1;
+	return conn_finish(c);
+}
+
+/* Lingering close: lets the client read the response rather than a RST. */
+static enum step
+conn_do_linger(struct conn *c)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = conn_read(c, scratch_in, sizeof(scratch_in));
+		if (n <= 0)
+			return conn_read_error(n);
+		c->lingered += (uint32_t)n;
+		if (c->lingered >= CONN_LINGER_BYTES)
+			return STEP_CLOSE;
+	}
+}
+
+/* Before waiting: nothing may stay in the thread's buffers. */
+static int
+conn_save(struct conn *c)
+{
+	struct exch *x = c->x;
+	size_t n;
+	char *p;
+
+	if (x != NULL && x->out != NULL && !x->out_heap) {
+		n = x->outlen - x->outoff;
+		p = (n > 0) ? malloc(n) : NULL;
+		if (n > 0 && p == NULL)
+			return -1;
+		if (n > 0)
+			memcpy(p, x->out + x->outoff, n);
+		x->out = p;
+		x->out_heap = (p != NULL);
+		x->outlen = n;
+		x->outoff = 0;
+	}
+	if (c->in == scratch_in) {
+		if (c->inpos == c->inlen) {
+			c->in = NULL;
+			c->inpos = c->inlen = 0;
+		} else if (conn_buf_take(
+			       c, c->in + c->inpos, c->inlen - c->inpos) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static enum conn_io
+conn_park(struct conn *c, enum step s)
+{
+	if (s != STEP_CLOSE && conn_save(c) == -1) {
+		log_warnx("%s: out of memory: closing a connection", __func__);
+		s = STEP_CLOSE;
+	}
+	switch (s) {
+	case STEP_READ:
+		return CONN_IO_READ;
+	case STEP_WRITE:
+		return CONN_IO_WRITE;
+	default:
+		c->state = CS_CLOSED;
+		return CONN_IO_CLOSE;
+	}
+}
+
+enum conn_io
+conn_step(struct conn *c)
+{
+	enum step s;
+
+	do {
+		switch (c->state) {
+		case CS_IDLE:
+		case CS_HEAD:
+			s = conn_do_head(c);
+			break;
+		case CS_BODY:
+			s = conn_do_body(c);
+			break;
+		case CS_SEND:
+			s = conn_do_send(c);
+			break;
+		case CS_FILE:
+			s = conn_do_file(c);
+			break;
+		case CS_LINGER:
+			s = conn_do_linger(c);
+			break;
+		default:
+			s = STEP_CLOSE;
+			break;
+		}
+	} while (s == STEP_GO);
+	return conn_park(c, s);
+}
+
+enum conn_io
+conn_expire(struct conn *c)
+{
+	if (c->state != CS_HEAD && c->state != CS_BODY) {
+		c->state = CS_CLOSED;
+		return CONN_IO_CLOSE;
+	}
+	conn_error_close(c, 408);
+	return conn_step(c);
+}

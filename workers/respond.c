@@ -1,0 +1,284 @@
+/*
+ * What to answer to a parsed request: the method, the path, the file, the
+ * validators and the range decide the status; the result is a formatted
+ * head (with an error page when there is one) and an open file to send.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "protocol/uri.h"
+#include "workers/conn.h"
+#include "workers/exch.h"
+#include "workers/static.h"
+#include "workers/status.h"
+
+#define DEFAULT_TYPE "application/octet-stream"
+
+void
+exch_drop_response(struct exch *x)
+{
+	if (x->file != -1)
+		close(x->file);
+	x->file = -1;
+	x->fileoff = x->fileleft = 0;
+	if (x->out_heap)
+		free(x->out);
+	x->out = NULL;
+	x->out_heap = false;
+	x->outlen = x->outoff = 0;
+	free(x->mem);
+	x->mem = NULL;
+	x->memlen = x->memoff = 0;
+	x->bytes = 0;
+}
+
+/* Statuses after which the connection can carry another request. */
+static bool
+status_keeps_alive(int status)
+{
+	switch (status) {
+	case 200:
+	case 206:
+	case 301:
+	case 304:
+	case 403:
+	case 404:
+	case 405:
+	case 416:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Formats RP (and PAGE unless HEAD) into OUT; 500 if the head won't fit. */
+static void
+respond_emit(struct exch *x, const struct reply *rp, const char *page,
+    size_t pagelen, bool head, char *out, size_t outsz)
+{
+	size_t n;
+
+	exch_drop_response(x);
+	if ((n = reply_head(rp, out, outsz)) == 0 ||
+	    (!head && pagelen > outsz - n)) {
+		respond_error(x, 500, false, head, out, outsz);
+		return;
+	}
+	if (!head && pagelen > 0) {
+		memcpy(out + n, page, pagelen);
+		x->bytes = (int64_t)pagelen;
+	}
+	x->status = rp->status;
+	x->keep_alive = rp->keep_alive;
+	x->out = out;
+	x->outlen = n + (head ? 0 : pagelen);
+}
+
+void
+respond_error(struct exch *x, int status, bool keep_alive, bool head, char *out,
+    size_t outsz)
+{
+	char page[EXCH_PAGE_MAX];
+	struct reply rp;
+	size_t n, len;
+
+	exch_drop_response(x);
+	len = reply_error(&rp, status, keep_alive, page, sizeof(page));
+	if ((n = reply_head(&rp, out, outsz)) == 0 || len > outsz - n) {
+		/* cannot happen with EXCH_OUT_MAX: send nothing, close */
+		x->status = status;
+		x->keep_alive = false;
+		return;
+	}
+	if (!head) {
+		memcpy(out + n, page, len);
+		x->bytes = (int64_t)len;
+	}
+	x->status = status;
+	x->keep_alive = keep_alive;
+	x->out = out;
+	x->outlen = n + (head ? 0 : len);
+}
+
+/* An error page, with the extra fields some statuses carry. */
+static void
+respond_page(struct exch *x, struct reply *rp, int status, bool keep, bool head,
+    char *out, size_t outsz)
+{
+	char page[EXCH_PAGE_MAX];
+	size_t len;
+	struct reply base = *rp;
+
+	/* No use receiving a body we would refuse: answer now and close. */
+	if (x->has_body && x->r.expect_continue)
+		keep = false;
+	len = reply_error(
+	    rp, status, keep && status_keeps_alive(status), page, sizeof(page));
+	rp->location = base.location;
+	rp->location_query = base.location_query;
+	rp->allow = (status == 405);
+	rp->range_size = base.range_size;
+	respond_emit(x, rp, page, len, head, out, outsz);
+}
+
+/* 200, 206 or 416 for the open file F, by Range and If-Range (GET only). */
+static int
+respond_range(const struct exch *x, const struct static_file *f, int64_t *first,
+    int64_t *last)
+{
+	const struct http_request *r = &x->r;
+
+	*first = 0;
+	*last = f->size - 1;
+	if (r->method != HTTP_GET || r->range == NULL)
+		return 200;
+	if (r->if_range != NULL && !static_if_range(f, r->if_range))
+		return 200;
+	switch (range_parse(r->range, f->size, first, last)) {
+	case RANGE_OK:
+		return 206;
+	case RANGE_UNSATISFIABLE:
+		return 416;
+	default:
+		*first = 0;
+		*last = f->size - 1;
+		return 200;
+	}
+}
+
+/* The open file F: 304, 416, or its (partial) content. */
+static void
+respond_file(struct exch *x, const struct conf *conf, const char *path,
+    struct static_file *f, bool keep, char *out, size_t outsz)
+{
+	bool head = (x->r.method == HTTP_HEAD);
+	const char *type;
+	struct reply rp;
+	int64_t first, last;
+	int status;
+
+	if ((status = static_not_modified(
+		 f, x->r.if_none_match, x->r.if_modified_since)) == 0)
+		status = respond_range(x, f, &first, &last);
+	reply_init(&rp, status, keep);
+	rp.etag = f->etag;
+	rp.mtime = f->mtime;
+	if (status == 416) {
+		close(f->fd);
+		rp.range_size = f->size;
+		respond_page(x, &rp, 416, keep, head, out, outsz);
+		return;
+	}
+	if (status == 200 || status == 206) {
+		type = mime_lookup(&conf->mime, path);
+		rp.type = (type != NULL) ? type : DEFAULT_TYPE;
+		rp.ranges = true;
+		rp.length = last - first + 1;
+		rp.range_first = first;
+		rp.range_last = last;
+		rp.range_size = f->size;
+	}
+	respond_emit(x, &rp, NULL, 0, true, out, outsz);
+	if (x->status != status || head || status == 304 || rp.length <= 0) {
+		close(f->fd);
+		return;
+	}
+	x->file = f->fd;
+	x->fileoff = first;
+	x->fileleft = x->bytes = rp.length;
+}
+
+/* GET or HEAD of PATH beneath the document root. */
+static void
+respond_static(struct exch *x, const struct conn_ctx *ctx, char *path,
+    const char *query, bool keep, char *out, size_t outsz)
+{
+	const struct conf *conf = ctx->conf;
+	bool head = (x->r.method == HTTP_HEAD);
+	struct static_file f;
+	struct reply rp;
+	int status;
+
+	reply_init(&rp, 0, keep);
+	status = static_open(ctx->docroot, path, STATIC_PATH_MAX,
+	    conf->directory_index, conf->ndirectory_index, &f);
+	if (status == 301) {
+		rp.location = path;
+		rp.location_query = query;
+	}
+	if (status != 0) {
+		respond_page(x, &rp, status, keep, head, out, outsz);
+		return;
+	}
+	respond_file(x, conf, path, &f, keep, out, outsz);
+}
+
+/* The server status page, when PATH names it. */
+static bool
+respond_status(struct exch *x, const struct conn_ctx *ctx,
+    const struct sockaddr *peer, const char *path, const char *query, bool keep,
+    char *out, size_t outsz)
+{
+	const struct conf *conf = ctx->conf;
+	bool head = (x->r.method == HTTP_HEAD);
+	enum status_format fmt = status_format_of(query);
+	struct reply rp;
+	size_t len;
+	char *body;
+
+	if (conf->server_status == NULL ||
+	    strcmp(path, conf->server_status) != 0)
+		return false;
+	reply_init(&rp, 0, keep);
+	if (!conf_cidr_match(conf->status_allow, conf->nstatus_allow, peer)) {
+		respond_page(x, &rp, 403, keep, head, out, outsz);
+		return true;
+	}
+	body = status_render(ctx->sb_all, ctx->sb_all_size, fmt, &len);
+	if (body == NULL) {
+		respond_error(x, 500, false, head, out, outsz);
+		return true;
+	}
+	reply_init(&rp, 200, keep);
+	rp.type = status_content_type(fmt);
+	rp.length = (int64_t)len;
+	rp.no_store = true;
+	respond_emit(x, &rp, NULL, 0, true, out, outsz);
+	if (x->status != 200 || head) {
+		free(body);
+		return true;
+	}
+	x->mem = body;
+	x->memlen = len;
+	x->bytes = (int64_t)len;
+	return true;
+}
+
+void
+respond(struct exch *x, const struct conn_ctx *ctx, const struct sockaddr *peer,
+    bool may_keep, char *out, size_t outsz)
+{
+	char path[STATIC_PATH_MAX];
+	bool keep = may_keep && x->r.keep_alive;
+	struct reply rp;
+	const char *query;
+	int status;
+
+	x->file = -1;
+	reply_init(&rp, 0, keep);
+	if (x->r.method != HTTP_GET && x->r.method != HTTP_HEAD) {
+		respond_page(x, &rp, 405, keep, false, out, outsz);
+		return;
+	}
+	status = uri_to_path(
+	    x->r.target, x->r.target_len, path, sizeof(path), &query);
+	if (status != 0)
+		respond_page(
+		    x, &rp, status, keep, x->r.method == HTTP_HEAD, out, outsz);
+	else if (!respond_status(x, ctx, peer, path, query, keep, out, outsz))
+		respond_static(x, ctx, path, query, keep, out, outsz);
+}

@@ -1,0 +1,162 @@
+/*
+ * Opening what a request path names, never outside the document root:
+ * every open goes through openat2() relative to the DocumentRoot fd with
+ * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, so neither "..", an absolute
+ * symlink nor a /proc magic link can lead out, whatever the encoding of
+ * the request was. Symlinks that stay inside are followed.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/openat2.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "protocol/log.h"
+#include "workers/static.h"
+
+/*
+ * O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+ * writer; it changes nothing for the regular files we serve.
+ */
+#define STATIC_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+#define STATIC_RESOLVE    (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+
+/* Returns an fd, or -1 with errno set. */
+static int
+static_openat2(int dirfd, const char *rel)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = STATIC_OPEN_FLAGS;
+	how.resolve = STATIC_RESOLVE;
+	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+}
+
+/* The HTTP status for a failed open or fstat. */
+static int
+static_errno_status(int err, const char *path)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case EXDEV: /* RESOLVE_BENEATH: the path tried to leave the root */
+	case ELOOP:
+	case ENAMETOOLONG:
+		return 404;
+	case EACCES:
+	case EPERM:
+		return 403;
+	default:
+		errno = err;
+		log_warn("%s: open \"%s\"", __func__, path);
+		return 500;
+	}
+}
+
+/* PATH without its leading '/', "." for the root itself. */
+static const char *
+static_relpath(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return (*path == '\0') ? "." : path;
+}
+
+static void
+static_fill(struct static_file *f, int fd, const struct stat *st)
+{
+	f->fd = fd;
+	f->size = (int64_t)st->st_size;
+	f->mtime = (int64_t)st->st_mtim.tv_sec;
+	f->mtime_nsec = st->st_mtim.tv_nsec;
+	snprintf(f->etag, sizeof(f->etag), "\"%llx.%lx-%llx\"",
+	    (unsigned long long)f->mtime, (unsigned long)f->mtime_nsec,
+	    (unsigned long long)f->size);
+}
+
+/*
+ * Opens PATH and fstat()s it into ST. Returns the fd, or -1 with *STATUS
+ * set.
+ */
+static int
+static_open_stat(int docroot, const char *path, struct stat *st, int *status)
+{
+	int fd;
+
+	if ((fd = static_openat2(docroot, static_relpath(path))) == -1) {
+		*status = static_errno_status(errno, path);
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		*status = static_errno_status(errno, path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * PATH names a directory and ends in '/': tries each DirectoryIndex name.
+ * A name that is missing or not a regular file is skipped; no name
+ * found gives 403, as Apache does without autoindex.
+ */
+static int
+static_open_index(int docroot, char *path, size_t pathsz, char *const *index,
+    size_t nindex, struct static_file *f)
+{
+	struct stat st;
+	size_t base = strlen(path), i, n;
+	int fd, status;
+
+	for (i = 0; i < nindex; i++) {
+		n = strlen(index[i]);
+		if (n == 0 || base + n >= pathsz)
+			continue;
+		memcpy(path + base, index[i], n + 1);
+		if ((fd = static_open_stat(docroot, path, &st, &status)) ==
+		    -1) {
+			if (status == 404)
+				continue;
+			path[base] = '\0';
+			return status;
+		}
+		if (S_ISREG(st.st_mode)) {
+			static_fill(f, fd, &st);
+			return 0;
+		}
+		close(fd);
+	}
+	path[base] = '\0';
+	return 403;
+}
+
+int
+static_open(int docroot, char *path, size_t pathsz, char *const *index,
+    size_t nindex, struct static_file *f)
+{
+	struct stat st;
+	size_t len = strlen(path);
+	int fd, status;
+
+	f->fd = -1;
+	if ((fd = static_open_stat(docroot, path, &st, &status)) == -1)
+		return status;
+	if (S_ISREG(st.st_mode)) {
+		static_fill(f, fd, &st);
+		return 0;
+	}
+	close(fd);
+	if (!S_ISDIR(st.st_mode))
+		return 403;
+	if (len == 0 || path[len - 1] != '/')
+		return 301;
+	return static_open_index(docroot, path, pathsz, index, nindex, f);
+}
