@@ -1,0 +1,821 @@
+/*
+ * The directive table (name, argument count, field, range, default) and the
+ * handlers that check one directive line and store its value.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/conf.h"
+#include "conf/parse.h"
+#include "protocol/log.h"
+#include "protocol/scoreboard.h"
+#include "protocol/xmalloc.h"
+
+/* Ranges of the numeric directives. */
+#define PORT_MAX              65535
+#define SECONDS_MAX           86400 /* timeouts: one day */
+#define KEEPALIVE_TIMEOUT_MAX 3600
+#define THREADS_PER_CHILD_MAX 1024
+#define THREADS_MAX           ((long long)SB_MAX_SLOTS * THREADS_PER_CHILD_MAX)
+#define COUNT_MAX             1000000000LL /* requests or connections: 10^9 */
+#define REQUEST_LINE_MIN      256
+#define REQUEST_LINE_MAX      65536
+#define REQUEST_FIELDS_MAX    1000
+#define REQUEST_BODY_MAX      (1LL << 62)
+#define BACKLOG_MAX           65535
+#define IPV4_BITS             32
+#define IPV6_BITS             128
+
+/* Defaults that are not a single string or number in the table. */
+#define DEFAULT_MPM          "event"
+#define DEFAULT_LISTEN_ADDR  "127.0.0.1"
+#define DEFAULT_LISTEN_PORT  8080
+#define DEFAULT_INDEX        "index.html"
+#define DEFAULT_READ_TIMEOUT 20
+static const char *const default_status_allow[] = { "127.0.0.0/8", "::1" };
+
+static const struct {
+	const char *name;
+	const char *binary;
+} mpm_names[] = {
+	{ "prefork", "mpm-prefork" },
+	{ "threaded", "mpm-threaded" },
+	{ "worker", "mpm-threaded" },
+	{ "event", "mpm-event" },
+};
+
+typedef int conf_set_fn(
+    struct conf_parser *, const struct conf_directive *, int, char **);
+static conf_set_fn set_string, set_server_root, set_mpm, set_listen;
+static conf_set_fn set_log_level, set_custom_log, set_directory_index;
+static conf_set_fn set_add_type, set_number, set_keepalive, set_read_timeout;
+static conf_set_fn set_server_status, set_status_allow, set_include;
+
+#define FIELD(f) offsetof(struct conf, f)
+#define STRING(n, f, fn, dflt)                                      \
+	{                                                           \
+		.name = n, .min_args = 1, .max_args = 1, .set = fn, \
+		.kind = CK_STRING, .off = FIELD(f), .def_str = dflt \
+	}
+#define PATH(n, f, dflt)                                                    \
+	{                                                                   \
+		.name = n, .min_args = 1, .max_args = 1, .set = set_string, \
+		.kind = CK_PATH, .off = FIELD(f), .def_str = dflt           \
+	}
+#define NUMBER(n, f, lo, hi, dflt)                                          \
+	{                                                                   \
+		.name = n, .min_args = 1, .max_args = 1, .set = set_number, \
+		.kind = CK_LONG, .off = FIELD(f), .min = lo, .max = hi,     \
+		.def = dflt                                                 \
+	}
+#define SPECIAL(n, lo, hi, fn)                                        \
+	{                                                             \
+		.name = n, .min_args = lo, .max_args = hi, .set = fn, \
+		.kind = CK_SPECIAL                                    \
+	}
+
+const struct conf_directive conf_directives[CD_COUNT] = {
+	[CD_MPM] = STRING("MPM", mpm, set_mpm, DEFAULT_MPM),
+	[CD_WORKER_DIR] = PATH("WorkerDir", worker_dir, MPMD_WORKER_DIR),
+	[CD_LISTEN] = SPECIAL("Listen", 1, 1, set_listen),
+	[CD_USER] = STRING("User", user, set_string, "nobody"),
+	[CD_GROUP] = STRING("Group", group, set_string, "nogroup"),
+	[CD_SERVER_ROOT] = STRING(
+	    "ServerRoot", server_root, set_server_root, MPMD_SERVER_ROOT),
+	[CD_PID_FILE] = PATH("PidFile", pid_file, "logs/mpmd.pid"),
+	[CD_CONTROL_SOCKET] =
+	    PATH("ControlSocket", control_socket, "logs/mpmd.sock"),
+	[CD_ERROR_LOG] = PATH("ErrorLog", error_log, "logs/error.log"),
+	[CD_LOG_LEVEL] = SPECIAL("LogLevel", 1, 1, set_log_level),
+	[CD_CUSTOM_LOG] = { .name = "CustomLog",
+	    .min_args = 1,
+	    .max_args = 2,
+	    .set = set_custom_log,
+	    .kind = CK_PATH,
+	    .off = FIELD(custom_log),
+	    .def_str = "logs/access.log" },
+	[CD_DOCUMENT_ROOT] = PATH("DocumentRoot", document_root, "htdocs"),
+	[CD_DIRECTORY_INDEX] =
+	    SPECIAL("DirectoryIndex", 1, CONF_MAX_INDEX, set_directory_index),
+	[CD_TYPES_CONFIG] =
+	    PATH("TypesConfig", types_config, "conf/mime.types"),
+	[CD_ADD_TYPE] = SPECIAL("AddType", 2, CONF_ARGS_ANY, set_add_type),
+	[CD_START_SERVERS] =
+	    NUMBER("StartServers", start_servers, 1, SB_MAX_SLOTS, 2),
+	[CD_SERVER_LIMIT] =
+	    NUMBER("ServerLimit", server_limit, 1, SB_MAX_SLOTS, 64),
+	[CD_MIN_SPARE_SERVERS] =
+	    NUMBER("MinSpareServers", min_spare_servers, 1, SB_MAX_SLOTS, 2),
+	[CD_MAX_SPARE_SERVERS] =
+	    NUMBER("MaxSpareServers", max_spare_servers, 1, SB_MAX_SLOTS, 8),
+	[CD_THREADS_PER_CHILD] = NUMBER(
+	    "ThreadsPerChild", threads_per_child, 1, THREADS_PER_CHILD_MAX, 32),
+	[CD_MIN_SPARE_THREADS] =
+	    NUMBER("MinSpareThreads", min_spare_threads, 1, THREADS_MAX, 16),
+	[CD_MAX_SPARE_THREADS] =
+	    NUMBER("MaxSpareThreads", max_spare_threads, 1, THREADS_MAX, 128),
+	[CD_MAX_REQUEST_WORKERS] = NUMBER(
+	    "MaxRequestWorkers", max_request_workers, 1, THREADS_MAX, 256),
+	[CD_MAX_CONNECTIONS_PER_CHILD] = NUMBER("MaxConnectionsPerChild",
+	    max_connections_per_child, 0, COUNT_MAX, 0),
+	[CD_KEEPALIVE] = SPECIAL("KeepAlive", 1, 1, set_keepalive),
+	[CD_KEEPALIVE_TIMEOUT] = NUMBER(
+	    "KeepAliveTimeout", keepalive_timeout, 1, KEEPALIVE_TIMEOUT_MAX, 5),
+	[CD_MAX_KEEPALIVE_REQUESTS] = NUMBER(
+	    "MaxKeepAliveRequests", max_keepalive_requests, 0, COUNT_MAX, 100),
+	[CD_TIMEOUT] = NUMBER("Timeout", timeout, 1, SECONDS_MAX, 60),
+	[CD_REQUEST_READ_TIMEOUT] = { .name = "RequestReadTimeout",
+	    .min_args = 1,
+	    .max_args = 2,
+	    .set = set_read_timeout,
+	    .kind = CK_SPECIAL,
+	    .min = 1,
+	    .max = SECONDS_MAX,
+	    .def = DEFAULT_READ_TIMEOUT },
+	[CD_GRACEFUL_SHUTDOWN_TIMEOUT] = NUMBER("GracefulShutdownTimeout",
+	    graceful_shutdown_timeout, 1, SECONDS_MAX, 30),
+	[CD_LIMIT_REQUEST_LINE] = NUMBER("LimitRequestLine", limit_request_line,
+	    REQUEST_LINE_MIN, REQUEST_LINE_MAX, 8190),
+	[CD_LIMIT_REQUEST_FIELD_SIZE] = NUMBER("LimitRequestFieldSize",
+	    limit_request_field_size, REQUEST_LINE_MIN, REQUEST_LINE_MAX, 8190),
+	[CD_LIMIT_REQUEST_FIELDS] = NUMBER("LimitRequestFields",
+	    limit_request_fields, 1, REQUEST_FIELDS_MAX, 100),
+	[CD_LIMIT_REQUEST_BODY] = { .name = "LimitRequestBody",
+	    .min_args = 1,
+	    .max_args = 1,
+	    .set = set_number,
+	    .kind = CK_INT64,
+	    .off = FIELD(limit_request_body),
+	    .min = 0,
+	    .max = REQUEST_BODY_MAX,
+	    .def = 1048576 },
+	[CD_LISTEN_BACKLOG] =
+	    NUMBER("ListenBacklog", listen_backlog, 1, BACKLOG_MAX, 511),
+	[CD_SERVER_STATUS] =
+	    STRING("ServerStatus", server_status, set_server_status, NULL),
+	[CD_STATUS_ALLOW] =
+	    SPECIAL("StatusAllow", 1, CONF_MAX_STATUS_ALLOW, set_status_allow),
+	[CD_INCLUDE] = SPECIAL("Include", 1, 1, set_include),
+};
+
+static void *
+field(struct conf *conf, const struct conf_directive *d)
+{
+	return (char *)conf + d->off;
+}
+
+const struct conf_directive *
+conf_directive_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CD_COUNT; i++)
+		if (strcasecmp(name, conf_directives[i].name) == 0)
+			return &conf_directives[i];
+	return NULL;
+}
+
+long long
+conf_number(const struct conf *conf, enum conf_dir id)
+{
+	const struct conf_directive *d = &conf_directives[id];
+	const char *f = (const char *)conf + d->off;
+
+	if (d->kind == CK_INT64)
+		return *(const int64_t *)(const void *)f;
+	return *(const long *)(const void *)f;
+}
+
+static void
+store_number(struct conf *conf, const struct conf_directive *d, long long v)
+{
+	if (d->kind == CK_INT64)
+		*(int64_t *)field(conf, d) = v;
+	else
+		*(long *)field(conf, d) = (long)v;
+}
+
+char **
+conf_string(struct conf *conf, enum conf_dir id)
+{
+	return field(conf, &conf_directives[id]);
+}
+
+char *
+conf_path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	char *path;
+
+	xasprintf(
+	    &path, "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", name);
+	return path;
+}
+
+char *
+conf_mpm_path(const char *worker_dir, const char *mpm)
+{
+	size_t i;
+
+	if (mpm[0] == '/')
+		return xstrdup(mpm);
+	for (i = 0; i < sizeof(mpm_names) / sizeof(mpm_names[0]); i++)
+		if (strcmp(mpm, mpm_names[i].name) == 0)
+			return conf_path_join(worker_dir, mpm_names[i].binary);
+	return conf_path_join(worker_dir, mpm);
+}
+
+/* Digits only: no sign, no blanks, no hex. Too large yields LLONG_MAX. */
+static int
+parse_number(const char *s, long long *v)
+{
+	const char *c;
+
+	if (*s == '\0')
+		return -1;
+	for (c = s; *c != '\0'; c++)
+		if (*c < '0' || *c > '9')
+			return -1;
+	errno = 0;
+	*v = strtoll(s, NULL, 10);
+	if (errno == ERANGE)
+		*v = LLONG_MAX;
+	return 0;
+}
+
+static int
+number_arg(struct conf_parser *p, const struct conf_directive *d,
+    const char *arg, long long *v)
+{
+	if (parse_number(arg, v) == -1) {
+		conf_errorf(p, NULL, "%s: '%s' is not a number", d->name, arg);
+		return -1;
+	}
+	if (*v < d->min || *v > d->max) {
+		conf_errorf(p, NULL, "%s: '%s' is out of range (%lld..%lld)",
+		    d->name, arg, d->min, d->max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_number(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	long long v;
+
+	if (number_arg(p, d, argv[0], &v) == -1)
+		return -1;
+	store_number(p->conf, d, v);
+	return 0;
+}
+
+static int
+store_string(
+    struct conf_parser *p, const struct conf_directive *d, const char *arg)
+{
+	char **f = field(p->conf, d);
+
+	if (d->kind == CK_PATH && strlen(arg) >= PATH_MAX) {
+		conf_errorf(p, NULL, "%s: path longer than %d bytes", d->name,
+		    PATH_MAX - 1);
+		return -1;
+	}
+	free(*f);
+	*f = xstrdup(arg);
+	return 0;
+}
+
+static int
+set_string(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	return store_string(p, d, argv[0]);
+}
+
+static int
+set_server_root(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	size_t n = strlen(argv[0]);
+
+	if (argv[0][0] != '/') {
+		conf_errorf(p, NULL, "%s: '%s' is not an absolute path",
+		    d->name, argv[0]);
+		return -1;
+	}
+	while (n > 1 && argv[0][n - 1] == '/')
+		argv[0][--n] = '\0';
+	return store_string(p, d, argv[0]);
+}
+
+static int
+set_mpm(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	size_t i;
+
+	if (argv[0][0] == '/')
+		return store_string(p, d, argv[0]);
+	for (i = 0; i < sizeof(mpm_names) / sizeof(mpm_names[0]); i++)
+		if (strcasecmp(argv[0], mpm_names[i].name) == 0)
+			return store_string(p, d, mpm_names[i].name);
+	conf_errorf(p, NULL,
+	    "%s: unknown MPM '%s' (prefork, threaded, worker, event, or an "
+	    "absolute path)",
+	    d->name, argv[0]);
+	return -1;
+}
+
+/* Fills L from a numeric address in network order and a port. */
+static void
+listen_fill(struct conf_listen *l, int family, const void *addr, unsigned port)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+
+	memset(l, 0, sizeof(*l));
+	inet_ntop(family, addr, host, sizeof(host));
+	if (family == AF_INET) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(port);
+		memcpy(&sin.sin_addr, addr, sizeof(sin.sin_addr));
+		memcpy(&l->addr, &sin, sizeof(sin));
+		l->addrlen = sizeof(sin);
+		snprintf(l->text, sizeof(l->text), "%s:%u", host, port);
+	} else {
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(port);
+		memcpy(&sin6.sin6_addr, addr, sizeof(sin6.sin6_addr));
+		memcpy(&l->addr, &sin6, sizeof(sin6));
+		l->addrlen = sizeof(sin6);
+		snprintf(l->text, sizeof(l->text), "[%s]:%u", host, port);
+	}
+}
+
+/* Splits "PORT", "A.B.C.D:PORT" or "[V6]:PORT" into host and port text. */
+static int
+listen_split(struct conf_parser *p, const char *arg, char *host, size_t size,
+    const char **port)
+{
+	const char *start = arg, *end;
+	long long unused;
+
+	if (parse_number(arg, &unused) == 0) {
+		snprintf(host, size, "0.0.0.0");
+		*port = arg;
+		return AF_INET;
+	}
+	if (arg[0] == '[') {
+		start = arg + 1;
+		if ((end = strchr(start, ']')) == NULL || end[1] != ':') {
+			conf_errorf(
+			    p, NULL, "Listen: '%s' is not [IPv6]:PORT", arg);
+			return -1;
+		}
+		*port = end + 2;
+	} else if ((end = strrchr(arg, ':')) != NULL)
+		*port = end + 1;
+	else
+		end = arg + strlen(arg);
+	snprintf(host, size, "%.*s", (int)(end - start), start);
+	if (arg[0] != '[' && strchr(host, ':') != NULL) {
+		conf_errorf(p, NULL,
+		    "Listen: IPv6 address in '%s' needs brackets, as in "
+		    "[::1]:8080",
+		    arg);
+		return -1;
+	}
+	return arg[0] == '[' ? AF_INET6 : AF_INET;
+}
+
+static int
+listen_parse(struct conf_parser *p, const char *arg, struct conf_listen *l)
+{
+	char host[CONF_LISTEN_TEXT_MAX];
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *port = NULL;
+	long long n;
+	int family;
+
+	if ((family = listen_split(p, arg, host, sizeof(host), &port)) == -1)
+		return -1;
+	if (inet_pton(family, host, addr) != 1) {
+		conf_errorf(
+		    p, NULL, "Listen: '%s' is not a numeric address", host);
+		return -1;
+	}
+	if (port == NULL || *port == '\0') {
+		conf_errorf(p, NULL, "Listen: '%s' has no port number", arg);
+		return -1;
+	}
+	if (parse_number(port, &n) == -1) {
+		conf_errorf(p, NULL, "Listen: port '%s' is not a number", port);
+		return -1;
+	}
+	if (n < 1 || n > PORT_MAX) {
+		conf_errorf(p, NULL,
+		    "Listen: port '%s' is out of range (1..%d)", port,
+		    PORT_MAX);
+		return -1;
+	}
+	listen_fill(l, family, addr, (unsigned)n);
+	return 0;
+}
+
+static int
+set_listen(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	struct conf *conf = p->conf;
+	struct conf_listen l;
+	size_t i;
+
+	if (!p->listen_seen) {
+		conf->nlisten = 0; /* the first Listen replaces the default */
+		p->listen_seen = true;
+	}
+	if (listen_parse(p, argv[0], &l) == -1)
+		return -1;
+	for (i = 0; i < conf->nlisten; i++)
+		if (strcmp(conf->listen[i].text, l.text) == 0) {
+			conf_errorf(
+			    p, NULL, "Listen: %s is already listed", l.text);
+			return -1;
+		}
+	if (conf->nlisten == CONF_MAX_LISTEN) {
+		conf_errorf(
+		    p, NULL, "Listen: more than %d addresses", CONF_MAX_LISTEN);
+		return -1;
+	}
+	conf->listen[conf->nlisten++] = l;
+	return 0;
+}
+
+static int
+set_log_level(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	int level;
+
+	if ((level = log_level_parse(argv[0])) == -1) {
+		conf_errorf(p, NULL,
+		    "%s: unknown level '%s' (emerg, alert, crit, error, warn, "
+		    "notice, info, debug)",
+		    d->name, argv[0]);
+		return -1;
+	}
+	p->conf->log_level = level;
+	return 0;
+}
+
+static int
+set_custom_log(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	enum conf_log_format format = CONF_LOG_COMBINED;
+
+	if (argc == 2) {
+		if (strcasecmp(argv[1], "common") == 0)
+			format = CONF_LOG_COMMON;
+		else if (strcasecmp(argv[1], "combined") != 0) {
+			conf_errorf(p, NULL,
+			    "%s: unknown format '%s' (common or combined)",
+			    d->name, argv[1]);
+			return -1;
+		}
+	}
+	if (store_string(p, d, argv[0]) == -1)
+		return -1;
+	p->conf->custom_log_format = format;
+	return 0;
+}
+
+static int
+set_directory_index(struct conf_parser *p, const struct conf_directive *d,
+    int argc, char **argv)
+{
+	struct conf *conf = p->conf;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strchr(argv[i], '/') != NULL || strcmp(argv[i], ".") == 0 ||
+		    strcmp(argv[i], "..") == 0) {
+			conf_errorf(p, NULL, "%s: '%s' is not a file name",
+			    d->name, argv[i]);
+			return -1;
+		}
+	while (conf->ndirectory_index > 0)
+		free(conf->directory_index[--conf->ndirectory_index]);
+	for (i = 0; i < argc; i++)
+		conf->directory_index[conf->ndirectory_index++] =
+		    xstrdup(argv[i]);
+	return 0;
+}
+
+static int
+set_add_type(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	int i;
+
+	if (!mime_valid_type(argv[0])) {
+		conf_errorf(p, NULL,
+		    "%s: '%s' is not a media type (type/subtype)", d->name,
+		    argv[0]);
+		return -1;
+	}
+	for (i = 1; i < argc; i++)
+		if (!mime_valid_ext(argv[i])) {
+			conf_errorf(p, NULL, "%s: '%s' is not a file extension",
+			    d->name, argv[i]);
+			return -1;
+		}
+	for (i = 1; i < argc; i++)
+		mime_add(&p->conf->mime, argv[0], argv[i]);
+	return 0;
+}
+
+static int
+set_keepalive(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	if (strcasecmp(argv[0], "on") == 0)
+		p->conf->keepalive = true;
+	else if (strcasecmp(argv[0], "off") == 0)
+		p->conf->keepalive = false;
+	else {
+		conf_errorf(
+		    p, NULL, "%s: '%s' must be On or Off", d->name, argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* One "header=N" or "body=N"; Apache's ranges and MinRate are refused. */
+static int
+read_timeout_arg(struct conf_parser *p, const struct conf_directive *d,
+    const char *arg, long *header, long *body)
+{
+	const char *eq = strchr(arg, '=');
+	long long v;
+
+	if (strcasestr(arg, "minrate") != NULL) {
+		conf_errorf(p, NULL, "%s: MinRate is not supported", d->name);
+		return -1;
+	}
+	if (eq == NULL) {
+		conf_errorf(p, NULL, "%s: '%s' is not header=N or body=N",
+		    d->name, arg);
+		return -1;
+	}
+	if (strchr(eq, '-') != NULL) {
+		conf_errorf(p, NULL,
+		    "%s: '%s': ranges are not supported, give one number of "
+		    "seconds",
+		    d->name, arg);
+		return -1;
+	}
+	if (number_arg(p, d, eq + 1, &v) == -1)
+		return -1;
+	if (eq - arg == 6 && strncasecmp(arg, "header", 6) == 0)
+		*header = (long)v;
+	else if (eq - arg == 4 && strncasecmp(arg, "body", 4) == 0)
+		*body = (long)v;
+	else {
+		conf_errorf(p, NULL,
+		    "%s: unknown stage '%.*s' (header or body)", d->name,
+		    (int)(eq - arg), arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_read_timeout(struct conf_parser *p, const struct conf_directive *d,
+    int argc, char **argv)
+{
+	long header = p->conf->request_read_timeout_header;
+	long body = p->conf->request_read_timeout_body;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (read_timeout_arg(p, d, argv[i], &header, &body) == -1)
+			return -1;
+	p->conf->request_read_timeout_header = header;
+	p->conf->request_read_timeout_body = body;
+	return 0;
+}
+
+static int
+set_server_status(struct conf_parser *p, const struct conf_directive *d,
+    int argc, char **argv)
+{
+	char **f = field(p->conf, d);
+
+	if (strcasecmp(argv[0], "off") == 0) {
+		free(*f);
+		*f = NULL;
+		return 0;
+	}
+	if (argv[0][0] != '/' || strchr(argv[0], '?') != NULL) {
+		conf_errorf(p, NULL,
+		    "%s: '%s' is not a URL path beginning with '/' (or Off)",
+		    d->name, argv[0]);
+		return -1;
+	}
+	return store_string(p, d, argv[0]);
+}
+
+static void
+cidr_mask(struct conf_cidr *c)
+{
+	size_t i;
+	unsigned bits;
+
+	for (i = 0; i < sizeof(c->addr); i++) {
+		bits = c->prefix > i * 8 ? c->prefix - (unsigned)i * 8 : 0;
+		if (bits < 8)
+			c->addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+/* "ADDR" (a host) or "ADDR/PREFIX"; bits below the prefix are cleared. */
+static int
+cidr_parse(const char *s, struct conf_cidr *c)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned bits;
+	long long prefix;
+
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, host, c->addr) == 1) {
+		c->family = AF_INET;
+		bits = IPV4_BITS;
+	} else if (inet_pton(AF_INET6, host, c->addr) == 1) {
+		c->family = AF_INET6;
+		bits = IPV6_BITS;
+	} else
+		return -1;
+	if (slash == NULL)
+		prefix = bits;
+	else if (parse_number(slash + 1, &prefix) == -1 || prefix > bits)
+		return -1;
+	c->prefix = (unsigned)prefix;
+	cidr_mask(c);
+	return 0;
+}
+
+static int
+set_status_allow(struct conf_parser *p, const struct conf_directive *d,
+    int argc, char **argv)
+{
+	struct conf *conf = p->conf;
+	struct conf_cidr c[CONF_MAX_STATUS_ALLOW];
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (cidr_parse(argv[i], &c[i]) == -1) {
+			conf_errorf(p, NULL,
+			    "%s: '%s' is not an address or CIDR (as in "
+			    "10.0.0.0/8 or ::1)",
+			    d->name, argv[i]);
+			return -1;
+		}
+	if (!p->allow_seen) {
+		conf->nstatus_allow =
+		    0; /* the first one replaces the default */
+		p->allow_seen = true;
+	}
+	if (conf->nstatus_allow + (size_t)argc > CONF_MAX_STATUS_ALLOW) {
+		conf_errorf(p, NULL, "%s: more than %d addresses", d->name,
+		    CONF_MAX_STATUS_ALLOW);
+		return -1;
+	}
+	for (i = 0; i < argc; i++)
+		conf->status_allow[conf->nstatus_allow++] = c[i];
+	return 0;
+}
+
+static int
+set_include(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
+{
+	return conf_include(p, argv[0]);
+}
+
+static bool
+prefix_match(const uint8_t *net, const uint8_t *addr, unsigned prefix)
+{
+	unsigned whole = prefix / 8, rest = prefix % 8;
+	uint8_t mask = (uint8_t)(0xff00u >> rest);
+
+	if (memcmp(net, addr, whole) != 0)
+		return false;
+	return rest == 0 || (net[whole] & mask) == (addr[whole] & mask);
+}
+
+bool
+conf_cidr_match(
+    const struct conf_cidr *cidrs, size_t n, const struct sockaddr *addr)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	const uint8_t *v4 = NULL, *v6 = NULL;
+	size_t i;
+
+	if (addr->sa_family == AF_INET) {
+		memcpy(&sin, addr, sizeof(sin));
+		v4 = (const uint8_t *)&sin.sin_addr;
+	} else if (addr->sa_family == AF_INET6) {
+		memcpy(&sin6, addr, sizeof(sin6));
+		v6 = sin6.sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr))
+			v4 = v6 + sizeof(struct in6_addr) -
+			     sizeof(struct in_addr);
+	}
+	for (i = 0; i < n; i++) {
+		if (cidrs[i].family == AF_INET && v4 != NULL &&
+		    prefix_match(cidrs[i].addr, v4, cidrs[i].prefix))
+			return true;
+		if (cidrs[i].family == AF_INET6 && v6 != NULL &&
+		    prefix_match(cidrs[i].addr, v6, cidrs[i].prefix))
+			return true;
+	}
+	return false;
+}
+
+static void
+init_compound(struct conf *conf)
+{
+	struct in_addr lo;
+	size_t i;
+
+	conf->mpm_path = conf_mpm_path(conf->worker_dir, conf->mpm);
+	conf->log_level = LOG_LVL_INFO;
+	conf->custom_log_format = CONF_LOG_COMBINED;
+	conf->directory_index[conf->ndirectory_index++] =
+	    xstrdup(DEFAULT_INDEX);
+	conf->keepalive = true;
+	conf->request_read_timeout_header = DEFAULT_READ_TIMEOUT;
+	conf->request_read_timeout_body = DEFAULT_READ_TIMEOUT;
+	inet_pton(AF_INET, DEFAULT_LISTEN_ADDR, &lo);
+	listen_fill(
+	    &conf->listen[conf->nlisten++], AF_INET, &lo, DEFAULT_LISTEN_PORT);
+	for (i = 0;
+	     i < sizeof(default_status_allow) / sizeof(default_status_allow[0]);
+	     i++)
+		cidr_parse(default_status_allow[i],
+		    &conf->status_allow[conf->nstatus_allow++]);
+}
+
+void
+conf_init(struct conf *conf)
+{
+	const struct conf_directive *d;
+
+	memset(conf, 0, sizeof(*conf));
+	for (d = conf_directives; d < conf_directives + CD_COUNT; d++) {
+		if (d->kind == CK_LONG || d->kind == CK_INT64)
+			store_number(conf, d, d->def);
+		else if (d->kind != CK_SPECIAL && d->def_str != NULL)
+			*(char **)field(conf, d) = xstrdup(d->def_str);
+	}
+	init_compound(conf);
+}
+
+void
+conf_free(struct conf *conf)
+{
+	const struct conf_directive *d;
+	size_t i;
+
+	for (d = conf_directives; d < conf_directives + CD_COUNT; d++)
+		if (d->kind == CK_STRING || d->kind == CK_PATH)
+			free(*(char **)field(conf, d));
+	free(conf->mpm_path);
+	for (i = 0; i < conf->ndirectory_index; i++)
+		free(conf->directory_index[i]);
+	mime_free(&conf->mime);
+	memset(conf, 0, sizeof(*conf));
+}

@@ -1,0 +1,145 @@
+/*
+ * Internal to conf/: the directive table and the parser state shared by the
+ * directive handlers (conf.c), the tokenizer and Include (parse.c), the
+ * validator (validate.c) and the serializer (serialize.c).
+ */
+#ifndef MPMD_CONF_PARSE_H
+#define MPMD_CONF_PARSE_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf/conf.h"
+
+#define CONF_MAX_ARGS      128 /* words on one line, directive name included */
+#define CONF_MAX_FILE_SIZE (16 * 1024 * 1024)
+#define CONF_ARGS_ANY      (-1) /* max_args: no upper bound */
+
+#define MIME_MAX_TYPE 255 /* RFC 6838: 127 + '/' + 127 */
+#define MIME_MAX_EXT  64
+
+/* Every directive, in the order of DESIGN.md's table (and of the output). */
+enum conf_dir {
+	CD_MPM,
+	CD_WORKER_DIR,
+	CD_LISTEN,
+	CD_USER,
+	CD_GROUP,
+	CD_SERVER_ROOT,
+	CD_PID_FILE,
+	CD_CONTROL_SOCKET,
+	CD_ERROR_LOG,
+	CD_LOG_LEVEL,
+	CD_CUSTOM_LOG,
+	CD_DOCUMENT_ROOT,
+	CD_DIRECTORY_INDEX,
+	CD_TYPES_CONFIG,
+	CD_ADD_TYPE,
+	CD_START_SERVERS,
+	CD_SERVER_LIMIT,
+	CD_MIN_SPARE_SERVERS,
+	CD_MAX_SPARE_SERVERS,
+	CD_THREADS_PER_CHILD,
+	CD_MIN_SPARE_THREADS,
+	CD_MAX_SPARE_THREADS,
+	CD_MAX_REQUEST_WORKERS,
+	CD_MAX_CONNECTIONS_PER_CHILD,
+	CD_KEEPALIVE,
+	CD_KEEPALIVE_TIMEOUT,
+	CD_MAX_KEEPALIVE_REQUESTS,
+	CD_TIMEOUT,
+	CD_REQUEST_READ_TIMEOUT,
+	CD_GRACEFUL_SHUTDOWN_TIMEOUT,
+	CD_LIMIT_REQUEST_LINE,
+	CD_LIMIT_REQUEST_FIELD_SIZE,
+	CD_LIMIT_REQUEST_FIELDS,
+	CD_LIMIT_REQUEST_BODY,
+	CD_LISTEN_BACKLOG,
+	CD_SERVER_STATUS,
+	CD_STATUS_ALLOW,
+	CD_INCLUDE,
+	CD_COUNT
+};
+
+/* How a directive's value is stored in struct conf. */
+enum conf_kind {
+	CK_SPECIAL, /* its own fields, handled by name */
+	CK_STRING,  /* char * at off */
+	CK_PATH,    /* char * at off, resolved against ServerRoot */
+	CK_LONG,    /* long at off, range min..max */
+	CK_INT64,   /* int64_t at off, range min..max */
+};
+
+/* A position in a config file; line 0 = the file as a whole. */
+struct conf_where {
+	const char *file;
+	unsigned line;
+};
+
+struct conf_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct conf_parser {
+	struct conf *conf;
+	struct conf_errors *errs;
+	int flags;
+	size_t nerrors;
+	struct conf_where main;          /* the main file, line 0 */
+	struct conf_where at;            /* the line being parsed */
+	struct conf_where set[CD_COUNT]; /* where each directive was last set */
+	bool listen_seen; /* the first Listen drops the default */
+	bool allow_seen;  /* the first StatusAllow drops it */
+	unsigned depth;   /* texts being parsed, main = 1 */
+	struct conf_file_id open[CONF_MAX_INCLUDE_DEPTH + 1];
+	size_t nopen; /* files in open[], to stop include cycles */
+	char **names; /* included file names, kept for the messages */
+	size_t nnames;
+};
+
+struct conf_directive {
+	const char *name;
+	int min_args;
+	int max_args; /* or CONF_ARGS_ANY */
+	int (*set)(
+	    struct conf_parser *, const struct conf_directive *, int, char **);
+	enum conf_kind kind;
+	size_t off;    /* field, for every kind but CK_SPECIAL */
+	long long min; /* allowed range of a number */
+	long long max;
+	long long def;       /* default of a number */
+	const char *def_str; /* default of a string or path */
+};
+
+/* conf.c */
+extern const struct conf_directive conf_directives[CD_COUNT];
+const struct conf_directive *conf_directive_find(const char *name);
+long long conf_number(const struct conf *conf, enum conf_dir id);
+char **conf_string(struct conf *conf, enum conf_dir id);
+char *conf_mpm_path(const char *worker_dir, const char *mpm);
+char *conf_path_join(const char *dir, const char *name);
+
+/* parse.c */
+void conf_errorf(struct conf_parser *p, const struct conf_where *w,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const struct conf_where *conf_where_of(const struct conf_parser *p,
+    enum conf_dir a, enum conf_dir b, enum conf_dir c);
+int conf_include(struct conf_parser *p, const char *pattern);
+int conf_read_file(const char *path, char **text, size_t *len, struct stat *st,
+    const char **why);
+
+/* validate.c */
+void conf_finish(struct conf_parser *p);
+
+/* mime.c */
+bool mime_valid_type(const char *type);
+bool mime_valid_ext(const char *ext);
+/* Adds the mime.types TEXT to T; on error *LINE and *CAUSE say where/what. */
+int mime_parse(struct mime_table *t, const char *text, size_t len,
+    unsigned *line, char **cause);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * After the last line: relative paths resolved against ServerRoot, the MPM
+ * binary named, the MIME map built, and the checks no single line can make.
+ * Everything that touches the file system or the user database is skipped
+ * with CONF_WORKER: the worker parses text the master already validated.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "conf/parse.h"
+
+/* Number A must exceed B (or equal it, with or_equal); FIX says how. */
+static const struct {
+	enum conf_dir a;
+	enum conf_dir b;
+	bool or_equal;
+	const char *fix;
+} order_rules[] = {
+	{ CD_MAX_SPARE_SERVERS, CD_MIN_SPARE_SERVERS, false,
+	    "raise MaxSpareServers or lower MinSpareServers" },
+	{ CD_MAX_SPARE_THREADS, CD_MIN_SPARE_THREADS, true,
+	    "raise MaxSpareThreads or lower MinSpareThreads" },
+	{ CD_SERVER_LIMIT, CD_START_SERVERS, true,
+	    "lower StartServers or raise ServerLimit" },
+	{ CD_MAX_REQUEST_WORKERS, CD_THREADS_PER_CHILD, true,
+	    "lower ThreadsPerChild or raise MaxRequestWorkers" },
+};
+
+static void
+resolve_paths(struct conf_parser *p)
+{
+	struct conf *conf = p->conf;
+	const char *root = conf->server_root;
+	char **f, *path;
+	int id;
+
+	if (root[0] != '/') {
+		conf_errorf(p,
+		    conf_where_of(p, CD_SERVER_ROOT, CD_COUNT, CD_COUNT),
+		    "ServerRoot: '%s' is not an absolute path", root);
+		return;
+	}
+	for (id = 0; id < CD_COUNT; id++) {
+		if (conf_directives[id].kind != CK_PATH)
+			continue;
+		f = conf_string(conf, id);
+		if (*f == NULL || (*f)[0] == '/')
+			continue;
+		path = conf_path_join(root, *f);
+		free(*f);
+		*f = path;
+		if (strlen(path) >= PATH_MAX)
+			conf_errorf(p,
+			    conf_where_of(p, id, CD_SERVER_ROOT, CD_COUNT),
+			    "%s: path longer than %d bytes",
+			    conf_directives[id].name, PATH_MAX - 1);
+	}
+}
+
+/* TypesConfig first, then every AddType over it, in the order written. */
+static void
+build_mime(struct conf_parser *p)
+{
+	struct conf *conf = p->conf;
+	const struct conf_where *w;
+	struct conf_where at = { conf->types_config, 0 };
+	struct mime_table t = { 0 };
+	const char *why;
+	struct stat st;
+	char *text, *cause;
+	size_t len, i;
+
+	w = conf_where_of(p, CD_TYPES_CONFIG, CD_SERVER_ROOT, CD_COUNT);
+	if (conf_read_file(conf->types_config, &text, &len, &st, &why) == -1)
+		conf_errorf(
+		    p, w, "TypesConfig: %s: %s", conf->types_config, why);
+	else {
+		if (mime_parse(&t, text, len, &at.line, &cause) == -1) {
+			conf_errorf(p, &at, "%s", cause);
+			free(cause);
+		}
+		free(text);
+	}
+	for (i = 0; i < conf->mime.count; i++)
+		mime_add(
+		    &t, conf->mime.entries[i].type, conf->mime.entries[i].ext);
+	mime_free(&conf->mime);
+	conf->mime = t;
+}
+
+static void
+check_order(struct conf_parser *p)
+{
+	const struct conf_where *w;
+	long long a, b, limit, threads;
+	size_t i;
+
+	for (i = 0; i < sizeof(order_rules) / sizeof(order_rules[0]); i++) {
+		a = conf_number(p->conf, order_rules[i].a);
+		b = conf_number(p->conf, order_rules[i].b);
+		if (a > b || (a == b && order_rules[i].or_equal))
+			continue;
+		w = conf_where_of(
+		    p, order_rules[i].a, order_rules[i].b, CD_COUNT);
+		conf_errorf(p, w, "%s (%lld) must be %s %s (%lld): %s",
+		    conf_directives[order_rules[i].a].name, a,
+		    order_rules[i].or_equal ? "at least" : "greater than",
+		    conf_directives[order_rules[i].b].name, b,
+		    order_rules[i].fix);
+	}
+	a = conf_number(p->conf, CD_MAX_REQUEST_WORKERS);
+	limit = conf_number(p->conf, CD_SERVER_LIMIT);
+	threads = conf_number(p->conf, CD_THREADS_PER_CHILD);
+	if (a > limit * threads) {
+		w = conf_where_of(p, CD_MAX_REQUEST_WORKERS, CD_SERVER_LIMIT,
+		    CD_THREADS_PER_CHILD);
+		conf_errorf(p, w,
+		    "MaxRequestWorkers (%lld) exceeds ServerLimit x "
+		    "ThreadsPerChild (%lld x %lld = %lld): lower "
+		    "MaxRequestWorkers or raise ServerLimit or ThreadsPerChild",
+		    a, limit, threads, limit * threads);
+	}
+}
+
+static void
+check_mpm(struct conf_parser *p)
+{
+	const struct conf_where *w;
+	const char *path = p->conf->mpm_path;
+	struct stat st;
+
+	w = conf_where_of(p, CD_MPM, CD_WORKER_DIR, CD_COUNT);
+	if (stat(path, &st) == -1)
+		conf_errorf(p, w, "MPM: %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		conf_errorf(p, w, "MPM: %s: not a regular file", path);
+	else if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0)
+		conf_errorf(p, w, "MPM: %s: not executable", path);
+}
+
+static void
+check_document_root(struct conf_parser *p)
+{
+	const struct conf_where *w;
+	const char *path = p->conf->document_root;
+	struct stat st;
+
+	w = conf_where_of(p, CD_DOCUMENT_ROOT, CD_SERVER_ROOT, CD_COUNT);
+	if (stat(path, &st) == -1)
+		conf_errorf(
+		    p, w, "DocumentRoot: %s: %s", path, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		conf_errorf(p, w, "DocumentRoot: %s: not a directory", path);
+}
+
+/* Only a root master switches identity; then the worker must not be root. */
+static void
+check_identity(struct conf_parser *p)
+{
+	const struct passwd *pw;
+	const char *user = p->conf->user, *group = p->conf->group;
+
+	if ((pw = getpwnam(user)) == NULL)
+		conf_errorf(p, conf_where_of(p, CD_USER, CD_COUNT, CD_COUNT),
+		    "User: unknown user '%s'", user);
+	else if (pw->pw_uid == 0)
+		conf_errorf(p, conf_where_of(p, CD_USER, CD_COUNT, CD_COUNT),
+		    "User: workers must not run as root ('%s')", user);
+	if (getgrnam(group) == NULL)
+		conf_errorf(p, conf_where_of(p, CD_GROUP, CD_COUNT, CD_COUNT),
+		    "Group: unknown group '%s'", group);
+}
+
+void
+conf_finish(struct conf_parser *p)
+{
+	struct conf *conf = p->conf;
+
+	p->at = p->main;
+	resolve_paths(p);
+	free(conf->mpm_path);
+	conf->mpm_path = conf_mpm_path(conf->worker_dir, conf->mpm);
+	if (!(p->flags & CONF_WORKER))
+		build_mime(p);
+	mime_finish(&conf->mime);
+	check_order(p);
+	if (p->flags & CONF_WORKER)
+		return;
+	check_mpm(p);
+	check_document_root(p);
+	if (geteuid() == 0)
+		check_identity(p);
+}
