@@ -223,12 +223,37 @@ wait_bound_ms(const struct conf *conf, int verb)
 	return (int)(s * 1000) + CTL_EXTRA_WAIT_MS;
 }
 
+static int
+run(const char *path, const char *what, struct conf *conf)
+{
+	int verb, fd;
+
+	if (strcmp(what, "configtest") == 0)
+		return load(path, conf, true) == 0 ? 0 : 1;
+	if (load(path, conf, false) == -1)
+		return 1;
+	if (strcmp(what, "start") == 0)
+		return start(path, conf);
+	if ((verb = ctl_verb_parse(what)) == -1)
+		usage();
+	if ((fd = ctl_connect(conf->control_socket)) == -1) {
+		if (verb == CTL_STATUS || verb == CTL_REOPEN_LOGS) {
+			fprintf(stderr, "mpmctl: mpmd is not running (no "
+			    "control socket at %s: %s)\n", conf->control_socket,
+			    strerror(errno));
+			return 1;
+		}
+		return fallback_signal(conf, verb);
+	}
+	return ctl_ask(fd, verb, wait_bound_ms(conf, verb), false);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *path = MPMD_CONF_FILE;
 	struct conf conf;
-	int ch, verb, fd;
+	int ch, rc;
 
 	log_init("mpmctl", STDERR_FILENO, LOG_LVL_WARN);
 	while ((ch = getopt(argc, argv, "f:h")) != -1) {
@@ -238,22 +263,7 @@ main(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		usage();
-	if (strcmp(argv[optind], "configtest") == 0)
-		return load(path, &conf, true) == 0 ? 0 : 1;
-	if (load(path, &conf, false) == -1)
-		return 1;
-	if (strcmp(argv[optind], "start") == 0)
-		return start(path, &conf);
-	if ((verb = ctl_verb_parse(argv[optind])) == -1)
-		usage();
-	if ((fd = ctl_connect(conf.control_socket)) == -1) {
-		if (verb == CTL_STATUS || verb == CTL_REOPEN_LOGS) {
-			fprintf(stderr, "mpmctl: mpmd is not running (no "
-			    "control socket at %s: %s)\n", conf.control_socket,
-			    strerror(errno));
-			return 1;
-		}
-		return fallback_signal(&conf, verb);
-	}
-	return ctl_ask(fd, verb, wait_bound_ms(&conf, verb), false);
+	rc = run(path, argv[optind], &conf);
+	conf_free(&conf);
+	return rc;
 }

@@ -339,6 +339,8 @@ ipc_recv(int sock, int from, struct ipc_msg *msg, const char **cause)
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			errno = EAGAIN;
 			*cause = "would block";
+		} else if (errno == ECONNRESET) {
+			return 0; /* the peer exited with our packets unread */
 		} else
 			*cause = cause_fmt("recvmsg: %s", strerror(errno));
 		return -1;
