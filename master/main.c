@@ -302,6 +302,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct master m;
 	struct conf conf;
+	int rc;
 
 	memset(&m, 0, sizeof(m));
 	if ((m.devnull_fd = ensure_std_fds()) == -1) {
@@ -310,14 +311,17 @@ main(int argc, char **argv)
 	}
 	log_init("mpmd", STDERR_FILENO, LOG_LVL_INFO);
 	parse_options(argc, argv, &o);
-	if (load_config(o.conf_path, &conf) == -1)
+	if (load_config(o.conf_path, &conf) == -1) {
+		conf_free(&conf);
 		return 1;
-	if (o.test_only) {
-		printf("Syntax OK\n");
-		return 0;
 	}
-	if (o.signal_verb != NULL && strcmp(o.signal_verb, "start") != 0)
-		return signal_master(&conf, o.signal_verb);
+	if (o.test_only || (o.signal_verb != NULL &&
+	    strcmp(o.signal_verb, "start") != 0)) {
+		rc = o.test_only ? (printf("Syntax OK\n"), 0) :
+		    signal_master(&conf, o.signal_verb);
+		conf_free(&conf);
+		return rc;
+	}
 	m.conf_path = o.conf_path;
 	m.foreground = o.foreground;
 	g = master_setup(&m, &conf);
@@ -325,5 +329,6 @@ main(int argc, char **argv)
 	unlink(m.pid_file);
 	log_notice("mpmd exiting");
 	control_reply(m.stop_client, true, "mpmd stopped");
-	return m.nhistory > 0 && m.history[0].ok ? 0 : 1;
+	master_free(&m);
+	return m.start_failed ? 1 : 0;
 }

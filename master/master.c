@@ -441,6 +441,23 @@ master_stop(struct master *m, bool graceful)
 	master_maintain(m);
 }
 
+/* Everything left once the loop is over, for a leak-free exit. */
+void
+master_free(struct master *m)
+{
+	struct generation *g;
+
+	while ((g = TAILQ_FIRST(&m->gens)) != NULL) {
+		TAILQ_REMOVE(&m->gens, g, entry);
+		gen_free(g);
+	}
+	if (m->base != NULL)
+		event_base_free(m->base);
+	free(m->pid_file);
+	free(m->ctl_path);
+	free(m->errorlog_path);
+}
+
 static void
 master_on_signal(evutil_socket_t sig, short what, void *arg)
 {

@@ -139,6 +139,7 @@ struct master {
 	char *ctl_path;
 	struct event *ev_ctl;
 	int stop_client; /* answered when the master exits, or -1 */
+	bool start_failed;
 };
 
 /* master.c */
@@ -150,6 +151,7 @@ struct generation *master_generation_new(struct master *m,
     struct conf *conf, char **cause);
 void master_run(struct master *m, struct generation *first);
 void master_stop(struct master *m, bool graceful);
+void master_free(struct master *m);
 int64_t master_now(void);
 
 const char *master_gen_mpm(const struct generation *g);

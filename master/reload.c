@@ -186,8 +186,10 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 		reload_finish(m, r.verb, r.client, false, "generation %u (MPM "
 		    "%s) failed: %s; nothing is serving", g->id,
 		    master_gen_mpm(g), why);
-		if (r.verb == 0)
+		if (r.verb == 0) {
+			m->start_failed = true;
 			master_stop(m, false);
+		}
 		return;
 	}
 	reload_finish(m, r.verb, r.client, false, "generation %u (MPM %s) "
@@ -216,22 +218,35 @@ reload_promote(struct master *m, struct generation *g)
 	    r.verb == CTL_RESTART ? "stopped" : "draining");
 }
 
+/*
+ * With an old generation to fall back on, every new worker must be READY
+ * before the switch. With none (the first start), one READY worker is
+ * enough to serve; the pool brings up the rest, and a worker dying on the
+ * way only fails the start when no other one is left.
+ */
 void
 reload_check(struct master *m)
 {
 	struct generation *g = m->reload.gen;
-	unsigned ready = 0;
+	bool fallback = active_generation(m) != NULL;
+	unsigned ready = 0, live = 0;
 	struct proc *p;
 
 	if (!m->reload.active || g == NULL)
 		return;
-	if (g->fail_reason != NULL) {
+	TAILQ_FOREACH(p, &m->procs, entry) {
+		if (p->gen != g || p->state == PROC_STOPPING)
+			continue;
+		live++;
+		ready += p->state == PROC_READY;
+	}
+	if (g->fail_reason != NULL && (fallback || live == 0)) {
 		reload_fail(m, g, g->fail_reason);
 		return;
 	}
-	TAILQ_FOREACH(p, &m->procs, entry)
-		ready += p->gen == g && p->state == PROC_READY;
-	if (ready >= (unsigned)g->conf.start_servers) {
+	if (ready >= (fallback ? (unsigned)g->conf.start_servers : 1)) {
+		free(g->fail_reason);
+		g->fail_reason = NULL;
 		reload_promote(m, g);
 		return;
 	}
