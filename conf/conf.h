@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define CONF_MAX_LISTEN 64
@@ -121,6 +122,8 @@ void conf_free(struct conf *conf);
  */
 int conf_load(struct conf *conf, const char *path, int flags,
     struct conf_errors *errs);
+/* conf_init() then conf_load(), each error printed as a line on OUT. */
+int conf_load_print(struct conf *conf, const char *path, FILE *out);
 /* Same for text held in memory; NAME is used in messages. */
 int conf_parse_string(struct conf *conf, const char *text, size_t len,
     const char *name, int flags, struct conf_errors *errs);

@@ -490,3 +490,20 @@ conf_parse_string(struct conf *conf, const char *text, size_t len,
 	conf_finish(&p);
 	return parser_done(&p);
 }
+
+int
+conf_load_print(struct conf *conf, const char *path, FILE *out)
+{
+	struct conf_errors errs;
+	size_t i;
+	int r;
+
+	conf_init(conf);
+	r = conf_load(conf, path, 0, &errs);
+	for (i = 0; i < errs.count; i++)
+		fprintf(out, "%s\n", errs.msg[i]);
+	if (errs.truncated > 0)
+		fprintf(out, "(%zu more errors)\n", errs.truncated);
+	conf_errors_free(&errs);
+	return r;
+}

@@ -166,9 +166,8 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 static int
 control_clear_stale(const char *path, char **cause)
 {
-	struct sockaddr_un sun;
 	struct stat st;
-	int fd, r;
+	int fd;
 
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -177,14 +176,8 @@ control_clear_stale(const char *path, char **cause)
 		    path);
 		return -1;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	if (r == 0) {
+	if ((fd = ctl_connect(path)) != -1) {
+		close(fd);
 		xasprintf(cause, "another mpmd answers on ControlSocket %s",
 		    path);
 		return -1;
@@ -199,9 +192,8 @@ control_bind(const char *path, char **cause)
 	mode_t old;
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
+	if (ctl_sockaddr(path, &sun) == -1)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
@@ -225,13 +217,7 @@ control_bind(const char *path, char **cause)
 int
 control_open(struct master *m, const char *path, char **cause)
 {
-	struct sockaddr_un sun;
-
 	m->ctl_fd = -1;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		xasprintf(cause, "ControlSocket %s: path too long", path);
-		return -1;
-	}
 	if (control_clear_stale(path, cause) == -1 ||
 	    (m->ctl_fd = control_bind(path, cause)) == -1) {
 		if (*cause == NULL)

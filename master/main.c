@@ -89,24 +89,6 @@ parse_options(int argc, char **argv, struct options *o)
 		usage();
 }
 
-static int
-load_config(const char *path, struct conf *conf)
-{
-	struct conf_errors errs;
-	size_t i;
-	int r;
-
-	memset(&errs, 0, sizeof(errs));
-	conf_init(conf);
-	r = conf_load(conf, path, 0, &errs);
-	for (i = 0; i < errs.count; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	if (errs.truncated > 0)
-		fprintf(stderr, "(%zu more errors)\n", errs.truncated);
-	conf_errors_free(&errs);
-	return r;
-}
-
 /* fds 0-2 must be open before anything else is, or they get reused. */
 static int
 ensure_std_fds(void)
@@ -311,7 +293,7 @@ main(int argc, char **argv)
 	}
 	log_init("mpmd", STDERR_FILENO, LOG_LVL_INFO);
 	parse_options(argc, argv, &o);
-	if (load_config(o.conf_path, &conf) == -1) {
+	if (conf_load_print(&conf, o.conf_path, stderr) == -1) {
 		conf_free(&conf);
 		return 1;
 	}

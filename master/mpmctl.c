@@ -49,43 +49,11 @@ usage(void)
 static int
 load(const char *path, struct conf *conf, bool say_ok)
 {
-	struct conf_errors errs;
-	size_t i;
-	int r;
+	int r = conf_load_print(conf, path, stderr);
 
-	memset(&errs, 0, sizeof(errs));
-	conf_init(conf);
-	r = conf_load(conf, path, 0, &errs);
-	for (i = 0; i < errs.count; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	if (errs.truncated > 0)
-		fprintf(stderr, "(%zu more errors)\n", errs.truncated);
-	conf_errors_free(&errs);
 	if (r == 0 && say_ok)
 		printf("Syntax OK\n");
 	return r;
-}
-
-static int
-ctl_connect(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* Sends VERB, waits up to WAIT_MS, prints the answer; the exit status. */

@@ -1,6 +1,11 @@
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "protocol/ctl.h"
 
@@ -30,4 +35,36 @@ ctl_verb_parse(const char *name)
 		if (strcmp(name, ctl_verbs[v]) == 0)
 			return v;
 	return -1;
+}
+
+int
+ctl_sockaddr(const char *path, struct sockaddr_un *sun)
+{
+	size_t n = strlen(path);
+
+	if (n >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, n);
+	return 0;
+}
+
+int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (ctl_sockaddr(path, &sun) == -1)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -29,7 +29,13 @@ struct ctl_reply {
 	uint32_t ok; /* 1: done as asked; 0: failed, the text says why */
 };
 
+struct sockaddr_un;
+
 const char *ctl_verb_name(unsigned verb);
 int ctl_verb_parse(const char *name); /* -1 when unknown */
+/* -1 with ENAMETOOLONG when PATH does not fit. */
+int ctl_sockaddr(const char *path, struct sockaddr_un *sun);
+/* A connected control socket, or -1 with errno set. */
+int ctl_connect(const char *path);
 
 #endif

@@ -127,3 +127,22 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 	}
 	conn_free(c);
 }
+
+void
+blocking_serve_fd(struct worker *w, int fd, const struct sockaddr_storage *peer,
+    socklen_t len, int watch_fd)
+{
+	struct conn *c;
+
+	if ((c = conn_new(&w->ctx, fd, (const struct sockaddr *)peer, len)) ==
+	    NULL) {
+		log_warnx("out of memory for a connection");
+		close(fd);
+		return;
+	}
+	__atomic_fetch_add(&w->sb->busy, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->sb->connections, 1, __ATOMIC_RELAXED);
+	blocking_serve(w, c, watch_fd);
+	__atomic_fetch_sub(&w->sb->connections, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&w->sb->busy, 1, __ATOMIC_RELAXED);
+}

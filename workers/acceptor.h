@@ -41,5 +41,8 @@ enum acceptor_result acceptor_wait(struct acceptor *a, struct worker *w,
  * serving. Frees the connection.
  */
 void blocking_serve(struct worker *w, struct conn *c, int watch_fd);
+/* The same for a fresh socket, counted busy in the scoreboard meanwhile. */
+void blocking_serve_fd(struct worker *w, int fd,
+    const struct sockaddr_storage *peer, socklen_t len, int watch_fd);
 
 #endif

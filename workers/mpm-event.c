@@ -30,7 +30,6 @@
 #include "workers/acceptor.h"
 #include "workers/runtime.h"
 
-#define EVENT_THREAD_STACK (256 * 1024)
 #define EVENT_HANDOFF_BATCH 32
 
 struct handoff {
@@ -271,19 +270,6 @@ acceptor_main(void *arg)
 	return NULL;
 }
 
-static void
-start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	int r;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, EVENT_THREAD_STACK);
-	if ((r = pthread_create(tid, &attr, fn, arg)) != 0)
-		fatalx("pthread_create: error %d", r);
-	pthread_attr_destroy(&attr);
-}
-
 /* Graceful: stop accepting, then let each loop exit once it is empty. */
 static void
 start_drain(struct evworker *p)
@@ -329,9 +315,9 @@ main(int argc, char **argv)
 	p->w.sb->threads = (uint32_t)p->nloops;
 	for (i = 0; i < p->nloops; i++) {
 		loop_init(p, &p->loops[i]);
-		start_thread(&p->loops[i].tid, loop_main, &p->loops[i]);
+		runtime_start_thread(&p->loops[i].tid, loop_main, &p->loops[i]);
 	}
-	start_thread(&p->acceptor, acceptor_main, p);
+	runtime_start_thread(&p->acceptor, acceptor_main, p);
 	runtime_ready(&p->w);
 	watch_channel(p);
 	pthread_join(p->acceptor, NULL);

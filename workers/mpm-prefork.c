@@ -6,40 +6,8 @@
  */
 #include "config.h"
 
-#include <unistd.h>
-
-#include "protocol/log.h"
 #include "workers/acceptor.h"
 #include "workers/runtime.h"
-
-static bool
-recycle_due(const struct worker *w)
-{
-	long max = w->conf.max_connections_per_child;
-
-	return max > 0 &&
-	    __atomic_load_n(&w->sb->accepted, __ATOMIC_RELAXED) >=
-	    (uint64_t)max;
-}
-
-static void
-serve_one(struct worker *w, int fd, struct sockaddr_storage *peer,
-    socklen_t len)
-{
-	struct conn *c;
-
-	if ((c = conn_new(&w->ctx, fd, (struct sockaddr *)peer, len)) ==
-	    NULL) {
-		log_warnx("out of memory for a connection");
-		close(fd);
-		return;
-	}
-	__atomic_store_n(&w->sb->busy, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->sb->connections, 1, __ATOMIC_RELAXED);
-	blocking_serve(w, c, w->channel);
-	__atomic_store_n(&w->sb->connections, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->sb->busy, 0, __ATOMIC_RELAXED);
-}
 
 static struct worker self; /* static: its allocations stay reachable */
 
@@ -55,10 +23,10 @@ main(int argc, char **argv)
 	acceptor_open(&a, &self, self.channel);
 	self.sb->threads = 1;
 	runtime_ready(&self);
-	while (!atomic_load(&self.graceful) && !recycle_due(&self)) {
+	while (!atomic_load(&self.graceful) && !runtime_recycle_due(&self)) {
 		switch (acceptor_wait(&a, &self, &fd, &peer, &len)) {
 		case ACCEPTOR_CONN:
-			serve_one(&self, fd, &peer, len);
+			blocking_serve_fd(&self, fd, &peer, len, self.channel);
 			break;
 		case ACCEPTOR_EXTRA:
 			runtime_channel_read(&self);

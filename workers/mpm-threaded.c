@@ -19,8 +19,6 @@
 #include "workers/acceptor.h"
 #include "workers/runtime.h"
 
-#define THREAD_STACK_SIZE (256 * 1024)
-
 struct threaded {
 	struct worker w;
 	int wake; /* eventfd: readable once the process drains */
@@ -33,38 +31,6 @@ start_drain(struct threaded *t)
 
 	atomic_store(&t->w.graceful, 1);
 	(void)!write(t->wake, &one, sizeof(one));
-}
-
-static bool
-recycle_due(const struct worker *w)
-{
-	long max = w->conf.max_connections_per_child;
-
-	return max > 0 &&
-	    __atomic_load_n(&w->sb->accepted, __ATOMIC_RELAXED) >=
-	    (uint64_t)max;
-}
-
-static void
-serve_one(struct threaded *t, int fd, struct sockaddr_storage *peer,
-    socklen_t len)
-{
-	struct worker *w = &t->w;
-	struct conn *c;
-
-	if (recycle_due(w))
-		start_drain(t);
-	if ((c = conn_new(&w->ctx, fd, (struct sockaddr *)peer, len)) ==
-	    NULL) {
-		log_warnx("out of memory for a connection");
-		close(fd);
-		return;
-	}
-	__atomic_fetch_add(&w->sb->busy, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&w->sb->connections, 1, __ATOMIC_RELAXED);
-	blocking_serve(w, c, -1);
-	__atomic_fetch_sub(&w->sb->connections, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_sub(&w->sb->busy, 1, __ATOMIC_RELAXED);
 }
 
 static void *
@@ -80,7 +46,9 @@ thread_main(void *arg)
 	while (!atomic_load(&t->w.graceful)) {
 		switch (acceptor_wait(&a, &t->w, &fd, &peer, &len)) {
 		case ACCEPTOR_CONN:
-			serve_one(t, fd, &peer, len);
+			if (runtime_recycle_due(&t->w))
+				start_drain(t);
+			blocking_serve_fd(&t->w, fd, &peer, len, -1);
 			break;
 		case ACCEPTOR_EXTRA:
 		case ACCEPTOR_AGAIN:
@@ -95,17 +63,10 @@ static pthread_t *
 start_threads(struct threaded *t, size_t n)
 {
 	pthread_t *tids = xcalloc(n, sizeof(*tids));
-	pthread_attr_t attr;
 	size_t i;
-	int r;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
 	for (i = 0; i < n; i++)
-		if ((r = pthread_create(&tids[i], &attr, thread_main, t)) != 0)
-			fatalx("pthread_create: thread %zu of %zu: error %d", i,
-			    n, r);
-	pthread_attr_destroy(&attr);
+		runtime_start_thread(&tids[i], thread_main, t);
 	return tids;
 }
 

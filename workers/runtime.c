@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,4 +288,27 @@ runtime_drain_left(const struct worker *w)
 	left = drain_started + w->conf.graceful_shutdown_timeout * 1000 -
 	    mono_ms();
 	return left > 0 ? left : 0;
+}
+
+bool
+runtime_recycle_due(const struct worker *w)
+{
+	long max = w->conf.max_connections_per_child;
+
+	return max > 0 &&
+	    __atomic_load_n(&w->sb->accepted, __ATOMIC_RELAXED) >=
+	    (uint64_t)max;
+}
+
+void
+runtime_start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, RUNTIME_THREAD_STACK);
+	if ((r = pthread_create(tid, &attr, fn, arg)) != 0)
+		fatalx("pthread_create: %s", strerror(r));
+	pthread_attr_destroy(&attr);
 }

@@ -5,7 +5,9 @@
 #ifndef MPMD_RUNTIME_H
 #define MPMD_RUNTIME_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conf/conf.h"
@@ -39,5 +41,10 @@ void runtime_ready(struct worker *w);
 int runtime_channel_read(struct worker *w);
 /* Milliseconds left of GracefulShutdownTimeout since draining began. */
 int64_t runtime_drain_left(const struct worker *w);
+/* MaxConnectionsPerChild reached: time to drain and let a new one come. */
+bool runtime_recycle_due(const struct worker *w);
+
+#define RUNTIME_THREAD_STACK (256 * 1024) /* request threads use little */
+void runtime_start_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 #endif
