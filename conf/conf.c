@@ -819,3 +819,13 @@ conf_free(struct conf *conf)
 	mime_free(&conf->mime);
 	memset(conf, 0, sizeof(*conf));
 }
+
+bool
+conf_mpm_is_prefork(const struct conf *conf)
+{
+	const char *path = conf->mpm_path != NULL ? conf->mpm_path : "";
+	const char *slash = strrchr(path, '/');
+
+	return strcmp(conf->mpm, "prefork") == 0 ||
+	    strcmp(slash != NULL ? slash + 1 : path, "mpm-prefork") == 0;
+}

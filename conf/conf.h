@@ -133,6 +133,9 @@ char *conf_serialize(const struct conf *conf, size_t *len);
 
 void conf_errors_free(struct conf_errors *errs);
 
+/* One request slot per process: MPM prefork, or a binary named mpm-prefork. */
+bool conf_mpm_is_prefork(const struct conf *conf);
+
 /* MIME types (conf/mime.c). */
 int mime_load_file(struct mime_table *t, const char *path, char **cause);
 int mime_add(struct mime_table *t, const char *type, const char *ext);

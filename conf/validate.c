@@ -24,15 +24,16 @@ static const struct {
 	enum conf_dir a;
 	enum conf_dir b;
 	bool or_equal;
+	bool threads; /* only for MPMs with threads */
 	const char *fix;
 } order_rules[] = {
-	{ CD_MAX_SPARE_SERVERS, CD_MIN_SPARE_SERVERS, false,
+	{ CD_MAX_SPARE_SERVERS, CD_MIN_SPARE_SERVERS, false, false,
 	    "raise MaxSpareServers or lower MinSpareServers" },
-	{ CD_MAX_SPARE_THREADS, CD_MIN_SPARE_THREADS, true,
+	{ CD_MAX_SPARE_THREADS, CD_MIN_SPARE_THREADS, true, true,
 	    "raise MaxSpareThreads or lower MinSpareThreads" },
-	{ CD_SERVER_LIMIT, CD_START_SERVERS, true,
+	{ CD_SERVER_LIMIT, CD_START_SERVERS, true, false,
 	    "lower StartServers or raise ServerLimit" },
-	{ CD_MAX_REQUEST_WORKERS, CD_THREADS_PER_CHILD, true,
+	{ CD_MAX_REQUEST_WORKERS, CD_THREADS_PER_CHILD, true, true,
 	    "lower ThreadsPerChild or raise MaxRequestWorkers" },
 };
 
@@ -101,11 +102,14 @@ build_mime(struct conf_parser *p)
 static void
 check_order(struct conf_parser *p)
 {
+	bool prefork = conf_mpm_is_prefork(p->conf);
 	const struct conf_where *w;
 	long long a, b, limit, threads;
 	size_t i;
 
 	for (i = 0; i < sizeof(order_rules) / sizeof(order_rules[0]); i++) {
+		if (order_rules[i].threads && prefork)
+			continue;
 		a = conf_number(p->conf, order_rules[i].a);
 		b = conf_number(p->conf, order_rules[i].b);
 		if (a > b || (a == b && order_rules[i].or_equal))
@@ -121,7 +125,8 @@ check_order(struct conf_parser *p)
 	a = conf_number(p->conf, CD_MAX_REQUEST_WORKERS);
 	limit = conf_number(p->conf, CD_SERVER_LIMIT);
 	threads = conf_number(p->conf, CD_THREADS_PER_CHILD);
-	if (a > limit * threads) {
+	/* prefork runs min(ServerLimit, MaxRequestWorkers) processes */
+	if (!prefork && a > limit * threads) {
 		w = conf_where_of(p, CD_MAX_REQUEST_WORKERS, CD_SERVER_LIMIT,
 		    CD_THREADS_PER_CHILD);
 		conf_errorf(p, w,

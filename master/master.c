@@ -210,16 +210,6 @@ gen_bind_listeners(struct master *m, struct generation *g)
 			g->listen_fds[g->nlisten++] = m->listeners[k].fd;
 }
 
-static bool
-mpm_is_prefork(const struct conf *conf)
-{
-	const char *slash = strrchr(conf->mpm_path, '/');
-	const char *name = slash != NULL ? slash + 1 : conf->mpm_path;
-
-	return strcmp(conf->mpm, "prefork") == 0 ||
-	    strcmp(name, "mpm-prefork") == 0;
-}
-
 static void
 gen_free(struct generation *g)
 {
@@ -252,7 +242,7 @@ master_generation_new(struct master *m, struct conf *conf, char **cause)
 	}
 	gen_bind_listeners(m, g);
 	g->config_text = conf_serialize(&g->conf, &g->config_len);
-	g->prefork = mpm_is_prefork(&g->conf);
+	g->prefork = conf_mpm_is_prefork(&g->conf);
 	g->spawn_rate = 1;
 	g->id = ++m->next_gen;
 	g->state = GEN_STARTING;
@@ -377,8 +367,13 @@ master_reopen_logs(struct master *m, char **cause)
 	return 0;
 }
 
+/*
+ * Reaps, checks deadlines and the reload in progress, drops drained
+ * generations. Pool sizing happens only on the tick (TICK), never per
+ * exit, so retiring one idle process cannot set off the next at once.
+ */
 void
-master_maintain(struct master *m)
+master_maintain(struct master *m, bool tick)
 {
 	struct generation *g, *next;
 
@@ -387,7 +382,8 @@ master_maintain(struct master *m)
 	reload_check(m);
 	for (g = TAILQ_FIRST(&m->gens); g != NULL; g = next) {
 		next = TAILQ_NEXT(g, entry);
-		pool_maintain(m, g);
+		if (tick)
+			pool_maintain(m, g);
 		if (g->state == GEN_DRAINING && g->nprocs == 0 &&
 		    g != m->reload.gen) {
 			log_info("generation %u finished draining", g->id);
@@ -402,7 +398,7 @@ master_maintain(struct master *m)
 static void
 master_on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	master_maintain(arg);
+	master_maintain(arg, true);
 }
 
 /* Workers hold their own copies: the port closes once they stop too. */
@@ -438,7 +434,7 @@ master_stop(struct master *m, bool graceful)
 		g->state = GEN_DRAINING;
 	TAILQ_FOREACH(p, &m->procs, entry)
 		proc_send_stop(m, p, graceful);
-	master_maintain(m);
+	master_maintain(m, false);
 }
 
 /* Everything left once the loop is over, for a leak-free exit. */
@@ -465,7 +461,7 @@ master_on_signal(evutil_socket_t sig, short what, void *arg)
 
 	switch (sig) {
 	case SIGCHLD:
-		master_maintain(m);
+		master_maintain(m, false);
 		break;
 	case SIGTERM:
 	case SIGINT:

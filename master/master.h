@@ -158,7 +158,7 @@ const char *master_gen_mpm(const struct generation *g);
 void master_switch_error_log(struct master *m, const char *path);
 int master_reopen_logs(struct master *m, char **cause);
 void master_close_unused_listeners(struct master *m);
-void master_maintain(struct master *m);
+void master_maintain(struct master *m, bool tick);
 
 /* reload.c: start, graceful and restart all bring up a new generation */
 void reload_begin(struct master *m, int verb, int client);

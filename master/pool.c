@@ -98,9 +98,7 @@ pool_maintain(struct master *m, struct generation *g)
 		return;
 	}
 	if (v.starting == 0 && v.idle < spare_min && v.procs < max) {
-		want = (spare_min - v.idle + per - 1) / per;
-		if (want > g->spawn_rate)
-			want = g->spawn_rate;
+		want = g->spawn_rate;
 		if (want > max - v.procs)
 			want = max - v.procs;
 		pool_grow(m, g, want);
@@ -109,7 +107,8 @@ pool_maintain(struct master *m, struct generation *g)
 		return;
 	}
 	g->spawn_rate = 1;
-	if (v.idle > spare_max + per - 1 && v.most_idle != NULL &&
-	    v.procs > (unsigned)g->conf.start_servers)
+	/* Retiring must not push idle below the minimum, or it would regrow. */
+	if (v.idle > spare_max && v.idle - per >= spare_min &&
+	    v.most_idle != NULL && v.procs > (unsigned)g->conf.start_servers)
 		proc_send_stop(m, v.most_idle, true);
 }

@@ -378,6 +378,9 @@ static const struct value_row default_rows[] = {
 /* Valid lines, each loaded with full validation: no error allowed. */
 static const struct value_row valid_rows[] = {
 	ROW_GET("MPM prefork", get_mpm, "prefork @/bin/mpm-prefork"),
+	/* prefork has no threads: ThreadsPerChild rules do not apply */
+	ROW_GET("MPM prefork\nMaxRequestWorkers 8", get_mpm,
+	    "prefork @/bin/mpm-prefork"),
 	ROW_GET("MPM threaded", get_mpm, "threaded @/bin/mpm-threaded"),
 	ROW_GET("MPM worker", get_mpm, "worker @/bin/mpm-threaded"),
 	ROW_GET("MPM Event", get_mpm, "event @/bin/mpm-event"),
