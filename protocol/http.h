@@ -24,6 +24,17 @@ struct http_limits {
 	int64_t body;        /* LimitRequestBody -> 413; 0 = unlimited */
 };
 
+/* One field line being scanned, in the head or the trailer section. */
+struct http_fline {
+	int state;
+	size_t len;         /* bytes so far, CRLF excluded */
+	size_t name_len;    /* offsets from the start of the line */
+	size_t value_start; /* value without its leading and trailing OWS */
+	size_t value_end;
+};
+
+#define HTTP_FIELD_SLOTS 7 /* header fields the request exposes */
+
 struct http_request {
 	/* filled by http_parse_head() */
 	enum http_method method; /* http-parser's enum */
@@ -54,6 +65,26 @@ struct http_request {
 	uint64_t chunk_left;
 	unsigned chunk_digits;
 	size_t chunk_line;
+	struct http_fline fline; /* field line being scanned */
+	int head_state;
+	unsigned empty_lines; /* CRLFs before the request line */
+	unsigned seen;        /* header fields met so far */
+	int pending;          /* first field error, answered at head end */
+	size_t rl_start;      /* offset of the request line */
+	size_t line_start;    /* offset of the line being scanned */
+	size_t method_len;
+	size_t target_off;
+	size_t nfields;
+	size_t slot_off[HTTP_FIELD_SLOTS]; /* exposed values, 0 = absent */
+	size_t slot_len[HTTP_FIELD_SLOTS];
+	bool conn_close;      /* Connection: close */
+	bool conn_keep_alive; /* Connection: keep-alive */
+	bool hp_done;         /* http-parser saw the message end */
+	size_t hp_fields;     /* header fields http-parser saw */
+	const char *hp_url;   /* request-target as http-parser saw it */
+	size_t hp_url_len;
+	size_t trailer_bytes;
+	unsigned trailer_match; /* trailer names still matching a banned one */
 };
 
 void http_request_init(struct http_request *r, const struct http_limits *lim);
