@@ -12,21 +12,10 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "protocol/chars.h"
 #include "protocol/uri.h"
 
 static const char uri_hex[] = "0123456789ABCDEF";
-
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Case-insensitive: does S (N bytes) start with the lowercase LIT? */
 static bool

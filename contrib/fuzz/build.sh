@@ -58,7 +58,7 @@ builddir=$(cd "$builddir" && pwd)
 mkdir -p "$out"
 for t in $targets; do
 	case $t in
-	http)	srcs="protocol/http.c protocol/uri.c" libs=-lhttp_parser ;;
+	http)	srcs="protocol/http.c protocol/http_date.c protocol/uri.c" libs=-lhttp_parser ;;
 	ipc)	srcs="protocol/ipc.c" libs= ;;
 	esac
 	set -- "$top/contrib/fuzz/fuzz_$t.c"
