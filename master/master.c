@@ -198,8 +198,8 @@ gen_open_files(struct generation *g, char **cause)
 	return 0;
 }
 
-static void
-gen_bind_listeners(struct master *m, struct generation *g)
+void
+master_bind_generation(struct master *m, struct generation *g)
 {
 	size_t i;
 	int k;
@@ -240,7 +240,7 @@ master_generation_new(struct master *m, struct conf *conf, char **cause)
 		gen_free(g);
 		return NULL;
 	}
-	gen_bind_listeners(m, g);
+	master_bind_generation(m, g);
 	g->config_text = conf_serialize(&g->conf, &g->config_len);
 	g->prefork = conf_mpm_is_prefork(&g->conf);
 	g->spawn_rate = 1;
@@ -385,7 +385,7 @@ master_maintain(struct master *m, bool tick)
 		if (tick)
 			pool_maintain(m, g);
 		if (g->state == GEN_DRAINING && g->nprocs == 0 &&
-		    g != m->reload.gen) {
+		    g != m->reload.gen && g != m->previous) {
 			log_info("generation %u finished draining", g->id);
 			TAILQ_REMOVE(&m->gens, g, entry);
 			gen_free(g);
@@ -398,6 +398,7 @@ master_maintain(struct master *m, bool tick)
 static void
 master_on_tick(evutil_socket_t fd, short what, void *arg)
 {
+	reload_end_probation(arg);
 	master_maintain(arg, true);
 }
 
@@ -428,6 +429,7 @@ master_stop(struct master *m, bool graceful)
 	}
 	notify_systemd("STOPPING=1");
 	m->stopping = true;
+	m->previous = NULL;
 	master_close_listeners(m);
 	control_close(m);
 	TAILQ_FOREACH(g, &m->gens, entry)

@@ -59,6 +59,8 @@ enum gen_state {
 };
 
 #define MASTER_MAX_DRAINING 4   /* generations draining at once */
+#define MASTER_ROLLBACK_WINDOW_MS 30000 /* a new generation on probation */
+#define MASTER_ROLLBACK_CRASHES 5       /* crashes in it that roll back */
 #define MASTER_HISTORY 8        /* reload results kept for status */
 #define MASTER_RESULT_MAX 1024  /* text of one reload result */
 
@@ -84,6 +86,7 @@ struct generation {
 	int64_t respawn_after;
 	int64_t started;
 	int64_t drain_deadline;
+	int64_t promoted; /* became the active generation, 0 = not yet */
 	time_t started_wall;
 	char *fail_reason; /* why a STARTING generation cannot go on */
 };
@@ -132,6 +135,7 @@ struct master {
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct event *ev_tick;
 	struct reload reload;
+	struct generation *previous; /* kept to roll back to, on probation */
 	struct reload_result history[MASTER_HISTORY];
 	unsigned nhistory;
 	time_t started_wall;
@@ -166,6 +170,11 @@ void reload_begin(struct master *m, int verb, int client);
 void reload_launch(struct master *m, struct generation *g, int verb,
     int client);
 void reload_check(struct master *m);
+/* A worker of G crashed: a new generation that crash-loops is rolled back. */
+void reload_after_crash(struct master *m, struct generation *g);
+/* Lets go of the previous generation once the active one proved itself. */
+void reload_end_probation(struct master *m);
+void master_bind_generation(struct master *m, struct generation *g);
 
 /* control.c: the control socket */
 int control_open(struct master *m, const char *path, char **cause);

@@ -88,9 +88,13 @@ pool_maintain(struct master *m, struct generation *g)
 
 	if (m->stopping || g->state != GEN_ACTIVE)
 		return;
-	if (master_now() < g->respawn_after)
-		return;
 	pool_look(m, g, &v);
+	/* Backing off from crashes: still one process a tick, never none. */
+	if (master_now() < g->respawn_after) {
+		if (v.procs == 0)
+			pool_grow(m, g, 1);
+		return;
+	}
 	pool_spare_bounds(g, &spare_min, &spare_max);
 	per = g->prefork ? 1 : (uint32_t)g->conf.threads_per_child;
 	if (v.procs < (unsigned)g->conf.start_servers && v.procs < max) {

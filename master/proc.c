@@ -299,11 +299,15 @@ proc_log_exit(const struct proc *p, int status, int64_t backoff)
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		log_info("worker pid %ld (generation %u, slot %u) retired",
 		    (long)p->pid, p->gen->id, p->slot);
+	else if (backoff > 0)
+		log_msg(LOG_LVL_ERROR, "worker pid %ld (generation %u, "
+		    "slot %u) %s; crashes repeat, replacing it in %lld ms",
+		    (long)p->pid, p->gen->id, p->slot, why,
+		    (long long)backoff);
 	else
 		log_msg(LOG_LVL_ERROR, "worker pid %ld (generation %u, "
-		    "slot %u) %s; replacing it%s%lld ms", (long)p->pid,
-		    p->gen->id, p->slot, why, backoff > 0 ? " in " : " now, ",
-		    (long long)backoff);
+		    "slot %u) %s; replacing it", (long)p->pid, p->gen->id,
+		    p->slot, why);
 }
 
 /* Consecutive crashes double the delay before the next spawn. */
@@ -345,6 +349,8 @@ proc_forget(struct master *m, struct proc *p, int status)
 	TAILQ_REMOVE(&m->procs, p, entry);
 	g->nprocs--;
 	free(p);
+	if (crash)
+		reload_after_crash(m, g);
 }
 
 void

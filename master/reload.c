@@ -204,11 +204,14 @@ reload_promote(struct master *m, struct generation *g)
 	struct generation *old;
 	unsigned draining = 0;
 
+	m->previous = NULL;
 	while ((old = active_generation(m)) != NULL) {
 		retire_generation(m, old, r.verb != CTL_RESTART);
 		draining += old->nprocs;
+		m->previous = old;
 	}
 	g->state = GEN_ACTIVE;
+	g->promoted = master_now();
 	master_close_unused_listeners(m);
 	master_switch_error_log(m, g->conf.error_log);
 	reload_finish(m, r.verb, r.client, true, "generation %u (MPM %s, %u "
@@ -252,4 +255,52 @@ reload_check(struct master *m)
 	}
 	if (master_now() >= m->reload.deadline)
 		reload_fail(m, g, "workers did not report READY in time");
+}
+
+void
+reload_end_probation(struct master *m)
+{
+	struct generation *g = active_generation(m);
+
+	if (m->previous != NULL && g != NULL &&
+	    master_now() - g->promoted >= MASTER_ROLLBACK_WINDOW_MS)
+		m->previous = NULL;
+}
+
+/*
+ * The previous generation still holds its config, binary and docroot:
+ * make it active again (its listeners rebound if the new config dropped
+ * them), the pool refills it, and the crash-looping one is stopped.
+ */
+void
+reload_after_crash(struct master *m, struct generation *g)
+{
+	struct generation *old = m->previous;
+	char text[MASTER_RESULT_MAX];
+	char *cause = NULL;
+
+	if (old == NULL || g->state != GEN_ACTIVE ||
+	    g->crashes < MASTER_ROLLBACK_CRASHES ||
+	    master_now() - g->promoted >= MASTER_ROLLBACK_WINDOW_MS)
+		return;
+	if (master_open_listeners(m, &old->conf, &cause) == -1) {
+		log_warnx("cannot roll back to generation %u: %s", old->id,
+		    cause);
+		free(cause);
+		return;
+	}
+	master_bind_generation(m, old);
+	m->previous = NULL;
+	retire_generation(m, g, false);
+	old->state = GEN_ACTIVE;
+	old->crashes = 0;
+	old->respawn_after = 0;
+	old->promoted = master_now();
+	master_close_unused_listeners(m);
+	snprintf(text, sizeof(text), "generation %u (MPM %s) crashed %u times "
+	    "in its first %d s: rolled back to generation %u (MPM %s)", g->id,
+	    master_gen_mpm(g), g->crashes, MASTER_ROLLBACK_WINDOW_MS / 1000,
+	    old->id, master_gen_mpm(old));
+	log_msg(LOG_LVL_ERROR, "%s", text);
+	history_add(m, CTL_GRACEFUL, false, text);
 }

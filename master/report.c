@@ -50,6 +50,21 @@ add_age(struct report *r, int64_t ms)
 		    (long long)(s % 3600) / 60);
 }
 
+static void
+add_crashes(struct report *r, const struct generation *g)
+{
+	int64_t now = master_now(), wait = g->respawn_after - now;
+
+	if (g->crashes == 0 || now - g->last_crash > MASTER_CRASH_FORGET_MS)
+		return;
+	report_add(r, "  crashes: %u in a row, last %llds ago", g->crashes,
+	    (long long)(now - g->last_crash) / 1000);
+	if (wait > 0)
+		report_add(r, ", backing off: next spawn in %lld ms",
+		    (long long)wait);
+	report_add(r, "\n");
+}
+
 static const char *const gen_states[] = {
 	[GEN_STARTING] = "starting",
 	[GEN_ACTIVE] = "active",
@@ -79,6 +94,7 @@ add_generation(struct report *r, const struct master *m,
 	/* The count is what workers wrote: shown, never acted upon. */
 	report_add(r, "\n  connections: %llu%s\n", (unsigned long long)conns,
 	    g->state == GEN_DRAINING ? " (draining)" : "");
+	add_crashes(r, g);
 }
 
 static void
