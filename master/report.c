@@ -129,8 +129,12 @@ control_send_status(struct master *m, int client)
 	add_age(&r, (int64_t)(time(NULL) - m->started_wall) * 1000);
 	report_add(&r, ", config %s%s\n", m->conf_path,
 	    m->stopping ? ", STOPPING" : "");
-	TAILQ_FOREACH(g, &m->gens, entry)
+	TAILQ_FOREACH(g, &m->gens, entry) {
+		/* Drained, kept only in case the new one must be rolled back. */
+		if (g->state == GEN_DRAINING && g->nprocs == 0)
+			continue;
 		add_generation(&r, m, g);
+	}
 	add_history(&r, m);
 	control_reply(client, true, "%.*s", (int)r.len, r.buf);
 }

@@ -100,6 +100,17 @@ wait_ms(struct conn *c, const struct worker *w)
 	return left < 0 ? 0 : (left > INT32_MAX ? INT32_MAX : (int)left);
 }
 
+/*
+ * The channel is read here; any other watched fd (a thread pool's drain
+ * eventfd) only says the drain began, which the wait bound now includes.
+ */
+static void
+watch_readable(struct worker *w, struct pollfd *pfd)
+{
+	if (pfd->fd != w->channel || runtime_channel_read(w) == -1)
+		pfd->fd = -1;
+}
+
 void
 blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 {
@@ -116,9 +127,8 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 		n = poll(pfd, watch_fd >= 0 ? 2 : 1, wait_ms(c, w));
 		if (n == -1 && errno != EINTR)
 			fatal("poll");
-		if (n > 0 && pfd[1].revents != 0 &&
-		    runtime_channel_read(w) == -1)
-			pfd[1].fd = -1;
+		if (n > 0 && pfd[1].revents != 0)
+			watch_readable(w, &pfd[1]);
 		if (atomic_load(&w->stop) || runtime_drain_left(w) == 0)
 			break;
 		if (n == 0 && mono_ms() >= conn_deadline(c) &&

@@ -278,7 +278,7 @@ start_drain(struct evworker *p)
 	uint64_t one = 1;
 	size_t i;
 
-	atomic_store(&p->w.graceful, 1);
+	runtime_begin_drain(&p->w);
 	(void)!write(p->wake, &one, sizeof(one));
 	for (i = 0; i < p->nloops; i++)
 		(void)!write(p->loops[i].pipe[1], &h, sizeof(h));

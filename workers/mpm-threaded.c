@@ -29,7 +29,7 @@ start_drain(struct threaded *t)
 {
 	uint64_t one = 1;
 
-	atomic_store(&t->w.graceful, 1);
+	runtime_begin_drain(&t->w);
 	(void)!write(t->wake, &one, sizeof(one));
 }
 
@@ -48,7 +48,7 @@ thread_main(void *arg)
 		case ACCEPTOR_CONN:
 			if (runtime_recycle_due(&t->w))
 				start_drain(t);
-			blocking_serve_fd(&t->w, fd, &peer, len, -1);
+			blocking_serve_fd(&t->w, fd, &peer, len, t->wake);
 			break;
 		case ACCEPTOR_EXTRA:
 		case ACCEPTOR_AGAIN:

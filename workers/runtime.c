@@ -223,11 +223,28 @@ runtime_ready(struct worker *w)
 	__atomic_store_n(&w->sb->state, SB_READY, __ATOMIC_RELEASE);
 }
 
+/*
+ * Stop accepting at once: each listener fd is pointed at /dev/null (fd 0),
+ * which keeps its number taken, so a thread still inside accept4() gets
+ * ENOTSOCK instead of a reused fd. The socket itself lives on in the
+ * master and the new generation; after graceful-stop it closes with us.
+ */
 static void
-begin_drain(struct worker *w)
+drop_listeners(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		if (dup3(STDIN_FILENO, w->listeners[i], O_CLOEXEC) == -1)
+			log_warn("letting go of listener fd %d", w->listeners[i]);
+}
+
+void
+runtime_begin_drain(struct worker *w)
 {
 	if (atomic_exchange(&w->graceful, 1) == 0) {
 		drain_started = mono_ms();
+		drop_listeners(w);
 		__atomic_store_n(&w->sb->state, SB_DRAINING, __ATOMIC_RELEASE);
 	}
 }
@@ -255,16 +272,16 @@ runtime_channel_read(struct worker *w)
 	if (r <= 0) {
 		if (r == -1)
 			log_warnx("channel: %s", cause);
-		begin_drain(w);
+		runtime_begin_drain(w);
 		return -1;
 	}
 	switch (msg.type) {
 	case IPC_GRACEFUL_STOP:
-		begin_drain(w);
+		runtime_begin_drain(w);
 		break;
 	case IPC_STOP:
 		atomic_store(&w->stop, 1);
-		begin_drain(w);
+		runtime_begin_drain(w);
 		break;
 	case IPC_REOPEN_LOGS:
 		reopen_logs(w, &msg);

@@ -39,6 +39,8 @@ void runtime_ready(struct worker *w);
  * is gone (graceful is then set: finish in-flight requests and exit).
  */
 int runtime_channel_read(struct worker *w);
+/* Stop accepting and start the GracefulShutdownTimeout clock (once). */
+void runtime_begin_drain(struct worker *w);
 /* Milliseconds left of GracefulShutdownTimeout since draining began. */
 int64_t runtime_drain_left(const struct worker *w);
 /* MaxConnectionsPerChild reached: time to drain and let a new one come. */
