@@ -126,17 +126,27 @@ spawn_worker(const struct spawn_args *a, int *channel)
 	int sv[2];
 	pid_t pid;
 
+	sigset_t all, old;
+
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
+	/*
+	 * Until the child has reset them, the master's libevent handlers are
+	 * its handlers too, and would write a signal meant for the child
+	 * (the TERM of a failed start) into the master's event loop.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(a, sv[1]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		child_main(a, sv[1]);
 	}
 	close(sv[1]);
 	*channel = sv[0];
