@@ -135,6 +135,7 @@ struct master {
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct event *ev_tick;
 	struct reload reload;
+	int reload_pending; /* a signal's reload that came during another */
 	struct generation *previous; /* kept to roll back to, on probation */
 	struct reload_result history[MASTER_HISTORY];
 	unsigned nhistory;

@@ -56,6 +56,16 @@ load(const char *path, struct conf *conf, bool say_ok)
 	return r;
 }
 
+static void
+load_paths(const char *path, struct conf *conf)
+{
+	struct conf_errors errs;
+
+	conf_init(conf);
+	(void)conf_load(conf, path, 0, &errs);
+	conf_errors_free(&errs);
+}
+
 /* Sends VERB, waits up to WAIT_MS, prints the answer; the exit status. */
 static int
 ctl_ask(int fd, int verb, int wait_ms, bool quiet)
@@ -198,12 +208,16 @@ run(const char *path, const char *what, struct conf *conf)
 
 	if (strcmp(what, "configtest") == 0)
 		return load(path, conf, true) == 0 ? 0 : 1;
-	if (load(path, conf, false) == -1)
-		return 1;
 	if (strcmp(what, "start") == 0)
-		return start(path, conf);
+		return load(path, conf, false) == 0 ? start(path, conf) : 1;
 	if ((verb = ctl_verb_parse(what)) == -1)
 		usage();
+	/*
+	 * Only the socket and pid file paths are needed here: a config with
+	 * errors must not keep status or stop from working, and for graceful
+	 * the master's own check is the answer that counts.
+	 */
+	load_paths(path, conf);
 	if ((fd = ctl_connect(conf->control_socket)) == -1) {
 		if (verb == CTL_STATUS || verb == CTL_REOPEN_LOGS) {
 			fprintf(stderr, "mpmctl: mpmd is not running (no "

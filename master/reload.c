@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,29 @@ history_add(struct master *m, int verb, bool ok, const char *text)
 	m->nhistory++;
 }
 
+static void
+reload_run_pending(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	int verb = m->reload_pending;
+
+	m->reload_pending = 0;
+	if (verb != 0)
+		reload_begin(m, verb, -1);
+}
+
+/* Out of the current call chain, so a reload never starts inside one. */
+static void
+reload_schedule_pending(struct master *m)
+{
+	struct timeval now = { 0, 0 };
+
+	if (m->reload_pending != 0 && !m->stopping &&
+	    event_base_once(m->base, -1, EV_TIMEOUT, reload_run_pending, m,
+	    &now) == -1)
+		log_warnx("cannot schedule the pending reload");
+}
+
 static void reload_finish(struct master *m, int verb, int client, bool ok,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
@@ -59,6 +83,7 @@ reload_finish(struct master *m, int verb, int client, bool ok,
 	    ok ? "succeeded" : "failed", text);
 	m->reload.active = false;
 	m->reload.gen = NULL;
+	reload_schedule_pending(m);
 }
 
 static struct generation *
@@ -140,6 +165,14 @@ reload_begin(struct master *m, int verb, int client)
 	struct conf conf;
 	char *cause = NULL;
 
+	if (m->reload.active && client == -1 && !m->stopping) {
+		/* A signal cannot be answered: the last one wins, after this. */
+		log_notice("%s: queued until the reload in progress ends",
+		    verb_name(verb));
+		if (m->reload_pending != CTL_RESTART)
+			m->reload_pending = verb;
+		return;
+	}
 	if (m->stopping || m->reload.active) {
 		control_reply(client, false, "%s", m->stopping ?
 		    "mpmd is stopping" : "another reload is in progress");
