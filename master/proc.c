@@ -262,11 +262,15 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 	    -1 && errno != EPIPE)
 		log_warn("sending %s to worker pid %ld", ipc_type_name(type),
 		    (long)p->pid);
-	if (!graceful || p->state == PROC_STARTING) {
+	/*
+	 * A serving worker is told, not signalled: a kill could land between
+	 * the kernel waking it for a connection and its accept(), and that
+	 * connection would wait for the next arrival to wake anyone.
+	 */
+	if (p->state == PROC_STARTING || p->channel == -1)
 		kill(p->pid, SIGTERM);
-		p->state = PROC_STOPPING;
-	} else
-		p->state = PROC_DRAINING;
+	p->state = graceful && p->state != PROC_STARTING ? PROC_DRAINING :
+	    PROC_STOPPING;
 	p->deadline = master_now() + bound;
 	(void)m;
 }

@@ -52,6 +52,7 @@ acceptor_poll(struct acceptor *a)
 	int n, i;
 
 	n = epoll_wait(a->ep, ev, ACCEPTOR_EVENTS, -1);
+	a->npending = 0;
 	if (n == -1 && errno != EINTR)
 		fatal("epoll_wait");
 	for (i = 0; i < n; i++) {
@@ -64,14 +65,13 @@ acceptor_poll(struct acceptor *a)
 	return extra;
 }
 
-enum acceptor_result
-acceptor_wait(struct acceptor *a, struct worker *w, int *fd,
+/* Accepts from the listeners the last poll reported, until they are dry. */
+static bool
+accept_pending(struct acceptor *a, struct worker *w, int *fd,
     struct sockaddr_storage *peer, socklen_t *peerlen)
 {
 	int lfd;
 
-	if (a->npending == 0 && acceptor_poll(a))
-		return ACCEPTOR_EXTRA;
 	while (a->npending > 0) {
 		lfd = a->pending[a->npending - 1];
 		*peerlen = sizeof(*peer);
@@ -80,13 +80,35 @@ acceptor_wait(struct acceptor *a, struct worker *w, int *fd,
 		if (*fd != -1) {
 			__atomic_fetch_add(&w->sb->accepted, 1,
 			    __ATOMIC_RELAXED);
-			return ACCEPTOR_CONN;
+			return true;
 		}
 		a->npending--; /* drained (EAGAIN) or failing: poll again */
 		if (errno == EMFILE || errno == ENFILE)
 			log_warn("accept4");
 	}
-	return ACCEPTOR_AGAIN;
+	return false;
+}
+
+/*
+ * A connection is accepted before the extra fd is looked at: with
+ * EPOLLEXCLUSIVE the kernel woke only us for it, and if we left without
+ * accepting, it would wait in the backlog for the next arrival.
+ */
+enum acceptor_result
+acceptor_wait(struct acceptor *a, struct worker *w, int *fd,
+    struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+	bool extra = false, got;
+
+	if (!runtime_accept_enter(w))
+		return ACCEPTOR_EXTRA;
+	if (a->npending == 0)
+		extra = acceptor_poll(a);
+	got = accept_pending(a, w, fd, peer, peerlen);
+	runtime_accept_leave(w);
+	if (got)
+		return ACCEPTOR_CONN;
+	return extra ? ACCEPTOR_EXTRA : ACCEPTOR_AGAIN;
 }
 
 static int

@@ -62,9 +62,19 @@ struct evworker {
 	struct loop *loops;
 	size_t nloops;
 	pthread_t acceptor;
+	atomic_bool acceptor_done; /* no more handoffs can come */
 };
 
 static void econn_on_event(evutil_socket_t fd, short what, void *arg);
+
+/* Draining, empty, and the acceptor can hand over nothing more. */
+static void
+loop_exit_if_done(struct loop *l)
+{
+	if (atomic_load(&l->proc->acceptor_done) &&
+	    atomic_load(&l->nconns) == 0)
+		event_base_loopexit(l->base, NULL);
+}
 
 static void
 econn_free(struct econn *e)
@@ -79,8 +89,7 @@ econn_free(struct econn *e)
 	free(e);
 	atomic_fetch_sub(&l->nconns, 1);
 	__atomic_fetch_sub(&l->proc->w.sb->connections, 1, __ATOMIC_RELAXED);
-	if (atomic_load(&l->nconns) == 0 && atomic_load(&l->proc->w.graceful))
-		event_base_loopexit(l->base, NULL);
+	loop_exit_if_done(l);
 }
 
 static void
@@ -174,8 +183,7 @@ loop_on_handoff(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < (size_t)n / sizeof(h[0]); i++)
 		if (h[i].fd >= 0)
 			loop_adopt(l, &h[i]);
-	if (atomic_load(&l->proc->w.graceful) && atomic_load(&l->nconns) == 0)
-		event_base_loopexit(l->base, NULL);
+	loop_exit_if_done(l);
 }
 
 static void
@@ -206,10 +214,9 @@ loop_init(struct evworker *p, struct loop *l)
 {
 	struct event_config *cfg = event_config_new();
 
+	/* No changelist: a deferred EPOLL_CTL_DEL would follow the close. */
 	if (cfg == NULL ||
 	    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK) == -1 ||
-	    event_config_set_flag(cfg,
-	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1 ||
 	    (l->base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("cannot create an event base");
 	event_config_free(cfg);
@@ -252,6 +259,17 @@ hand_off(struct evworker *p, struct handoff *h)
 	}
 }
 
+/* A handoff of fd -1 makes a loop look at whether it is done. */
+static void
+wake_loops(struct evworker *p)
+{
+	struct handoff h = { .fd = -1 };
+	size_t i;
+
+	for (i = 0; i < p->nloops; i++)
+		(void)!write(p->loops[i].pipe[1], &h, sizeof(h));
+}
+
 static void *
 acceptor_main(void *arg)
 {
@@ -267,21 +285,19 @@ acceptor_main(void *arg)
 			hand_off(p, &h);
 	}
 	acceptor_close(&a);
+	atomic_store(&p->acceptor_done, true);
+	wake_loops(p);
 	return NULL;
 }
 
-/* Graceful: stop accepting, then let each loop exit once it is empty. */
+/* Graceful: stop accepting; each loop exits once it is empty. */
 static void
 start_drain(struct evworker *p)
 {
-	struct handoff h = { .fd = -1 };
 	uint64_t one = 1;
-	size_t i;
 
 	runtime_begin_drain(&p->w);
 	(void)!write(p->wake, &one, sizeof(one));
-	for (i = 0; i < p->nloops; i++)
-		(void)!write(p->loops[i].pipe[1], &h, sizeof(h));
 }
 
 static void
@@ -293,8 +309,10 @@ watch_channel(struct evworker *p)
 		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 			fatal("poll");
 		runtime_channel_read(&p->w);
-		if (atomic_load(&p->w.stop))
-			_exit(0);
+		if (atomic_load(&p->w.stop)) {
+			start_drain(p);
+			runtime_stop_now(&p->w);
+		}
 	}
 	start_drain(p);
 }

@@ -84,8 +84,10 @@ watch_channel(struct threaded *t)
 			fatal("poll");
 		if (pfd[0].revents != 0)
 			runtime_channel_read(&t->w);
-		if (atomic_load(&t->w.stop))
-			_exit(0);
+		if (atomic_load(&t->w.stop)) {
+			start_drain(t);
+			runtime_stop_now(&t->w);
+		}
 	}
 	start_drain(t);
 }

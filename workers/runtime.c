@@ -189,6 +189,7 @@ runtime_init(struct worker *w, const char *mpm, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->accept_lock, NULL);
 	w->mpm = mpm;
 	w->channel = IPC_CHANNEL_FD;
 	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);
@@ -224,29 +225,78 @@ runtime_ready(struct worker *w)
 }
 
 /*
- * Stop accepting at once: each listener fd is pointed at /dev/null (fd 0),
- * which keeps its number taken, so a thread still inside accept4() gets
- * ENOTSOCK instead of a reused fd. The socket itself lives on in the
- * master and the new generation; after graceful-stop it closes with us.
+ * The listeners close once draining and no thread is inside an acceptor:
+ * a thread the kernel woke for a connection accepts it first (acceptor.h),
+ * so no connection is left in a backlog with nobody woken for it. The
+ * socket itself lives on in the master and the new generation; after a
+ * graceful-stop it closes with the last worker, and the port refuses.
  */
 static void
-drop_listeners(struct worker *w)
+close_listeners_locked(struct worker *w)
 {
 	size_t i;
 
+	if (w->listeners_closed || !atomic_load(&w->graceful) ||
+	    w->accepting > 0)
+		return;
 	for (i = 0; i < w->nlisteners; i++)
-		if (dup3(STDIN_FILENO, w->listeners[i], O_CLOEXEC) == -1)
-			log_warn("letting go of listener fd %d", w->listeners[i]);
+		close(w->listeners[i]);
+	w->listeners_closed = true;
+}
+
+bool
+runtime_accept_enter(struct worker *w)
+{
+	bool ok;
+
+	pthread_mutex_lock(&w->accept_lock);
+	if ((ok = !atomic_load(&w->graceful)))
+		w->accepting++;
+	pthread_mutex_unlock(&w->accept_lock);
+	return ok;
+}
+
+void
+runtime_accept_leave(struct worker *w)
+{
+	pthread_mutex_lock(&w->accept_lock);
+	w->accepting--;
+	close_listeners_locked(w);
+	pthread_mutex_unlock(&w->accept_lock);
 }
 
 void
 runtime_begin_drain(struct worker *w)
 {
+	pthread_mutex_lock(&w->accept_lock);
 	if (atomic_exchange(&w->graceful, 1) == 0) {
 		drain_started = mono_ms();
-		drop_listeners(w);
 		__atomic_store_n(&w->sb->state, SB_DRAINING, __ATOMIC_RELEASE);
 	}
+	close_listeners_locked(w);
+	pthread_mutex_unlock(&w->accept_lock);
+}
+
+#define RUNTIME_STOP_WAIT_MS 1000 /* for acceptors to hand over wakeups */
+#define RUNTIME_STOP_STEP_MS 2
+
+/* In-flight requests are cut, but nothing queued is stranded. */
+void
+runtime_stop_now(struct worker *w)
+{
+	struct timespec step = { 0, RUNTIME_STOP_STEP_MS * 1000000L };
+	int64_t until = mono_ms() + RUNTIME_STOP_WAIT_MS;
+	bool closed = false;
+
+	runtime_begin_drain(w);
+	while (!closed && mono_ms() < until) {
+		pthread_mutex_lock(&w->accept_lock);
+		closed = w->listeners_closed;
+		pthread_mutex_unlock(&w->accept_lock);
+		if (!closed)
+			nanosleep(&step, NULL);
+	}
+	_exit(0);
 }
 
 /* Swap in place with dup2(): threads writing the old fd never see a gap. */

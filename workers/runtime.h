@@ -28,6 +28,10 @@ struct worker {
 	atomic_int accesslog;
 	atomic_int graceful; /* GRACEFUL_STOP received, or the master is gone */
 	atomic_int stop;     /* STOP received: exit now */
+	/* Who is inside an acceptor, so the listeners close when none is. */
+	pthread_mutex_t accept_lock;
+	unsigned accepting;
+	bool listeners_closed;
 };
 
 /* Handshake; fatal (logged, exit 1) on anything unexpected. */
@@ -41,6 +45,11 @@ void runtime_ready(struct worker *w);
 int runtime_channel_read(struct worker *w);
 /* Stop accepting and start the GracefulShutdownTimeout clock (once). */
 void runtime_begin_drain(struct worker *w);
+/* Entering an acceptor: false once draining. Leaving: pair every true. */
+bool runtime_accept_enter(struct worker *w);
+void runtime_accept_leave(struct worker *w);
+/* STOP: exit once no thread is inside an acceptor (see acceptor.h). */
+void runtime_stop_now(struct worker *w) __attribute__((noreturn));
 /* Milliseconds left of GracefulShutdownTimeout since draining began. */
 int64_t runtime_drain_left(const struct worker *w);
 /* MaxConnectionsPerChild reached: time to drain and let a new one come. */
