@@ -827,5 +827,5 @@ conf_mpm_is_prefork(const struct conf *conf)
 	const char *slash = strrchr(path, '/');
 
 	return strcmp(conf->mpm, "prefork") == 0 ||
-	    strcmp(slash != NULL ? slash + 1 : path, "mpm-prefork") == 0;
+	       strcmp(slash != NULL ? slash + 1 : path, "mpm-prefork") == 0;
 }

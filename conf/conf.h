@@ -16,13 +16,13 @@
 #include <stdio.h>
 #include <stdint.h>
 
-#define CONF_MAX_LISTEN 64
-#define CONF_MAX_INDEX 16
-#define CONF_MAX_STATUS_ALLOW 32
+#define CONF_MAX_LISTEN        64
+#define CONF_MAX_INDEX         16
+#define CONF_MAX_STATUS_ALLOW  32
 #define CONF_MAX_INCLUDE_DEPTH 16
-#define CONF_MAX_LINE 8192
-#define CONF_MAX_ERRORS 64
-#define CONF_LISTEN_TEXT_MAX 64 /* "[ffff:...:ffff]:65535" fits */
+#define CONF_MAX_LINE          8192
+#define CONF_MAX_ERRORS        64
+#define CONF_LISTEN_TEXT_MAX   64 /* "[ffff:...:ffff]:65535" fits */
 
 /* Where parse and validation errors go: one "FILE:LINE: message" each. */
 struct conf_errors {
@@ -34,7 +34,8 @@ struct conf_errors {
 struct conf_listen {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	char text[CONF_LISTEN_TEXT_MAX]; /* canonical "127.0.0.1:8080", "[::1]:80" */
+	char text[CONF_LISTEN_TEXT_MAX]; /* canonical "127.0.0.1:8080",
+					    "[::1]:80" */
 };
 
 struct conf_cidr {
@@ -60,18 +61,19 @@ struct mime_table {
 };
 
 struct conf {
-	char *mpm;         /* as written: prefork, threaded, event, or /abs/path */
-	char *mpm_path;    /* absolute path of the worker binary */
+	char *mpm;      /* as written: prefork, threaded, event, or /abs/path */
+	char *mpm_path; /* absolute path of the worker binary */
 	char *worker_dir;
 	struct conf_listen listen[CONF_MAX_LISTEN];
 	size_t nlisten;
 	char *user;
 	char *group;
-	char *server_root; /* absolute; other relative paths are resolved here */
+	char
+	    *server_root; /* absolute; other relative paths are resolved here */
 	char *pid_file;
 	char *control_socket;
 	char *error_log;
-	int log_level;     /* enum log_level */
+	int log_level; /* enum log_level */
 	char *custom_log;
 	enum conf_log_format custom_log_format;
 	char *document_root;
@@ -120,8 +122,8 @@ void conf_free(struct conf *conf);
  * against ServerRoot and validates. Returns 0, or -1 with every problem in
  * errs as "FILE:LINE: message" (line 0 for problems without a line).
  */
-int conf_load(struct conf *conf, const char *path, int flags,
-    struct conf_errors *errs);
+int conf_load(
+    struct conf *conf, const char *path, int flags, struct conf_errors *errs);
 /* conf_init() then conf_load(), each error printed as a line on OUT. */
 int conf_load_print(struct conf *conf, const char *path, FILE *out);
 /* Same for text held in memory; NAME is used in messages. */
@@ -139,13 +141,14 @@ bool conf_mpm_is_prefork(const struct conf *conf);
 /* MIME types (conf/mime.c). */
 int mime_load_file(struct mime_table *t, const char *path, char **cause);
 int mime_add(struct mime_table *t, const char *type, const char *ext);
-void mime_finish(struct mime_table *t); /* sort, drop duplicate exts (last wins) */
+void mime_finish(
+    struct mime_table *t); /* sort, drop duplicate exts (last wins) */
 /* Type for a file name by its last extension, case-insensitive. */
 const char *mime_lookup(const struct mime_table *t, const char *name);
 void mime_free(struct mime_table *t);
 
 /* True when ADDR (sockaddr_in/in6, v4-mapped v6 too) is in any CIDR. */
-bool conf_cidr_match(const struct conf_cidr *cidrs, size_t n,
-    const struct sockaddr *addr);
+bool conf_cidr_match(
+    const struct conf_cidr *cidrs, size_t n, const struct sockaddr *addr);
 
 #endif

@@ -24,9 +24,9 @@
 #include "protocol/log.h"
 #include "protocol/xmalloc.h"
 
-#define CONTROL_BACKLOG 16
+#define CONTROL_BACKLOG         16
 #define CONTROL_REQUEST_TIMEOUT 5 /* seconds for a client to ask */
-#define CONTROL_SOCKET_MODE 0600
+#define CONTROL_SOCKET_MODE     0600
 
 struct control_client {
 	struct master *m;
@@ -54,8 +54,9 @@ control_reply(int client, bool ok, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof(reply.text))
 		n = sizeof(reply.text) - 1;
-	if (ipc_send(client, IPC_CTL_REPLY, &reply, sizeof(reply.hdr) +
-	    (size_t)n, NULL, 0) == -1 && errno != EPIPE)
+	if (ipc_send(client, IPC_CTL_REPLY, &reply,
+		sizeof(reply.hdr) + (size_t)n, NULL, 0) == -1 &&
+	    errno != EPIPE)
 		log_warn("answering on the control socket");
 	close(client);
 }
@@ -148,7 +149,8 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	if (!peer_allowed(fd)) {
 		log_warnx("control socket: refused a peer that is neither "
-		    "root nor uid %ld", (long)geteuid());
+			  "root nor uid %ld",
+		    (long)geteuid());
 		close(fd);
 		return;
 	}
@@ -172,14 +174,14 @@ control_clear_stale(const char *path, char **cause)
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISSOCK(st.st_mode)) {
-		xasprintf(cause, "ControlSocket %s exists and is not a socket",
-		    path);
+		xasprintf(
+		    cause, "ControlSocket %s exists and is not a socket", path);
 		return -1;
 	}
 	if ((fd = ctl_connect(path)) != -1) {
 		close(fd);
-		xasprintf(cause, "another mpmd answers on ControlSocket %s",
-		    path);
+		xasprintf(
+		    cause, "another mpmd answers on ControlSocket %s", path);
 		return -1;
 	}
 	return unlink(path);
@@ -232,8 +234,8 @@ control_open(struct master *m, const char *path, char **cause)
 int
 control_start(struct master *m)
 {
-	m->ev_ctl = event_new(m->base, m->ctl_fd, EV_READ | EV_PERSIST,
-	    control_on_accept, m);
+	m->ev_ctl = event_new(
+	    m->base, m->ctl_fd, EV_READ | EV_PERSIST, control_on_accept, m);
 	if (m->ev_ctl == NULL || event_add(m->ev_ctl, NULL) == -1)
 		return -1;
 	return 0;

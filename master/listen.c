@@ -12,8 +12,7 @@
 #include "protocol/xmalloc.h"
 
 static int
-listen_fail(int fd, const struct conf_listen *l, const char *what,
-    char **cause)
+listen_fail(int fd, const struct conf_listen *l, const char *what, char **cause)
 {
 	int saved = errno;
 
@@ -29,8 +28,8 @@ listen_open(const struct conf_listen *l, int backlog, char **cause)
 {
 	int fd, on = 1;
 
-	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	fd = socket(
+	    l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return listen_fail(fd, l, "socket() for", cause);
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)

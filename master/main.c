@@ -24,7 +24,7 @@
 #include "protocol/xmalloc.h"
 
 #define ERRORLOG_MODE 0640
-#define PIDFILE_MODE 0644
+#define PIDFILE_MODE  0644
 
 struct options {
 	const char *conf_path;
@@ -37,7 +37,7 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr, "usage: mpmd [-f FILE] [-D FOREGROUND] [-t] [-V] "
-	    "[-k start|stop|restart|graceful|graceful-stop]\n");
+			"[-k start|stop|restart|graceful|graceful-stop]\n");
 	exit(1);
 }
 
@@ -66,8 +66,8 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'D':
 			if (strcmp(optarg, "FOREGROUND") != 0) {
-				fprintf(stderr, "mpmd: unknown -D %s\n",
-				    optarg);
+				fprintf(
+				    stderr, "mpmd: unknown -D %s\n", optarg);
 				usage();
 			}
 			o->foreground = true;
@@ -152,8 +152,8 @@ signal_master(const struct conf *conf, const char *verb)
 		return 1;
 	}
 	if (kill(pid, signal_verbs[i].sig) == -1) {
-		fprintf(stderr, "mpmd: kill %ld: %s\n", (long)pid,
-		    strerror(errno));
+		fprintf(
+		    stderr, "mpmd: kill %ld: %s\n", (long)pid, strerror(errno));
 		return 1;
 	}
 	return 0;
@@ -162,8 +162,9 @@ signal_master(const struct conf *conf, const char *verb)
 static int
 open_error_log(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, ERRORLOG_MODE);
+	return open(path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    ERRORLOG_MODE);
 }
 
 static void
@@ -223,13 +224,15 @@ announce(const struct master *m, const struct generation *g)
 		strncat(addrs, m->listeners[i].addr.text,
 		    sizeof(addrs) - strlen(addrs) - 1);
 	}
-	log_notice("mpmd %s started: MPM %s, listening on %s%s", PACKAGE_VERSION,
-	    g->conf.mpm, addrs, m->as_root ? "" :
-	    "; not root: workers keep the master's uid");
+	log_notice("mpmd %s started: MPM %s, listening on %s%s",
+	    PACKAGE_VERSION, g->conf.mpm, addrs,
+	    m->as_root ? "" : "; not root: workers keep the master's uid");
 	if (m->foreground)
-		fprintf(stderr, "mpmd: serving %s on http://%s/ (MPM %s); "
-		    "error log %s\n", g->conf.document_root,
-		    m->listeners[0].addr.text, g->conf.mpm, g->conf.error_log);
+		fprintf(stderr,
+		    "mpmd: serving %s on http://%s/ (MPM %s); "
+		    "error log %s\n",
+		    g->conf.document_root, m->listeners[0].addr.text,
+		    g->conf.mpm, g->conf.error_log);
 }
 
 static __attribute__((noreturn)) void
@@ -297,10 +300,10 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return 1;
 	}
-	if (o.test_only || (o.signal_verb != NULL &&
-	    strcmp(o.signal_verb, "start") != 0)) {
-		rc = o.test_only ? (printf("Syntax OK\n"), 0) :
-		    signal_master(&conf, o.signal_verb);
+	if (o.test_only ||
+	    (o.signal_verb != NULL && strcmp(o.signal_verb, "start") != 0)) {
+		rc = o.test_only ? (printf("Syntax OK\n"), 0)
+				 : signal_master(&conf, o.signal_verb);
 		conf_free(&conf);
 		return rc;
 	}

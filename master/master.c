@@ -26,7 +26,7 @@
 #include "protocol/xmalloc.h"
 
 #define ACCESSLOG_MODE 0640
-#define ERRORLOG_MODE 0640
+#define ERRORLOG_MODE  0640
 
 int64_t
 master_now(void)
@@ -45,15 +45,14 @@ listener_find(const struct master *m, const struct conf_listen *l)
 	for (i = 0; i < m->nlisteners; i++)
 		if (m->listeners[i].addr.addrlen == l->addrlen &&
 		    memcmp(&m->listeners[i].addr.addr, &l->addr, l->addrlen) ==
-		    0)
+			0)
 			return (int)i;
 	return -1;
 }
 
 /* Binds every Listen of CONF that the master does not hold yet. */
 int
-master_open_listeners(struct master *m, const struct conf *conf,
-    char **cause)
+master_open_listeners(struct master *m, const struct conf *conf, char **cause)
 {
 	size_t i;
 	int fd;
@@ -65,8 +64,8 @@ master_open_listeners(struct master *m, const struct conf *conf,
 			xasprintf(cause, "too many listening sockets");
 			return -1;
 		}
-		fd = listen_open(&conf->listen[i], (int)conf->listen_backlog,
-		    cause);
+		fd = listen_open(
+		    &conf->listen[i], (int)conf->listen_backlog, cause);
 		if (fd == -1)
 			return -1;
 		m->listeners[m->nlisteners].fd = fd;
@@ -97,7 +96,8 @@ adopt_one(struct master *m, const struct conf *conf, int fd)
 		m->listeners[m->nlisteners].fd = fd;
 		m->listeners[m->nlisteners].addr = conf->listen[i];
 		m->nlisteners++;
-		log_info("adopted socket %s from systemd", conf->listen[i].text);
+		log_info(
+		    "adopted socket %s from systemd", conf->listen[i].text);
 		return 0;
 	}
 	return -1;
@@ -108,8 +108,7 @@ adopt_one(struct master *m, const struct conf *conf, int fd)
  * must match a Listen line; others are closed and named in the log.
  */
 int
-listen_adopt_systemd(struct master *m, const struct conf *conf,
-    char **cause)
+listen_adopt_systemd(struct master *m, const struct conf *conf, char **cause)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	long n, i;
@@ -128,7 +127,8 @@ listen_adopt_systemd(struct master *m, const struct conf *conf,
 		if (adopt_one(m, conf, SD_LISTEN_FDS_START + (int)i) == 0)
 			continue;
 		log_warnx("systemd passed fd %ld, which matches no Listen "
-		    "line: closing it", SD_LISTEN_FDS_START + i);
+			  "line: closing it",
+		    SD_LISTEN_FDS_START + i);
 		close(SD_LISTEN_FDS_START + (int)i);
 	}
 	return 0;
@@ -154,8 +154,10 @@ gen_identity(struct master *m, struct generation *g, char **cause)
 		return -1;
 	}
 	if (pw->pw_uid == 0 || gr->gr_gid == 0) {
-		xasprintf(cause, "refusing to run workers as root (User %s, "
-		    "Group %s)", g->conf.user, g->conf.group);
+		xasprintf(cause,
+		    "refusing to run workers as root (User %s, "
+		    "Group %s)",
+		    g->conf.user, g->conf.group);
 		return -1;
 	}
 	g->uid = pw->pw_uid;
@@ -177,24 +179,25 @@ gen_open_files(struct generation *g, char **cause)
 
 	g->binary_fd = open(g->conf.mpm_path, O_PATH | O_CLOEXEC);
 	if (g->binary_fd == -1)
-		return open_fail(cause, "cannot open MPM binary",
-		    g->conf.mpm_path);
+		return open_fail(
+		    cause, "cannot open MPM binary", g->conf.mpm_path);
 	if (fstat(g->binary_fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (st.st_mode & 0111) == 0) {
 		errno = EACCES;
-		return open_fail(cause, "MPM binary is not executable",
-		    g->conf.mpm_path);
+		return open_fail(
+		    cause, "MPM binary is not executable", g->conf.mpm_path);
 	}
-	g->docroot_fd = open(g->conf.document_root,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	g->docroot_fd =
+	    open(g->conf.document_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (g->docroot_fd == -1)
-		return open_fail(cause, "cannot open DocumentRoot",
-		    g->conf.document_root);
-	g->accesslog_fd = open(g->conf.custom_log, O_WRONLY | O_APPEND |
-	    O_CREAT | O_CLOEXEC | O_NOFOLLOW, ACCESSLOG_MODE);
+		return open_fail(
+		    cause, "cannot open DocumentRoot", g->conf.document_root);
+	g->accesslog_fd = open(g->conf.custom_log,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    ACCESSLOG_MODE);
 	if (g->accesslog_fd == -1)
-		return open_fail(cause, "cannot open CustomLog",
-		    g->conf.custom_log);
+		return open_fail(
+		    cause, "cannot open CustomLog", g->conf.custom_log);
 	return 0;
 }
 
@@ -234,8 +237,7 @@ master_generation_new(struct master *m, struct conf *conf, char **cause)
 	g->conf = *conf;
 	memset(conf, 0, sizeof(*conf));
 	g->binary_fd = g->docroot_fd = g->accesslog_fd = -1;
-	if (gen_identity(m, g, cause) == -1 ||
-	    gen_open_files(g, cause) == -1 ||
+	if (gen_identity(m, g, cause) == -1 || gen_open_files(g, cause) == -1 ||
 	    master_open_listeners(m, &g->conf, cause) == -1) {
 		gen_free(g);
 		return NULL;
@@ -264,13 +266,13 @@ listener_in_use(const struct master *m, const struct listener *l)
 	const struct generation *g;
 	size_t i;
 
-	TAILQ_FOREACH(g, &m->gens, entry) {
+	TAILQ_FOREACH (g, &m->gens, entry) {
 		if (g->state == GEN_DRAINING)
 			continue;
 		for (i = 0; i < g->conf.nlisten; i++)
 			if (g->conf.listen[i].addrlen == l->addr.addrlen &&
 			    memcmp(&g->conf.listen[i].addr, &l->addr.addr,
-			    l->addr.addrlen) == 0)
+				l->addr.addrlen) == 0)
 				return true;
 	}
 	return false;
@@ -290,8 +292,8 @@ master_close_unused_listeners(struct master *m)
 			i++;
 			continue;
 		}
-		log_notice("no longer listening on %s",
-		    m->listeners[i].addr.text);
+		log_notice(
+		    "no longer listening on %s", m->listeners[i].addr.text);
 		close(m->listeners[i].fd);
 		m->listeners[i] = m->listeners[--m->nlisteners];
 	}
@@ -301,8 +303,8 @@ master_close_unused_listeners(struct master *m)
 static int
 reopen_onto(int fd, const char *path, mode_t mode)
 {
-	int nfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, mode);
+	int nfd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
 
 	if (nfd == -1)
 		return -1;
@@ -333,13 +335,13 @@ send_reopen(struct master *m, const struct generation *g)
 	int fds[2] = { m->errorlog_fd, g->accesslog_fd };
 	struct proc *p;
 
-	TAILQ_FOREACH(p, &m->procs, entry)
+	TAILQ_FOREACH (p, &m->procs, entry)
 		if (p->gen == g && p->channel != -1 &&
 		    (p->state == PROC_READY || p->state == PROC_DRAINING) &&
 		    ipc_send(p->channel, IPC_REOPEN_LOGS, NULL, 0, fds, 2) ==
-		    -1)
-			log_warn("sending REOPEN_LOGS to pid %ld",
-			    (long)p->pid);
+			-1)
+			log_warn(
+			    "sending REOPEN_LOGS to pid %ld", (long)p->pid);
 }
 
 /* After logrotate renamed the files: reopen them and pass them on. */
@@ -354,9 +356,9 @@ master_reopen_logs(struct master *m, char **cause)
 		    m->errorlog_path, strerror(errno));
 		return -1;
 	}
-	TAILQ_FOREACH(g, &m->gens, entry) {
+	TAILQ_FOREACH (g, &m->gens, entry) {
 		if (reopen_onto(g->accesslog_fd, g->conf.custom_log,
-		    ACCESSLOG_MODE) == -1) {
+			ACCESSLOG_MODE) == -1) {
 			xasprintf(cause, "cannot reopen CustomLog %s: %s",
 			    g->conf.custom_log, strerror(errno));
 			return -1;
@@ -420,8 +422,8 @@ master_stop(struct master *m, bool graceful)
 	struct proc *p;
 
 	log_notice("%s: %s", graceful ? "graceful-stop" : "stop",
-	    graceful ? "draining workers, then exiting" :
-	    "stopping workers now");
+	    graceful ? "draining workers, then exiting"
+		     : "stopping workers now");
 	if (m->reload.active) {
 		control_reply(m->reload.client, false, "mpmd is stopping");
 		m->reload.active = false;
@@ -432,9 +434,9 @@ master_stop(struct master *m, bool graceful)
 	m->previous = NULL;
 	master_close_listeners(m);
 	control_close(m);
-	TAILQ_FOREACH(g, &m->gens, entry)
+	TAILQ_FOREACH (g, &m->gens, entry)
 		g->state = GEN_DRAINING;
-	TAILQ_FOREACH(p, &m->procs, entry)
+	TAILQ_FOREACH (p, &m->procs, entry)
 		proc_send_stop(m, p, graceful);
 	master_maintain(m, false);
 }
@@ -482,7 +484,12 @@ master_on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 static const int master_signals[] = {
-	SIGCHLD, SIGTERM, SIGINT, SIGWINCH, SIGHUP, SIGUSR1,
+	SIGCHLD,
+	SIGTERM,
+	SIGINT,
+	SIGWINCH,
+	SIGHUP,
+	SIGUSR1,
 };
 
 void
@@ -494,8 +501,8 @@ master_run(struct master *m, struct generation *first)
 
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
-		ev[i] = evsignal_new(m->base, master_signals[i],
-		    master_on_signal, m);
+		ev[i] = evsignal_new(
+		    m->base, master_signals[i], master_on_signal, m);
 		if (ev[i] == NULL || event_add(ev[i], NULL) == -1)
 			fatalx("cannot watch signal %d", master_signals[i]);
 	}

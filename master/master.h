@@ -18,13 +18,13 @@
 #include "protocol/scoreboard.h"
 
 #define MASTER_READY_TIMEOUT_MS 10000 /* a worker must say READY by then */
-#define MASTER_STOP_KILL_MS 5000      /* TERM, then KILL after this */
-#define MASTER_TICK_MS 1000           /* pool maintenance period */
-#define MASTER_SPAWN_RATE_MAX 32      /* Apache's cap on the doubling */
-#define MASTER_BACKOFF_MIN_MS 250
-#define MASTER_BACKOFF_MAX_MS 30000
-#define MASTER_CRASH_FORGET_MS 30000  /* a calm period resets the backoff */
-#define MASTER_MAX_LISTENERS (2 * CONF_MAX_LISTEN)
+#define MASTER_STOP_KILL_MS     5000  /* TERM, then KILL after this */
+#define MASTER_TICK_MS          1000  /* pool maintenance period */
+#define MASTER_SPAWN_RATE_MAX   32    /* Apache's cap on the doubling */
+#define MASTER_BACKOFF_MIN_MS   250
+#define MASTER_BACKOFF_MAX_MS   30000
+#define MASTER_CRASH_FORGET_MS  30000 /* a calm period resets the backoff */
+#define MASTER_MAX_LISTENERS    (2 * CONF_MAX_LISTEN)
 
 struct event;
 struct event_base;
@@ -48,7 +48,7 @@ struct proc {
 	enum proc_state state;
 	uint32_t capacity; /* request slots: 1 for prefork, else threads */
 	int64_t started;
-	int64_t deadline; /* READY or stop deadline, 0 = none */
+	int64_t deadline;   /* READY or stop deadline, 0 = none */
 	bool expected_exit; /* we asked it to go: exiting is no crash */
 };
 
@@ -58,11 +58,11 @@ enum gen_state {
 	GEN_DRAINING, /* finishing in-flight requests, then gone */
 };
 
-#define MASTER_MAX_DRAINING 4   /* generations draining at once */
+#define MASTER_MAX_DRAINING       4     /* generations draining at once */
 #define MASTER_ROLLBACK_WINDOW_MS 30000 /* a new generation on probation */
-#define MASTER_ROLLBACK_CRASHES 5       /* crashes in it that roll back */
-#define MASTER_HISTORY 8        /* reload results kept for status */
-#define MASTER_RESULT_MAX 1024  /* text of one reload result */
+#define MASTER_ROLLBACK_CRASHES   5     /* crashes in it that roll back */
+#define MASTER_HISTORY            8     /* reload results kept for status */
+#define MASTER_RESULT_MAX         1024  /* text of one reload result */
 
 struct generation {
 	TAILQ_ENTRY(generation) entry;
@@ -76,7 +76,7 @@ struct generation {
 	int accesslog_fd;
 	int listen_fds[CONF_MAX_LISTEN];
 	size_t nlisten;
-	bool prefork;   /* one request slot per process */
+	bool prefork; /* one request slot per process */
 	uid_t uid;
 	gid_t gid;
 	unsigned nprocs;
@@ -94,7 +94,7 @@ struct generation {
 /* A start, graceful or restart in progress, and who waits for it. */
 struct reload {
 	bool active;
-	int verb;   /* enum ctl_verb */
+	int verb; /* enum ctl_verb */
 	struct generation *gen;
 	int64_t started;
 	int64_t deadline;
@@ -148,12 +148,12 @@ struct master {
 };
 
 /* master.c */
-int listen_adopt_systemd(struct master *m, const struct conf *conf,
-    char **cause);
-int master_open_listeners(struct master *m, const struct conf *conf,
-    char **cause);
-struct generation *master_generation_new(struct master *m,
-    struct conf *conf, char **cause);
+int listen_adopt_systemd(
+    struct master *m, const struct conf *conf, char **cause);
+int master_open_listeners(
+    struct master *m, const struct conf *conf, char **cause);
+struct generation *master_generation_new(
+    struct master *m, struct conf *conf, char **cause);
 void master_run(struct master *m, struct generation *first);
 void master_stop(struct master *m, bool graceful);
 void master_free(struct master *m);
@@ -168,8 +168,8 @@ void master_maintain(struct master *m, bool tick);
 /* reload.c: start, graceful and restart all bring up a new generation */
 void reload_begin(struct master *m, int verb, int client);
 /* Brings up G (already created) as the new active generation. */
-void reload_launch(struct master *m, struct generation *g, int verb,
-    int client);
+void reload_launch(
+    struct master *m, struct generation *g, int verb, int client);
 void reload_check(struct master *m);
 /* A worker of G crashed: a new generation that crash-loops is rolled back. */
 void reload_after_crash(struct master *m, struct generation *g);
@@ -202,7 +202,6 @@ int scoreboard_create(struct master *m, char **cause);
 int scoreboard_claim(struct master *m, uint32_t *slot);
 void scoreboard_release(struct master *m, uint32_t slot);
 /* The worker-written counters of SLOT, each clamped to LIMIT. */
-uint32_t scoreboard_busy(const struct master *m, uint32_t slot,
-    uint32_t limit);
+uint32_t scoreboard_busy(const struct master *m, uint32_t slot, uint32_t limit);
 
 #endif

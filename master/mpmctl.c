@@ -25,7 +25,7 @@
 #include "protocol/log.h"
 
 #define CTL_START_WAIT_MS 15000 /* for a started master to answer */
-#define CTL_POLL_STEP_MS 100
+#define CTL_POLL_STEP_MS  100
 #define CTL_EXTRA_WAIT_MS 15000 /* on top of the config's own bounds */
 
 static const struct {
@@ -42,7 +42,7 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr, "usage: mpmctl [-f FILE] start|stop|restart|graceful|"
-	    "graceful-stop|configtest|status|reopen-logs\n");
+			"graceful-stop|configtest|status|reopen-logs\n");
 	exit(2);
 }
 
@@ -78,8 +78,8 @@ ctl_ask(int fd, int verb, int wait_ms, bool quiet)
 	int r;
 
 	if (ipc_send(fd, IPC_CTL_REQUEST, &req, sizeof(req), NULL, 0) == -1) {
-		fprintf(stderr, "mpmctl: sending to mpmd: %s\n",
-		    strerror(errno));
+		fprintf(
+		    stderr, "mpmctl: sending to mpmd: %s\n", strerror(errno));
 		return 1;
 	}
 	if ((r = poll(&pfd, 1, wait_ms)) <= 0) {
@@ -88,7 +88,8 @@ ctl_ask(int fd, int verb, int wait_ms, bool quiet)
 		return 1;
 	}
 	if ((r = ipc_recv(fd, IPC_FROM_SERVER, &msg, &cause)) != 1) {
-		fprintf(stderr, "mpmctl: %s: %s\n", ctl_verb_name((unsigned)verb),
+		fprintf(stderr, "mpmctl: %s: %s\n",
+		    ctl_verb_name((unsigned)verb),
 		    r == 0 ? "mpmd closed the connection" : cause);
 		return 1;
 	}
@@ -127,9 +128,10 @@ fallback_signal(const struct conf *conf, int verb)
 			break;
 	if (i == sizeof(ctl_signals) / sizeof(ctl_signals[0]) ||
 	    read_pid(conf->pid_file, &pid) == -1 || kill(pid, 0) == -1) {
-		fprintf(stderr, "mpmctl: mpmd is not running (no control socket "
-		    "at %s, no live pid in %s)\n", conf->control_socket,
-		    conf->pid_file);
+		fprintf(stderr,
+		    "mpmctl: mpmd is not running (no control socket "
+		    "at %s, no live pid in %s)\n",
+		    conf->control_socket, conf->pid_file);
 		return 1;
 	}
 	if (kill(pid, ctl_signals[i].sig) == -1) {
@@ -138,7 +140,7 @@ fallback_signal(const struct conf *conf, int verb)
 		return 1;
 	}
 	printf("mpmctl: no control socket at %s; sent SIG%s to mpmd pid %ld, "
-	    "but could not confirm the outcome (see the error log)\n",
+	       "but could not confirm the outcome (see the error log)\n",
 	    conf->control_socket, sigabbrev_np(ctl_signals[i].sig), (long)pid);
 	return 0;
 }
@@ -174,19 +176,22 @@ start(const char *conf_path, const struct conf *conf)
 		execlp("mpmd", "mpmd", "-f", conf_path, (char *)NULL);
 		_exit(127);
 	}
-	if (pid == -1 || waitpid(pid, &status, 0) == -1 ||
-	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (pid == -1 || waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "mpmctl: mpmd did not start\n");
 		return 1;
 	}
 	for (waited = 0; waited < CTL_START_WAIT_MS;
-	    waited += CTL_POLL_STEP_MS) {
+	     waited += CTL_POLL_STEP_MS) {
 		if ((fd = ctl_connect(conf->control_socket)) != -1)
-			return ctl_ask(fd, CTL_STATUS, CTL_START_WAIT_MS, false);
+			return ctl_ask(
+			    fd, CTL_STATUS, CTL_START_WAIT_MS, false);
 		sleep_ms(CTL_POLL_STEP_MS);
 	}
-	fprintf(stderr, "mpmctl: mpmd started but its control socket %s never "
-	    "answered; see the error log\n", conf->control_socket);
+	fprintf(stderr,
+	    "mpmctl: mpmd started but its control socket %s never "
+	    "answered; see the error log\n",
+	    conf->control_socket);
 	return 1;
 }
 
@@ -220,9 +225,10 @@ run(const char *path, const char *what, struct conf *conf)
 	load_paths(path, conf);
 	if ((fd = ctl_connect(conf->control_socket)) == -1) {
 		if (verb == CTL_STATUS || verb == CTL_REOPEN_LOGS) {
-			fprintf(stderr, "mpmctl: mpmd is not running (no "
-			    "control socket at %s: %s)\n", conf->control_socket,
-			    strerror(errno));
+			fprintf(stderr,
+			    "mpmctl: mpmd is not running (no "
+			    "control socket at %s: %s)\n",
+			    conf->control_socket, strerror(errno));
 			return 1;
 		}
 		return fallback_signal(conf, verb);

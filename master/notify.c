@@ -60,8 +60,8 @@ notify_systemd(const char *fmt, ...)
 		n = sizeof(msg) - 1;
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
-	if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len) == -1)
+	if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&sun,
+		len) == -1)
 		log_warn("sd_notify to %s", getenv("NOTIFY_SOCKET"));
 	close(fd);
 }

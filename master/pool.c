@@ -10,9 +10,9 @@
 #include "protocol/log.h"
 
 struct pool_view {
-	unsigned procs;    /* live, not asked to stop */
+	unsigned procs; /* live, not asked to stop */
 	unsigned starting;
-	uint32_t idle;     /* free request slots in READY processes */
+	uint32_t idle; /* free request slots in READY processes */
 	struct proc *most_idle;
 };
 
@@ -24,7 +24,7 @@ pool_look(struct master *m, struct generation *g, struct pool_view *v)
 
 	v->procs = v->starting = v->idle = 0;
 	v->most_idle = NULL;
-	TAILQ_FOREACH(p, &m->procs, entry) {
+	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g)
 			continue;
 		if (p->state == PROC_STARTING) {
@@ -75,8 +75,8 @@ pool_grow(struct master *m, struct generation *g, unsigned want)
 		if (proc_spawn(m, g) == -1)
 			break;
 	if (want > 1)
-		log_info("generation %u: spawned %u workers (%u running)", g->id,
-		    i, g->nprocs);
+		log_info("generation %u: spawned %u workers (%u running)",
+		    g->id, i, g->nprocs);
 }
 
 void

@@ -60,8 +60,7 @@ capabilities_are_clear(void)
 	cap_free(now);
 	cap_free(none);
 	for (cap = 0; same && cap < (cap_value_t)cap_max_bits(); cap++)
-		if (cap_get_bound(cap) > 0 ||
-		    cap_get_ambient(cap) > 0)
+		if (cap_get_bound(cap) > 0 || cap_get_ambient(cap) > 0)
 			same = 0;
 	return same;
 }

@@ -40,7 +40,7 @@ proc_by_pid(struct master *m, pid_t pid)
 {
 	struct proc *p;
 
-	TAILQ_FOREACH(p, &m->procs, entry)
+	TAILQ_FOREACH (p, &m->procs, entry)
 		if (p->pid == pid)
 			return p;
 	return NULL;
@@ -77,17 +77,20 @@ channel_setup(struct proc *p)
 	struct timeval tv = { PROC_SEND_TIMEOUT_MS / 1000,
 		(PROC_SEND_TIMEOUT_MS % 1000) * 1000 };
 
-	return setsockopt(p->channel, SOL_SOCKET, SO_SNDTIMEO, &tv,
-	    sizeof(tv));
+	return setsockopt(p->channel, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 int
 proc_spawn(struct master *m, struct generation *g)
 {
 	struct spawn_args a = {
-		.binary_fd = g->binary_fd, .argv0 = mpm_name_of(g),
-		.errorlog_fd = m->errorlog_fd, .devnull_fd = m->devnull_fd,
-		.drop_root = m->as_root, .uid = g->uid, .gid = g->gid,
+		.binary_fd = g->binary_fd,
+		.argv0 = mpm_name_of(g),
+		.errorlog_fd = m->errorlog_fd,
+		.devnull_fd = m->devnull_fd,
+		.drop_root = m->as_root,
+		.uid = g->uid,
+		.gid = g->gid,
 	};
 	struct proc *p;
 	uint32_t slot;
@@ -113,11 +116,11 @@ proc_spawn(struct master *m, struct generation *g)
 	g->nprocs++;
 	if (channel_setup(p) == -1)
 		log_warn("SO_SNDTIMEO on the channel of pid %ld", (long)p->pid);
-	p->ev_channel = event_new(m->base, p->channel, EV_READ | EV_PERSIST,
-	    proc_on_channel, m);
+	p->ev_channel = event_new(
+	    m->base, p->channel, EV_READ | EV_PERSIST, proc_on_channel, m);
 	if (p->ev_channel == NULL || event_add(p->ev_channel, NULL) == -1)
-		fatalx("cannot watch the channel of worker pid %ld",
-		    (long)p->pid);
+		fatalx(
+		    "cannot watch the channel of worker pid %ld", (long)p->pid);
 	log_debug("spawned %s pid %ld (generation %u, slot %u)", a.argv0,
 	    (long)p->pid, g->id, slot);
 	return 0;
@@ -134,7 +137,7 @@ send_config(struct proc *p)
 		if (n > IPC_MAX_PAYLOAD)
 			n = IPC_MAX_PAYLOAD;
 		if (ipc_send(p->channel, IPC_CONFIG, g->config_text + off, n,
-		    NULL, 0) == -1)
+			NULL, 0) == -1)
 			return -1;
 	}
 	return 0;
@@ -166,8 +169,9 @@ proc_on_hello(struct master *m, struct proc *p, const struct ipc_msg *msg)
 	hello.mpm[sizeof(hello.mpm) - 1] = '\0';
 	if (hello.version != IPC_VERSION) {
 		log_warnx("worker pid %ld speaks protocol version %u, this "
-		    "master speaks %u: is %s from another build?", (long)p->pid,
-		    hello.version, IPC_VERSION, p->gen->conf.mpm_path);
+			  "master speaks %u: is %s from another build?",
+		    (long)p->pid, hello.version, IPC_VERSION,
+		    p->gen->conf.mpm_path);
 		proc_kill(p, "protocol version mismatch");
 		return;
 	}
@@ -182,7 +186,8 @@ proc_on_hello(struct master *m, struct proc *p, const struct ipc_msg *msg)
 	setup.nslots = m->nslots;
 	setup.config_len = (uint32_t)p->gen->config_len;
 	if (ipc_send(p->channel, IPC_SETUP, &setup, sizeof(setup), NULL, 0) ==
-	    -1 || send_config(p) == -1 || send_fds(m, p) == -1) {
+		-1 ||
+	    send_config(p) == -1 || send_fds(m, p) == -1) {
 		log_warn("handshake with worker pid %ld", (long)p->pid);
 		proc_kill(p, "handshake failed");
 	}
@@ -227,7 +232,7 @@ proc_on_channel(evutil_socket_t fd, short what, void *arg)
 	struct proc *p;
 	int r;
 
-	TAILQ_FOREACH(p, &m->procs, entry)
+	TAILQ_FOREACH (p, &m->procs, entry)
 		if (p->channel == fd)
 			break;
 	if (p == NULL)
@@ -251,15 +256,16 @@ void
 proc_send_stop(struct master *m, struct proc *p, bool graceful)
 {
 	enum ipc_type type = graceful ? IPC_GRACEFUL_STOP : IPC_STOP;
-	int64_t bound = graceful ?
-	    p->gen->conf.graceful_shutdown_timeout * 1000 : MASTER_STOP_KILL_MS;
+	int64_t bound = graceful ? p->gen->conf.graceful_shutdown_timeout * 1000
+				 : MASTER_STOP_KILL_MS;
 
 	if (p->state == PROC_STOPPING ||
 	    (graceful && p->state == PROC_DRAINING))
 		return;
 	p->expected_exit = true;
-	if (p->channel != -1 && ipc_send(p->channel, type, NULL, 0, NULL, 0) ==
-	    -1 && errno != EPIPE)
+	if (p->channel != -1 &&
+	    ipc_send(p->channel, type, NULL, 0, NULL, 0) == -1 &&
+	    errno != EPIPE)
 		log_warn("sending %s to worker pid %ld", ipc_type_name(type),
 		    (long)p->pid);
 	/*
@@ -269,8 +275,8 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 	 */
 	if (p->state == PROC_STARTING || p->channel == -1)
 		kill(p->pid, SIGTERM);
-	p->state = graceful && p->state != PROC_STARTING ? PROC_DRAINING :
-	    PROC_STOPPING;
+	p->state = graceful && p->state != PROC_STARTING ? PROC_DRAINING
+							 : PROC_STOPPING;
 	p->deadline = master_now() + bound;
 	(void)m;
 }
@@ -286,8 +292,8 @@ describe_exit(int status, char *why, size_t size)
 		    WTERMSIG(status), name != NULL ? name : "?",
 		    WCOREDUMP(status) ? ", core dumped" : "");
 	} else
-		snprintf(why, size, "exited with status %d",
-		    WEXITSTATUS(status));
+		snprintf(
+		    why, size, "exited with status %d", WEXITSTATUS(status));
 }
 
 static void
@@ -296,22 +302,23 @@ proc_log_exit(const struct proc *p, int status, int64_t backoff)
 	char why[96];
 
 	describe_exit(status, why, sizeof(why));
-	if (p->expected_exit && (WIFEXITED(status) || WTERMSIG(status) ==
-	    SIGTERM))
+	if (p->expected_exit &&
+	    (WIFEXITED(status) || WTERMSIG(status) == SIGTERM))
 		log_debug("worker pid %ld (generation %u, slot %u) %s",
 		    (long)p->pid, p->gen->id, p->slot, why);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		log_info("worker pid %ld (generation %u, slot %u) retired",
 		    (long)p->pid, p->gen->id, p->slot);
 	else if (backoff > 0)
-		log_msg(LOG_LVL_ERROR, "worker pid %ld (generation %u, "
+		log_msg(LOG_LVL_ERROR,
+		    "worker pid %ld (generation %u, "
 		    "slot %u) %s; crashes repeat, replacing it in %lld ms",
-		    (long)p->pid, p->gen->id, p->slot, why,
-		    (long long)backoff);
+		    (long)p->pid, p->gen->id, p->slot, why, (long long)backoff);
 	else
-		log_msg(LOG_LVL_ERROR, "worker pid %ld (generation %u, "
-		    "slot %u) %s; replacing it", (long)p->pid, p->gen->id,
-		    p->slot, why);
+		log_msg(LOG_LVL_ERROR,
+		    "worker pid %ld (generation %u, "
+		    "slot %u) %s; replacing it",
+		    (long)p->pid, p->gen->id, p->slot, why);
 }
 
 /* Consecutive crashes double the delay before the next spawn. */
@@ -337,16 +344,17 @@ proc_forget(struct master *m, struct proc *p, int status)
 {
 	struct generation *g = p->gen;
 	bool crash = !p->expected_exit &&
-	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		     !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	int64_t backoff = crash ? proc_note_crash(g, master_now()) : 0;
 	char why[96];
 
 	proc_log_exit(p, status, backoff);
 	if (g->state == GEN_STARTING && g->fail_reason == NULL) {
 		describe_exit(status, why, sizeof(why));
-		xasprintf(&g->fail_reason, "worker pid %ld %s before it was "
-		    "ready (its reason is in %s)", (long)p->pid, why,
-		    m->errorlog_path);
+		xasprintf(&g->fail_reason,
+		    "worker pid %ld %s before it was "
+		    "ready (its reason is in %s)",
+		    (long)p->pid, why, m->errorlog_path);
 	}
 	proc_close_channel(p);
 	scoreboard_release(m, p->slot);
@@ -377,7 +385,7 @@ proc_check_deadlines(struct master *m)
 	int64_t now = master_now();
 	struct proc *p;
 
-	TAILQ_FOREACH(p, &m->procs, entry) {
+	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->deadline == 0 || now < p->deadline)
 			continue;
 		if (p->state == PROC_STARTING)

@@ -56,8 +56,8 @@ reload_schedule_pending(struct master *m)
 	struct timeval now = { 0, 0 };
 
 	if (m->reload_pending != 0 && !m->stopping &&
-	    event_base_once(m->base, -1, EV_TIMEOUT, reload_run_pending, m,
-	    &now) == -1)
+	    event_base_once(
+		m->base, -1, EV_TIMEOUT, reload_run_pending, m, &now) == -1)
 		log_warnx("cannot schedule the pending reload");
 }
 
@@ -66,8 +66,8 @@ static void reload_finish(struct master *m, int verb, int client, bool ok,
 
 /* Logs, records, answers whoever waits, tells systemd. */
 static void
-reload_finish(struct master *m, int verb, int client, bool ok,
-    const char *fmt, ...)
+reload_finish(
+    struct master *m, int verb, int client, bool ok, const char *fmt, ...)
 {
 	char text[MASTER_RESULT_MAX];
 	va_list ap;
@@ -91,7 +91,7 @@ active_generation(struct master *m)
 {
 	struct generation *g;
 
-	TAILQ_FOREACH(g, &m->gens, entry)
+	TAILQ_FOREACH (g, &m->gens, entry)
 		if (g->state == GEN_ACTIVE)
 			return g;
 	return NULL;
@@ -103,7 +103,7 @@ draining_generations(struct master *m)
 	struct generation *g;
 	unsigned n = 0;
 
-	TAILQ_FOREACH(g, &m->gens, entry)
+	TAILQ_FOREACH (g, &m->gens, entry)
 		n += g->state == GEN_DRAINING;
 	return n;
 }
@@ -114,9 +114,9 @@ retire_generation(struct master *m, struct generation *g, bool graceful)
 	struct proc *p;
 
 	g->state = GEN_DRAINING;
-	g->drain_deadline = master_now() +
-	    g->conf.graceful_shutdown_timeout * 1000;
-	TAILQ_FOREACH(p, &m->procs, entry)
+	g->drain_deadline =
+	    master_now() + g->conf.graceful_shutdown_timeout * 1000;
+	TAILQ_FOREACH (p, &m->procs, entry)
 		if (p->gen == g)
 			proc_send_stop(m, p, graceful);
 }
@@ -131,10 +131,12 @@ fail_config(struct master *m, int verb, int client, struct conf_errors *errs)
 	int w;
 
 	for (i = 0; i < errs->count && n < sizeof(text); i++) {
-		w = snprintf(text + n, sizeof(text) - n, "\n  %s", errs->msg[i]);
+		w = snprintf(
+		    text + n, sizeof(text) - n, "\n  %s", errs->msg[i]);
 		n += w > 0 ? (size_t)w : 0;
 	}
-	reload_finish(m, verb, client, false, "configuration has errors, "
+	reload_finish(m, verb, client, false,
+	    "configuration has errors, "
 	    "nothing changed; still serving generation %u:%s",
 	    old != NULL ? old->id : 0, text);
 }
@@ -166,7 +168,8 @@ reload_begin(struct master *m, int verb, int client)
 	char *cause = NULL;
 
 	if (m->reload.active && client == -1 && !m->stopping) {
-		/* A signal cannot be answered: the last one wins, after this. */
+		/* A signal cannot be answered: the last one wins, after this.
+		 */
 		log_notice("%s: queued until the reload in progress ends",
 		    verb_name(verb));
 		if (m->reload_pending != CTL_RESTART)
@@ -174,18 +177,20 @@ reload_begin(struct master *m, int verb, int client)
 		return;
 	}
 	if (m->stopping || m->reload.active) {
-		control_reply(client, false, "%s", m->stopping ?
-		    "mpmd is stopping" : "another reload is in progress");
+		control_reply(client, false, "%s",
+		    m->stopping ? "mpmd is stopping"
+				: "another reload is in progress");
 		return;
 	}
 	if (draining_generations(m) >= MASTER_MAX_DRAINING) {
-		control_reply(client, false, "%u generations are still "
+		control_reply(client, false,
+		    "%u generations are still "
 		    "draining; try again when one has finished",
 		    draining_generations(m));
 		return;
 	}
-	notify_systemd("RELOADING=1\nMONOTONIC_USEC=%lld",
-	    (long long)master_now() * 1000);
+	notify_systemd(
+	    "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)master_now() * 1000);
 	log_notice("%s: reading %s", verb_name(verb), m->conf_path);
 	memset(&errs, 0, sizeof(errs));
 	conf_init(&conf);
@@ -198,8 +203,8 @@ reload_begin(struct master *m, int verb, int client)
 	conf_errors_free(&errs);
 	if ((g = master_generation_new(m, &conf, &cause)) == NULL) {
 		conf_free(&conf);
-		reload_finish(m, verb, client, false, "%s; nothing changed",
-		    cause);
+		reload_finish(
+		    m, verb, client, false, "%s; nothing changed", cause);
 		free(cause);
 		master_close_unused_listeners(m);
 		return;
@@ -216,18 +221,20 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 	retire_generation(m, g, false);
 	master_close_unused_listeners(m);
 	if (old == NULL) {
-		reload_finish(m, r.verb, r.client, false, "generation %u (MPM "
-		    "%s) failed: %s; nothing is serving", g->id,
-		    master_gen_mpm(g), why);
+		reload_finish(m, r.verb, r.client, false,
+		    "generation %u (MPM "
+		    "%s) failed: %s; nothing is serving",
+		    g->id, master_gen_mpm(g), why);
 		if (r.verb == 0) {
 			m->start_failed = true;
 			master_stop(m, false);
 		}
 		return;
 	}
-	reload_finish(m, r.verb, r.client, false, "generation %u (MPM %s) "
-	    "failed: %s; still serving generation %u (MPM %s)", g->id,
-	    master_gen_mpm(g), why, old->id, master_gen_mpm(old));
+	reload_finish(m, r.verb, r.client, false,
+	    "generation %u (MPM %s) "
+	    "failed: %s; still serving generation %u (MPM %s)",
+	    g->id, master_gen_mpm(g), why, old->id, master_gen_mpm(old));
 }
 
 static void
@@ -247,9 +254,10 @@ reload_promote(struct master *m, struct generation *g)
 	g->promoted = master_now();
 	master_close_unused_listeners(m);
 	master_switch_error_log(m, g->conf.error_log);
-	reload_finish(m, r.verb, r.client, true, "generation %u (MPM %s, %u "
-	    "workers) ready in %lld ms; %u old workers %s", g->id,
-	    master_gen_mpm(g), g->nprocs,
+	reload_finish(m, r.verb, r.client, true,
+	    "generation %u (MPM %s, %u "
+	    "workers) ready in %lld ms; %u old workers %s",
+	    g->id, master_gen_mpm(g), g->nprocs,
 	    (long long)(master_now() - r.started), draining,
 	    r.verb == CTL_RESTART ? "stopped" : "draining");
 }
@@ -270,7 +278,7 @@ reload_check(struct master *m)
 
 	if (!m->reload.active || g == NULL)
 		return;
-	TAILQ_FOREACH(p, &m->procs, entry) {
+	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g || p->state == PROC_STOPPING)
 			continue;
 		live++;
@@ -317,8 +325,8 @@ reload_after_crash(struct master *m, struct generation *g)
 	    master_now() - g->promoted >= MASTER_ROLLBACK_WINDOW_MS)
 		return;
 	if (master_open_listeners(m, &old->conf, &cause) == -1) {
-		log_warnx("cannot roll back to generation %u: %s", old->id,
-		    cause);
+		log_warnx(
+		    "cannot roll back to generation %u: %s", old->id, cause);
 		free(cause);
 		return;
 	}
@@ -330,10 +338,11 @@ reload_after_crash(struct master *m, struct generation *g)
 	old->respawn_after = 0;
 	old->promoted = master_now();
 	master_close_unused_listeners(m);
-	snprintf(text, sizeof(text), "generation %u (MPM %s) crashed %u times "
-	    "in its first %d s: rolled back to generation %u (MPM %s)", g->id,
-	    master_gen_mpm(g), g->crashes, MASTER_ROLLBACK_WINDOW_MS / 1000,
-	    old->id, master_gen_mpm(old));
+	snprintf(text, sizeof(text),
+	    "generation %u (MPM %s) crashed %u times "
+	    "in its first %d s: rolled back to generation %u (MPM %s)",
+	    g->id, master_gen_mpm(g), g->crashes,
+	    MASTER_ROLLBACK_WINDOW_MS / 1000, old->id, master_gen_mpm(old));
 	log_msg(LOG_LVL_ERROR, "%s", text);
 	history_add(m, CTL_GRACEFUL, false, text);
 }

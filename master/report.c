@@ -60,8 +60,8 @@ add_crashes(struct report *r, const struct generation *g)
 	report_add(r, "  crashes: %u in a row, last %llds ago", g->crashes,
 	    (long long)(now - g->last_crash) / 1000);
 	if (wait > 0)
-		report_add(r, ", backing off: next spawn in %lld ms",
-		    (long long)wait);
+		report_add(
+		    r, ", backing off: next spawn in %lld ms", (long long)wait);
 	report_add(r, "\n");
 }
 
@@ -72,8 +72,8 @@ static const char *const gen_states[] = {
 };
 
 static void
-add_generation(struct report *r, const struct master *m,
-    const struct generation *g)
+add_generation(
+    struct report *r, const struct master *m, const struct generation *g)
 {
 	const struct sb_slot *slots = (const struct sb_slot *)(m->sb + 1);
 	uint64_t conns = 0;
@@ -83,13 +83,13 @@ add_generation(struct report *r, const struct master *m,
 	    master_gen_mpm(g), gen_states[g->state]);
 	add_age(r, master_now() - g->started);
 	report_add(r, ", %u workers:", g->nprocs);
-	TAILQ_FOREACH(p, &m->procs, entry) {
+	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g)
 			continue;
 		report_add(r, " %ld", (long)p->pid);
 		if (p->slot < m->nslots)
-			conns += __atomic_load_n(&slots[p->slot].connections,
-			    __ATOMIC_RELAXED);
+			conns += __atomic_load_n(
+			    &slots[p->slot].connections, __ATOMIC_RELAXED);
 	}
 	/* The count is what workers wrote: shown, never acted upon. */
 	report_add(r, "\n  connections: %llu%s\n", (unsigned long long)conns,
@@ -100,8 +100,8 @@ add_generation(struct report *r, const struct master *m,
 static void
 add_history(struct report *r, const struct master *m)
 {
-	unsigned i, n = m->nhistory < MASTER_HISTORY ? m->nhistory :
-	    MASTER_HISTORY;
+	unsigned i,
+	    n = m->nhistory < MASTER_HISTORY ? m->nhistory : MASTER_HISTORY;
 	const struct reload_result *h;
 	struct tm tm;
 	char when[32];
@@ -111,9 +111,9 @@ add_history(struct report *r, const struct master *m)
 		h = &m->history[(m->nhistory - 1 - i) % MASTER_HISTORY];
 		localtime_r(&h->when, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		report_add(r, "  %s %s %s: %s\n", when, h->verb == 0 ? "start" :
-		    ctl_verb_name((unsigned)h->verb), h->ok ? "ok" : "FAILED",
-		    h->text);
+		report_add(r, "  %s %s %s: %s\n", when,
+		    h->verb == 0 ? "start" : ctl_verb_name((unsigned)h->verb),
+		    h->ok ? "ok" : "FAILED", h->text);
 	}
 }
 
@@ -124,13 +124,14 @@ control_send_status(struct master *m, int client)
 	const struct generation *g;
 
 	r.len = 0;
-	report_add(&r, "mpmd %s, pid %ld, up ", PACKAGE_VERSION,
-	    (long)getpid());
+	report_add(
+	    &r, "mpmd %s, pid %ld, up ", PACKAGE_VERSION, (long)getpid());
 	add_age(&r, (int64_t)(time(NULL) - m->started_wall) * 1000);
 	report_add(&r, ", config %s%s\n", m->conf_path,
 	    m->stopping ? ", STOPPING" : "");
-	TAILQ_FOREACH(g, &m->gens, entry) {
-		/* Drained, kept only in case the new one must be rolled back. */
+	TAILQ_FOREACH (g, &m->gens, entry) {
+		/* Drained, kept only in case the new one must be rolled back.
+		 */
 		if (g->state == GEN_DRAINING && g->nprocs == 0)
 			continue;
 		add_generation(&r, m, g);

@@ -23,7 +23,10 @@ extern char **environ;
 
 /* Only variables the sanitizer runtimes need cross into a worker. */
 static const char *const spawn_env_keep[] = {
-	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TZ",
+	"ASAN_OPTIONS",
+	"UBSAN_OPTIONS",
+	"LSAN_OPTIONS",
+	"TZ",
 };
 
 static void
@@ -62,8 +65,8 @@ child_arrange_fds(const struct spawn_args *a, int channel)
 	int parked[4], fd;
 
 	for (fd = 0; fd < 4; fd++)
-		if ((parked[fd] = fcntl(src[fd], F_DUPFD_CLOEXEC,
-		    SPAWN_FD_SCRATCH)) == -1)
+		if ((parked[fd] = fcntl(
+			 src[fd], F_DUPFD_CLOEXEC, SPAWN_FD_SCRATCH)) == -1)
 			child_fail("parking fds");
 	for (fd = 0; fd < 4; fd++)
 		if (dup2(parked[fd], fd) == -1)
@@ -79,9 +82,10 @@ env_is_kept(const char *entry)
 	size_t i, n;
 
 	for (i = 0; i < sizeof(spawn_env_keep) / sizeof(spawn_env_keep[0]);
-	    i++) {
+	     i++) {
 		n = strlen(spawn_env_keep[i]);
-		if (strncmp(entry, spawn_env_keep[i], n) == 0 && entry[n] == '=')
+		if (strncmp(entry, spawn_env_keep[i], n) == 0 &&
+		    entry[n] == '=')
 			return 1;
 	}
 	return 0;
@@ -96,7 +100,7 @@ child_exec(const struct spawn_args *a, int binary_fd)
 	char **e;
 
 	for (e = environ; *e != NULL && n + 1 < sizeof(envp) / sizeof(envp[0]);
-	    e++)
+	     e++)
 		if (env_is_kept(*e))
 			envp[n++] = *e;
 	envp[n] = NULL;
@@ -111,8 +115,8 @@ child_main(const struct spawn_args *a, int channel)
 	int binary_fd;
 
 	child_reset_signals();
-	if ((binary_fd = fcntl(a->binary_fd, F_DUPFD_CLOEXEC,
-	    SPAWN_FD_SCRATCH)) == -1)
+	if ((binary_fd = fcntl(
+		 a->binary_fd, F_DUPFD_CLOEXEC, SPAWN_FD_SCRATCH)) == -1)
 		child_fail("duplicating the worker binary fd");
 	child_arrange_fds(a, channel);
 	if (privdrop(a->drop_root, a->uid, a->gid, &what) == -1)

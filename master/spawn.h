@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 struct spawn_args {
-	int binary_fd;   /* O_PATH fd of the worker binary */
+	int binary_fd; /* O_PATH fd of the worker binary */
 	const char *argv0;
 	int errorlog_fd; /* becomes the worker's fd 2 */
 	int devnull_fd;  /* becomes fds 0 and 1 */

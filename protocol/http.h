@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define HTTP_INCOMPLETE 0 /* need more bytes */
-#define HTTP_DONE 1       /* head (or body) complete */
+#define HTTP_DONE       1 /* head (or body) complete */
 
 struct http_limits {
 	size_t request_line; /* LimitRequestLine -> 414 */
@@ -50,16 +50,16 @@ struct http_request {
 	const char *range;
 	const char *user_agent;
 	const char *referer;
-	bool keep_alive;       /* version default adjusted by Connection */
-	bool expect_continue;  /* Expect: 100-continue (other Expect -> 417) */
-	bool chunked;          /* Transfer-Encoding: chunked */
+	bool keep_alive;        /* version default adjusted by Connection */
+	bool expect_continue;   /* Expect: 100-continue (other Expect -> 417) */
+	bool chunked;           /* Transfer-Encoding: chunked */
 	int64_t content_length; /* -1 when absent */
-	size_t head_len;       /* bytes of the head, final CRLF included */
+	size_t head_len;        /* bytes of the head, final CRLF included */
 
 	/* parser state: private to http.c */
 	struct http_limits limits;
 	http_parser hp;
-	size_t scanned;        /* bytes of the head already checked */
+	size_t scanned; /* bytes of the head already checked */
 	int64_t body_seen;
 	int body_state;
 	uint64_t chunk_left;
@@ -108,8 +108,8 @@ bool http_has_body(const struct http_request *r);
  * needed), HTTP_DONE (body ended; bytes after *USED are the next request),
  * or a status (400 malformed chunk, 413 over LimitRequestBody).
  */
-int http_parse_body(struct http_request *r, const char *buf, size_t len,
-    size_t *used);
+int http_parse_body(
+    struct http_request *r, const char *buf, size_t len, size_t *used);
 
 /* Reason phrase for a status code ("Not Found"); "Unknown" otherwise. */
 const char *http_reason(int status);

@@ -1,4 +1,5 @@
-/* Reason phrases and HTTP dates (RFC 9110 15, 5.6.7): no locale, no strptime. */
+/* Reason phrases and HTTP dates (RFC 9110 15, 5.6.7): no locale, no strptime.
+ */
 #include "config.h"
 
 #include <stdbool.h>

@@ -66,8 +66,10 @@ static const struct ipc_rule ipc_rules[] = {
 };
 
 static const char *const ipc_senders[] = {
-	[IPC_FROM_WORKER] = "worker", [IPC_FROM_MASTER] = "master",
-	[IPC_FROM_CLIENT] = "control client", [IPC_FROM_SERVER] = "master",
+	[IPC_FROM_WORKER] = "worker",
+	[IPC_FROM_MASTER] = "master",
+	[IPC_FROM_CLIENT] = "control client",
+	[IPC_FROM_SERVER] = "master",
 };
 
 #define IPC_NRULES (sizeof(ipc_rules) / sizeof(ipc_rules[0]))
@@ -313,8 +315,9 @@ check_msg(const struct ipc_rx *rx, int from, size_t nfds)
 		    "unknown message type %u", (unsigned)rx->hdr.type);
 	if (r->from != from)
 		return cause_fmt("%s is not a message the %s sends", r->name,
-		    from >= IPC_FROM_WORKER && from <= IPC_FROM_SERVER ?
-		    ipc_senders[from] : "peer");
+		    from >= IPC_FROM_WORKER && from <= IPC_FROM_SERVER
+			? ipc_senders[from]
+			: "peer");
 	if ((err = check_payload(r, len)) != NULL)
 		return err;
 	if ((err = check_fds(r, nfds)) != NULL)

@@ -13,17 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION 1
-#define IPC_CHANNEL_FD 3
+#define IPC_VERSION     1
+#define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768 /* fits any SEQPACKET socket buffer */
-#define IPC_MAX_FDS 80        /* CONF_MAX_LISTEN listeners + a few */
-#define IPC_MAX_CONFIG (4 * 1024 * 1024) /* all CONFIG chunks together */
+#define IPC_MAX_FDS     80    /* CONF_MAX_LISTEN listeners + a few */
+#define IPC_MAX_CONFIG  (4 * 1024 * 1024) /* all CONFIG chunks together */
 
 enum ipc_type {
 	/* worker -> master: 1..63 */
-	IPC_HELLO = 1,  /* struct ipc_hello */
-	IPC_READY = 2,  /* no payload: serving */
-	IPC_FATAL = 3,  /* text: why the worker will exit; logged, then reaped */
+	IPC_HELLO = 1, /* struct ipc_hello */
+	IPC_READY = 2, /* no payload: serving */
+	IPC_FATAL = 3, /* text: why the worker will exit; logged, then reaped */
 
 	/* master -> worker: 64..127 */
 	IPC_SETUP = 64,         /* struct ipc_setup */
@@ -59,7 +59,7 @@ struct ipc_hello {
  * directory, the access log, the scoreboard memfd.
  */
 struct ipc_setup {
-	uint32_t slot;       /* scoreboard slot this worker writes */
+	uint32_t slot; /* scoreboard slot this worker writes */
 	uint32_t generation;
 	uint32_t nlisten;    /* <= CONF_MAX_LISTEN */
 	uint32_t nslots;     /* scoreboard size the master mapped */

@@ -15,7 +15,14 @@
 #define LOG_LINE_MAX 2048
 
 static const char *const level_names[] = {
-	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+	"emerg",
+	"alert",
+	"crit",
+	"error",
+	"warn",
+	"notice",
+	"info",
+	"debug",
 };
 
 static const char *log_ident = "mpmd";
@@ -74,16 +81,17 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "[%a %b %d %H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%06ld %d] [%s:%s] [pid %ld] ",
-	    (long)tv.tv_usec, tm.tm_year + 1900, log_ident, level_names[level],
-	    (long)getpid());
+	r = snprintf(line + n, sizeof(line) - n,
+	    ".%06ld %d] [%s:%s] [pid %ld] ", (long)tv.tv_usec,
+	    tm.tm_year + 1900, log_ident, level_names[level], (long)getpid());
 	n += (r > 0) ? (size_t)r : 0;
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	n += (r > 0) ? (size_t)r : 0;
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	if (errnum != 0) {
-		r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
+		r = snprintf(
+		    line + n, sizeof(line) - n, ": %s", strerror(errnum));
 		n += (r > 0) ? (size_t)r : 0;
 		if (n >= sizeof(line) - 1)
 			n = sizeof(line) - 2;
@@ -102,16 +110,16 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-#define LOG_WRAPPER(name, level, errnum)                                      \
-	void name(const char *fmt, ...)                                        \
-	{                                                                      \
-		int saved = errno;                                             \
-		va_list ap;                                                    \
-                                                                               \
-		va_start(ap, fmt);                                             \
-		log_vwrite(level, errnum, fmt, ap);                            \
-		va_end(ap);                                                    \
-		errno = saved;                                                 \
+#define LOG_WRAPPER(name, level, errnum)            \
+	void name(const char *fmt, ...)             \
+	{                                           \
+		int saved = errno;                  \
+		va_list ap;                         \
+                                                    \
+		va_start(ap, fmt);                  \
+		log_vwrite(level, errnum, fmt, ap); \
+		va_end(ap);                         \
+		errno = saved;                      \
 	}
 
 LOG_WRAPPER(log_warn, LOG_LVL_WARN, saved)

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define SB_MAGIC 0x6d706d64u /* "mpmd" */
+#define SB_MAGIC     0x6d706d64u /* "mpmd" */
 #define SB_MAX_SLOTS 4096
 
 enum sb_state {
@@ -21,14 +21,14 @@ enum sb_state {
 
 struct sb_slot {
 	uint32_t generation;
-	uint32_t state;        /* enum sb_state */
-	uint32_t threads;      /* request slots: 1 for prefork */
-	uint32_t busy;         /* of those, serving a request now */
-	uint32_t connections;  /* open client connections */
+	uint32_t state;       /* enum sb_state */
+	uint32_t threads;     /* request slots: 1 for prefork */
+	uint32_t busy;        /* of those, serving a request now */
+	uint32_t connections; /* open client connections */
 	uint32_t pad;
-	uint64_t requests;     /* served since start */
-	uint64_t bytes;        /* body bytes sent */
-	uint64_t accepted;     /* connections accepted */
+	uint64_t requests; /* served since start */
+	uint64_t bytes;    /* body bytes sent */
+	uint64_t accepted; /* connections accepted */
 	uint64_t spare[2];
 } __attribute__((aligned(64)));
 
@@ -41,7 +41,8 @@ struct sb_header {
 static inline uint64_t
 sb_size(uint32_t nslots)
 {
-	return sizeof(struct sb_header) + (uint64_t)nslots * sizeof(struct sb_slot);
+	return sizeof(struct sb_header) +
+	       (uint64_t)nslots * sizeof(struct sb_slot);
 }
 
 #endif

@@ -31,8 +31,8 @@ acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
 	}
 	ev.events = EPOLLIN;
 	ev.data.fd = extra_fd;
-	if (extra_fd >= 0 && epoll_ctl(a->ep, EPOLL_CTL_ADD, extra_fd, &ev) ==
-	    -1)
+	if (extra_fd >= 0 &&
+	    epoll_ctl(a->ep, EPOLL_CTL_ADD, extra_fd, &ev) == -1)
 		fatal("epoll_ctl");
 }
 
@@ -58,8 +58,8 @@ acceptor_poll(struct acceptor *a)
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.fd == a->extra_fd)
 			extra = true;
-		else if (a->npending < (int)(sizeof(a->pending) /
-		    sizeof(a->pending[0])))
+		else if (a->npending <
+			 (int)(sizeof(a->pending) / sizeof(a->pending[0])))
 			a->pending[a->npending++] = ev[i].data.fd;
 	}
 	return extra;
@@ -78,8 +78,8 @@ accept_pending(struct acceptor *a, struct worker *w, int *fd,
 		*fd = accept4(lfd, (struct sockaddr *)peer, peerlen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (*fd != -1) {
-			__atomic_fetch_add(&w->sb->accepted, 1,
-			    __ATOMIC_RELAXED);
+			__atomic_fetch_add(
+			    &w->sb->accepted, 1, __ATOMIC_RELAXED);
 			return true;
 		}
 		a->npending--; /* drained (EAGAIN) or failing: poll again */

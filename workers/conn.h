@@ -22,12 +22,13 @@ struct sb_slot;
 /* What a worker process shares with all its connections. */
 struct conn_ctx {
 	const struct conf *conf;
-	int docroot;              /* O_DIRECTORY fd from the master */
-	atomic_int *accesslog;    /* current access-log fd, swapped on reopen */
-	atomic_int *graceful;     /* nonzero: answer with Connection: close */
-	struct sb_slot *sb;       /* own scoreboard slot, or NULL */
-	const struct sb_header *sb_all; /* whole scoreboard for the status page */
-	uint64_t sb_all_size;           /* bytes mapped at sb_all */
+	int docroot;           /* O_DIRECTORY fd from the master */
+	atomic_int *accesslog; /* current access-log fd, swapped on reopen */
+	atomic_int *graceful;  /* nonzero: answer with Connection: close */
+	struct sb_slot *sb;    /* own scoreboard slot, or NULL */
+	const struct sb_header
+	    *sb_all;          /* whole scoreboard for the status page */
+	uint64_t sb_all_size; /* bytes mapped at sb_all */
 };
 
 enum conn_io {
