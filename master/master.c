@@ -386,9 +386,14 @@ master_maintain(struct master *m, bool tick)
 		next = TAILQ_NEXT(g, entry);
 		if (tick)
 			pool_maintain(m, g);
-		if (g->state == GEN_DRAINING && g->nprocs == 0 &&
-		    g != m->reload.gen && g != m->previous) {
+		if (g->state != GEN_DRAINING || g->nprocs > 0)
+			continue;
+		if (!g->drained) {
 			log_info("generation %u finished draining", g->id);
+			g->drained = true;
+		}
+		/* The previous generation stays, on hold for a rollback. */
+		if (g != m->reload.gen && g != m->previous) {
 			TAILQ_REMOVE(&m->gens, g, entry);
 			gen_free(g);
 		}

@@ -87,6 +87,7 @@ struct generation {
 	int64_t started;
 	int64_t drain_deadline;
 	int64_t promoted; /* became the active generation, 0 = not yet */
+	bool drained;     /* its last worker is gone */
 	time_t started_wall;
 	char *fail_reason; /* why a STARTING generation cannot go on */
 };

@@ -335,6 +335,7 @@ reload_after_crash(struct master *m, struct generation *g)
 	retire_generation(m, g, false);
 	old->state = GEN_ACTIVE;
 	old->crashes = 0;
+	old->drained = false;
 	old->respawn_after = 0;
 	old->promoted = master_now();
 	master_close_unused_listeners(m);
