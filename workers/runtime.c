@@ -25,7 +25,8 @@
 #include "protocol/xmalloc.h"
 #include "workers/runtime.h"
 
-static int64_t drain_started;
+/* Set before graceful, so no thread sees a drain without its start time. */
+static _Atomic int64_t drain_started;
 
 static void
 runtime_recv(struct worker *w, struct ipc_msg *msg, enum ipc_type want)
@@ -269,8 +270,9 @@ void
 runtime_begin_drain(struct worker *w)
 {
 	pthread_mutex_lock(&w->accept_lock);
-	if (atomic_exchange(&w->graceful, 1) == 0) {
-		drain_started = mono_ms();
+	if (!atomic_load(&w->graceful)) {
+		atomic_store(&drain_started, mono_ms());
+		atomic_store(&w->graceful, 1);
 		__atomic_store_n(&w->sb->state, SB_DRAINING, __ATOMIC_RELEASE);
 	}
 	close_listeners_locked(w);
@@ -352,8 +354,8 @@ runtime_drain_left(const struct worker *w)
 
 	if (!atomic_load(&w->graceful))
 		return INT64_MAX;
-	left = drain_started + w->conf.graceful_shutdown_timeout * 1000 -
-	    mono_ms();
+	left = atomic_load(&drain_started) +
+	    w->conf.graceful_shutdown_timeout * 1000 - mono_ms();
 	return left > 0 ? left : 0;
 }
 
