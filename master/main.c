@@ -19,6 +19,7 @@
 
 #include "master/listen.h"
 #include "master/master.h"
+#include "master/privdrop.h"
 #include "protocol/ipc.h"
 #include "protocol/log.h"
 #include "protocol/xmalloc.h"
@@ -248,6 +249,7 @@ master_setup(struct master *m, struct conf *conf)
 {
 	struct generation *g;
 	char *cause = NULL;
+	const char *what;
 
 	TAILQ_INIT(&m->gens);
 	TAILQ_INIT(&m->procs);
@@ -275,6 +277,8 @@ master_setup(struct master *m, struct conf *conf)
 		fatalx("event_base_new failed");
 	if (control_start(m) == -1)
 		fatalx("cannot watch the control socket");
+	if (m->as_root && privdrop_trim_master(&what) == -1)
+		fatal("%s", what);
 	write_pid_file(m, g->conf.pid_file);
 	announce(m, g);
 	return g;

@@ -13,4 +13,10 @@
  */
 int privdrop(bool as_root, uid_t uid, gid_t gid, const char **what);
 
+/*
+ * A root master keeps only the capabilities restarts need (binding,
+ * switching workers' identity, signalling them, reopening logs).
+ */
+int privdrop_trim_master(const char **what);
+
 #endif
