@@ -25,6 +25,9 @@ PROBE_GIVE_UP = 3           # failed probes after which the rest are skipped
 SMALL = "/1k.html"
 BIG = "/1m.bin"
 
+# wrk's "Socket errors:" line, in its order.
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")
+
 
 def _wrk(name, conns, path, headers=()):
     return {"name": name, "kind": "wrk", "conns": conns, "path": path,
@@ -94,7 +97,10 @@ def parse_wrk(out):
         r["p%s_ms" % pct] = _ms(m.group(1)) if m else None
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
                   r"timeout (\d+)", out)
-    r["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    counts = [int(x) for x in m.groups()] if m else [0] * len(SOCKET_ERRORS)
+    for kind, n in zip(SOCKET_ERRORS, counts):
+        r["err_" + kind] = n
+    r["socket_errors"] = sum(counts)
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     r["non2xx"] = int(m.group(1)) if m else 0
     return r
