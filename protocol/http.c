@@ -529,8 +529,12 @@ field_rule_find(const char *name, size_t n)
 {
 	size_t i;
 
+	if (n == 0)
+		return NULL;
 	for (i = 0; i < sizeof(field_rules) / sizeof(field_rules[0]); i++)
-		if (ascii_ieq(name, n, field_rules[i].name))
+		if (ascii_lower(name[0]) ==
+			(unsigned char)field_rules[i].name[0] &&
+		    ascii_ieq(name, n, field_rules[i].name))
 			return &field_rules[i];
 	return NULL;
 }
@@ -789,6 +793,57 @@ http_request_init(struct http_request *r, const struct http_limits *lim)
 	r->hp.data = r;
 }
 
+/* Bytes left before LIMIT once USED are taken; 0 when none. */
+static size_t
+room_left(size_t limit, size_t used)
+{
+	return limit > used ? limit - used : 0;
+}
+
+/*
+ * A fast path through the bytes head_byte() would only count: the rest
+ * of a request line, field name or field value, up to the first byte
+ * that ends it, is refused or reaches a limit. That byte, and every one
+ * in any other state, takes the byte-by-byte path, so the answer is the
+ * same. Returns how many bytes from POS were taken.
+ */
+static size_t
+head_run(struct http_request *r, const char *buf, size_t pos, size_t len)
+{
+	struct http_fline *fl = &r->fline;
+	size_t head = room_left(HTTP_HEAD_MAX, pos - r->rl_start), i = pos;
+	size_t end, last;
+
+	if (r->head_state == HEAD_RLINE) {
+		end = room_left(r->limits.request_line, pos - r->rl_start);
+		end = pos + (end < head ? end : head);
+		end = end < len ? end : len;
+		while (i < end && buf[i] >= ' ' && buf[i] <= '~')
+			i++;
+		return i - pos;
+	}
+	if (r->head_state != HEAD_FIELDS)
+		return 0;
+	end = room_left(r->limits.field_size, fl->len);
+	end = pos + (end < head ? end : head);
+	end = end < len ? end : len;
+	if (fl->state == FL_NAME)
+		while (i < end && is_tchar(buf[i]))
+			i++;
+	else if (fl->state == FL_VALUE) {
+		for (last = i; i < end; i++) {
+			if (is_field_vchar(buf[i]))
+				last = i + 1;
+			else if (!is_ows(buf[i]))
+				break;
+		}
+		if (last > pos)
+			fl->value_end = fl->len + (last - pos);
+	}
+	fl->len += i - pos;
+	return i - pos;
+}
+
 int
 http_parse_head(struct http_request *r, char *buf, size_t len)
 {
@@ -796,8 +851,11 @@ http_parse_head(struct http_request *r, char *buf, size_t len)
 
 	if (r->head_state == HEAD_DONE)
 		return HTTP_DONE;
-	while (rv == HTTP_INCOMPLETE && r->scanned < len)
-		rv = head_byte(r, buf, r->scanned++);
+	while (rv == HTTP_INCOMPLETE && r->scanned < len) {
+		r->scanned += head_run(r, buf, r->scanned, len);
+		if (r->scanned < len)
+			rv = head_byte(r, buf, r->scanned++);
+	}
 	if (rv != HTTP_DONE)
 		return rv;
 	r->head_state = HEAD_DONE;

@@ -116,9 +116,12 @@ wait_ms(struct conn *c, const struct worker *w)
 {
 	int64_t left = conn_deadline(c) - mono_ms();
 	int64_t drain = runtime_drain_left(w);
+	int64_t log = conn_log_due();
 
 	if (drain < left)
 		left = drain;
+	if (log >= 0 && log < left)
+		left = log;
 	return left < 0 ? 0 : (left > INT32_MAX ? INT32_MAX : (int)left);
 }
 
@@ -143,12 +146,15 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 	pfd[1].fd = watch_fd;
 	pfd[1].events = POLLIN;
 	pfd[1].revents = 0;
+	(void)conn_log_buffered(); /* else line by line */
 	while ((io = conn_step(c)) != CONN_IO_CLOSE) {
 		pfd[0].fd = conn_fd(c);
 		pfd[0].events = io == CONN_IO_READ ? POLLIN : POLLOUT;
 		n = poll(pfd, watch_fd >= 0 ? 2 : 1, wait_ms(c, w));
 		if (n == -1 && errno != EINTR)
 			fatal("poll");
+		if (conn_log_due() == 0)
+			conn_flush_log();
 		if (n > 0 && pfd[1].revents != 0)
 			watch_readable(w, &pfd[1]);
 		if (atomic_load(&w->stop) || runtime_drain_left(w) == 0)
@@ -158,6 +164,7 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 			break;
 	}
 	conn_free(c);
+	conn_flush_log(); /* the acceptor may wait for long */
 }
 
 void

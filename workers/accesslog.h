@@ -1,7 +1,8 @@
 /*
  * Access log: one line per request in Common or Combined Log Format,
- * written with a single write() to an O_APPEND fd so lines from many
- * processes and threads never interleave.
+ * written to an O_APPEND fd in whole lines, so lines from many processes
+ * and threads never interleave: one write() per line, or per batch of
+ * lines for a thread that buffers (conn_log_buffered() in conn.h).
  */
 #ifndef MPMD_ACCESSLOG_H
 #define MPMD_ACCESSLOG_H
@@ -15,7 +16,9 @@
 
 #include "conf/conf.h"
 
-#define ACCESSLOG_LINE_MAX 8192 /* longer fields are truncated */
+#define ACCESSLOG_LINE_MAX 8192        /* longer fields are truncated */
+#define ACCESSLOG_BUF_SIZE (32 * 1024) /* a buffering thread's lines */
+#define ACCESSLOG_FLUSH_MS 100         /* the most a buffered line waits */
 
 struct accesslog_entry {
 	const struct sockaddr *peer; /* AF_INET/AF_INET6, else "-" */
@@ -36,7 +39,10 @@ struct accesslog_entry {
 size_t accesslog_format(char *out, size_t outsz, enum conf_log_format fmt,
     const struct accesslog_entry *e);
 
-/* Formats and writes one line to *FDP (skipped when it is -1). */
+/*
+ * Formats and writes one line to *FDP (skipped when it is -1), or adds it
+ * to the thread's buffer when the thread buffers.
+ */
 void accesslog_write(
     atomic_int *fdp, enum conf_log_format fmt, const struct accesslog_entry *e);
 

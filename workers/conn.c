@@ -88,6 +88,7 @@ struct conn {
 	int fd;
 	int64_t deadline;
 	uint8_t state; /* enum conn_state */
+	bool more;     /* the last read filled its room: more may be queued */
 	union conn_peer peer;
 };
 
@@ -97,12 +98,17 @@ _Static_assert(sizeof(struct conn) <= CONN_SIZE_MAX, "struct conn grew");
 static __thread char scratch_in[CONN_SCRATCH_SIZE];
 static __thread char scratch_out[EXCH_OUT_MAX];
 
+/*
+ * Deadlines are whole seconds: the coarse clock (a tick's resolution, as
+ * libevent's timers use) is plenty, and costs a fraction of a precise read
+ * several times per request.
+ */
 int64_t
 mono_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * MS_PER_SEC + ts.tv_nsec / NS_PER_MS;
 }
 
@@ -253,6 +259,7 @@ conn_read(struct conn *c, char *dst, size_t room)
 	do
 		n = read(c->fd, dst, room);
 	while (n == -1 && errno == EINTR);
+	c->more = (n > 0 && (size_t)n == room);
 	return n;
 }
 
@@ -590,11 +597,17 @@ conn_finish(struct conn *c)
 		c->state = CS_LINGER;
 		return STEP_GO;
 	}
-	if (c->inpos == c->inlen)
-		conn_drop_input(c);
 	c->deadline = conn_after(c->ctx->conf->keepalive_timeout);
 	c->state = CS_IDLE;
-	return STEP_GO;
+	if (c->inpos < c->inlen)
+		return STEP_GO; /* pipelined: parse what is here first */
+	conn_drop_input(c);
+	/*
+	 * The last read was short, so the socket was empty then: a read now
+	 * would mostly find EAGAIN, and whatever comes later is news to the
+	 * poller, edge-triggered or not.
+	 */
+	return c->more ? STEP_GO : STEP_READ;
 }
 
 /* The head and any page in memory, in one sendmsg() when possible. */

@@ -32,7 +32,12 @@ struct conn_ctx {
 };
 
 enum conn_io {
-	CONN_IO_READ,  /* wait until readable (or the deadline) */
+	/*
+	 * Wait until readable (or the deadline). Only said once a read found
+	 * the socket empty (EAGAIN or a short read), so an edge-triggered
+	 * wait is enough: whatever arrives later is a new edge.
+	 */
+	CONN_IO_READ,
 	CONN_IO_WRITE, /* wait until writable (or the deadline) */
 	CONN_IO_CLOSE, /* done: conn_free() it */
 };
@@ -46,7 +51,7 @@ void conn_free(struct conn *c); /* closes the socket and any open file */
 int conn_fd(const struct conn *c);
 
 enum conn_io conn_step(struct conn *c);
-/* CLOCK_MONOTONIC milliseconds by which the current wait must end. */
+/* mono_ms() by which the current wait must end. */
 int64_t conn_deadline(const struct conn *c);
 /* The deadline passed: 408 when a request was partly read, else close. */
 enum conn_io conn_expire(struct conn *c);
@@ -55,6 +60,21 @@ bool conn_idle(const struct conn *c);
 /* A request is in progress (neither idle nor closing). */
 bool conn_busy(const struct conn *c);
 
+/* CLOCK_MONOTONIC_COARSE in milliseconds: a tick's resolution. */
 int64_t mono_ms(void);
+
+/*
+ * Access-log buffering (workers/accesslog.c). A thread that calls
+ * conn_log_buffered() collects its lines and must call conn_flush_log()
+ * before it waits for long, and once conn_log_due() reaches 0 (it says
+ * how many ms the oldest line may still wait, -1 when none is waiting).
+ * conn_log_buffered() returns -1 when out of memory: lines are then
+ * written one by one. conn_flush_all_logs() writes every thread's lines:
+ * for exit paths (it also runs at exit()).
+ */
+int conn_log_buffered(void);
+void conn_flush_log(void);
+int64_t conn_log_due(void);
+void conn_flush_all_logs(void);
 
 #endif

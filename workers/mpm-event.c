@@ -42,6 +42,8 @@ struct loop {
 	struct event_base *base;
 	struct event *ev_handoff;
 	struct event *ev_drain;
+	struct event *ev_flush; /* buffered access-log lines are due */
+	bool flush_armed;
 	int pipe[2];
 	atomic_uint nconns;
 	struct evworker *proc;
@@ -139,9 +141,36 @@ econn_wait(struct econn *e, enum conn_io io)
 }
 
 static void
+loop_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *l = arg;
+
+	l->flush_armed = false;
+	conn_flush_log();
+}
+
+/* After any work: the access-log lines it buffered leave when due. */
+static void
+loop_arm_flush(struct loop *l)
+{
+	struct timeval tv;
+	int64_t due;
+
+	if (l->flush_armed || (due = conn_log_due()) < 0)
+		return;
+	tv.tv_sec = due / 1000;
+	tv.tv_usec = (due % 1000) * 1000;
+	if (event_add(l->ev_flush, &tv) == -1)
+		conn_flush_log();
+	else
+		l->flush_armed = true;
+}
+
+static void
 econn_on_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct econn *e = arg;
+	struct loop *l = e->loop;
 	enum conn_io io;
 
 	if ((what & EV_TIMEOUT) && mono_ms() >= conn_deadline(e->c))
@@ -149,6 +178,7 @@ econn_on_event(evutil_socket_t fd, short what, void *arg)
 	else
 		io = conn_step(e->c);
 	econn_wait(e, io);
+	loop_arm_flush(l);
 }
 
 static void
@@ -183,6 +213,7 @@ loop_on_handoff(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < (size_t)n / sizeof(h[0]); i++)
 		if (h[i].fd >= 0)
 			loop_adopt(l, &h[i]);
+	loop_arm_flush(l);
 	loop_exit_if_done(l);
 }
 
@@ -205,7 +236,10 @@ loop_main(void *arg)
 	    l);
 	if (l->ev_drain == NULL || event_add(l->ev_drain, &second) == -1)
 		fatalx("cannot start the drain timer");
+	if (conn_log_buffered() == -1)
+		log_warnx("no memory to buffer the access log: line by line");
 	event_base_dispatch(l->base);
+	conn_flush_log();
 	return NULL;
 }
 
@@ -227,6 +261,8 @@ loop_init(struct evworker *p, struct loop *l)
 	    loop_on_handoff, l);
 	if (l->ev_handoff == NULL || event_add(l->ev_handoff, NULL) == -1)
 		fatalx("cannot watch the handoff pipe");
+	if ((l->ev_flush = evtimer_new(l->base, loop_on_flush, l)) == NULL)
+		fatalx("cannot create the access-log timer");
 }
 
 static struct loop *

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,28 +22,55 @@ struct obuf {
 	bool full;
 };
 
+#define DEC_MAX sizeof("-9223372036854775808")
+
 /* Per thread: the Date value of the last second seen. */
 static __thread time_t date_cached = -1;
 static __thread char date_text[HTTP_DATE_LEN + 1];
+/* ... and the last Last-Modified value formatted. */
+static __thread int64_t lm_cached = -1;
+static __thread char lm_text[HTTP_DATE_LEN + 1];
 
-static void ob_printf(struct obuf *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Appends N bytes, or marks O full and leaves it as it was. */
+static void
+ob_add(struct obuf *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
 
 static void
-ob_printf(struct obuf *o, const char *fmt, ...)
+ob_str(struct obuf *o, const char *s)
 {
-	va_list ap;
-	int n;
+	ob_add(o, s, strlen(s));
+}
 
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->full = true;
-	else
-		o->len += (size_t)n;
+/* V in decimal. */
+static void
+ob_int(struct obuf *o, int64_t v)
+{
+	char d[DEC_MAX], *p = d + sizeof(d);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	ob_add(o, p, (size_t)(d + sizeof(d) - p));
+}
+
+/* "NAME: VALUE\r\n" */
+static void
+ob_field(struct obuf *o, const char *name, const char *value)
+{
+	ob_str(o, name);
+	ob_str(o, value);
+	ob_add(o, "\r\n", 2);
 }
 
 static const char *
@@ -58,6 +84,17 @@ reply_date(void)
 		date_cached = now;
 	}
 	return date_text;
+}
+
+static const char *
+reply_last_modified(int64_t mtime)
+{
+	if (mtime != lm_cached) {
+		http_date(lm_text, mtime);
+		lm_text[HTTP_DATE_LEN] = '\0';
+		lm_cached = mtime;
+	}
+	return lm_text;
 }
 
 bool
@@ -87,7 +124,7 @@ reply_location(struct obuf *o, const struct reply *rp)
 	const char *q = rp->location_query;
 	int n;
 
-	ob_printf(o, "Location: ");
+	ob_str(o, "Location: ");
 	if (o->full)
 		return;
 	n = uri_escape_path(rp->location, o->p + o->len, o->cap - o->len);
@@ -96,30 +133,36 @@ reply_location(struct obuf *o, const struct reply *rp)
 		return;
 	}
 	o->len += (size_t)n;
-	ob_printf(o, "/%s%s\r\n", q != NULL ? "?" : "", q != NULL ? q : "");
+	ob_add(o, "/", 1);
+	if (q != NULL) {
+		ob_add(o, "?", 1);
+		ob_str(o, q);
+	}
+	ob_add(o, "\r\n", 2);
 }
 
 static void
 reply_validators(struct obuf *o, const struct reply *rp)
 {
-	char date[HTTP_DATE_LEN + 1];
-
-	if (rp->mtime >= 0) {
-		http_date(date, rp->mtime);
-		date[HTTP_DATE_LEN] = '\0';
-		ob_printf(o, "Last-Modified: %s\r\n", date);
-	}
+	if (rp->mtime >= 0)
+		ob_field(o, "Last-Modified: ", reply_last_modified(rp->mtime));
 	if (rp->etag != NULL)
-		ob_printf(o, "ETag: %s\r\n", rp->etag);
+		ob_field(o, "ETag: ", rp->etag);
 	if (rp->ranges)
-		ob_printf(o, "Accept-Ranges: bytes\r\n");
-	if (rp->status == 206)
-		ob_printf(o, "Content-Range: bytes %lld-%lld/%lld\r\n",
-		    (long long)rp->range_first, (long long)rp->range_last,
-		    (long long)rp->range_size);
-	else if (rp->status == 416 && rp->range_size >= 0)
-		ob_printf(o, "Content-Range: bytes */%lld\r\n",
-		    (long long)rp->range_size);
+		ob_str(o, "Accept-Ranges: bytes\r\n");
+	if (rp->status == 206) {
+		ob_str(o, "Content-Range: bytes ");
+		ob_int(o, rp->range_first);
+		ob_add(o, "-", 1);
+		ob_int(o, rp->range_last);
+		ob_add(o, "/", 1);
+		ob_int(o, rp->range_size);
+		ob_add(o, "\r\n", 2);
+	} else if (rp->status == 416 && rp->range_size >= 0) {
+		ob_str(o, "Content-Range: bytes */");
+		ob_int(o, rp->range_size);
+		ob_add(o, "\r\n", 2);
+	}
 }
 
 size_t
@@ -127,23 +170,34 @@ reply_head(const struct reply *rp, char *out, size_t outsz)
 {
 	struct obuf o = { out, 0, outsz, false };
 
-	ob_printf(&o, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: %s\r\n",
-	    rp->status, http_reason(rp->status), reply_date(), REPLY_SERVER);
+	ob_str(&o, "HTTP/1.1 ");
+	ob_int(&o, rp->status);
+	ob_add(&o, " ", 1);
+	ob_str(&o, http_reason(rp->status));
+	ob_add(&o, "\r\n", 2);
+	ob_field(&o, "Date: ", reply_date());
+	ob_field(&o, "Server: ", REPLY_SERVER);
 	if (rp->location != NULL)
 		reply_location(&o, rp);
 	if (rp->allow)
-		ob_printf(&o, "Allow: GET, HEAD\r\n");
+		ob_str(&o, "Allow: GET, HEAD\r\n");
 	reply_validators(&o, rp);
 	if (rp->no_store)
-		ob_printf(&o, "Cache-Control: no-store\r\n");
-	if (rp->type != NULL)
-		ob_printf(&o, "Content-Type: %s%s\r\n", rp->type,
-		    reply_type_charset(rp->type) ? REPLY_CHARSET : "");
-	if (rp->length >= 0)
-		ob_printf(
-		    &o, "Content-Length: %lld\r\n", (long long)rp->length);
-	ob_printf(&o, "Connection: %s\r\n\r\n",
-	    rp->keep_alive ? "keep-alive" : "close");
+		ob_str(&o, "Cache-Control: no-store\r\n");
+	if (rp->type != NULL) {
+		ob_str(&o, "Content-Type: ");
+		ob_str(&o, rp->type);
+		if (reply_type_charset(rp->type))
+			ob_str(&o, REPLY_CHARSET);
+		ob_add(&o, "\r\n", 2);
+	}
+	if (rp->length >= 0) {
+		ob_str(&o, "Content-Length: ");
+		ob_int(&o, rp->length);
+		ob_add(&o, "\r\n", 2);
+	}
+	ob_str(&o, rp->keep_alive ? "Connection: keep-alive\r\n\r\n"
+				  : "Connection: close\r\n\r\n");
 	return o.full ? 0 : o.len;
 }
 

@@ -298,6 +298,7 @@ runtime_stop_now(struct worker *w)
 		if (!closed)
 			nanosleep(&step, NULL);
 	}
+	conn_flush_all_logs();
 	_exit(0);
 }
 
@@ -305,6 +306,7 @@ runtime_stop_now(struct worker *w)
 static void
 reopen_logs(struct worker *w, struct ipc_msg *msg)
 {
+	conn_flush_all_logs(); /* what was logged before goes to the old file */
 	if (dup2(msg->fds[0], STDERR_FILENO) == -1 ||
 	    dup2(msg->fds[1], atomic_load(&w->accesslog)) == -1)
 		log_warn("reopening logs");

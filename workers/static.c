@@ -14,7 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,6 +27,12 @@
  */
 #define STATIC_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 #define STATIC_RESOLVE    (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+#define HEX_MAX           16 /* digits of a uint64_t */
+#define HEX_SHIFT         4
+#define HEX_MASK          0xf
+
+/* Three numbers of HEX_MAX digits, '"', '"', '.', '-' and the NUL fit. */
+_Static_assert(STATIC_ETAG_MAX >= 3 * HEX_MAX + 5, "STATIC_ETAG_MAX");
 
 /* Returns an fd, or -1 with errno set. */
 static int
@@ -70,16 +76,38 @@ static_relpath(const char *path)
 	return (*path == '\0') ? "." : path;
 }
 
+/* V in lowercase hex at P, which has room for HEX_MAX; returns the end. */
+static char *
+put_hex(char *p, uint64_t v)
+{
+	static const char digit[] = "0123456789abcdef";
+	char d[HEX_MAX], *q = d + sizeof(d);
+
+	do
+		*--q = digit[v & HEX_MASK];
+	while ((v >>= HEX_SHIFT) != 0);
+	memcpy(p, q, (size_t)(d + sizeof(d) - q));
+	return p + (d + sizeof(d) - q);
+}
+
+/* The strong validator "<mtime>.<nsec>-<size>" in hex, quoted. */
 static void
 static_fill(struct static_file *f, int fd, const struct stat *st)
 {
+	char *p = f->etag;
+
 	f->fd = fd;
 	f->size = (int64_t)st->st_size;
 	f->mtime = (int64_t)st->st_mtim.tv_sec;
 	f->mtime_nsec = st->st_mtim.tv_nsec;
-	snprintf(f->etag, sizeof(f->etag), "\"%llx.%lx-%llx\"",
-	    (unsigned long long)f->mtime, (unsigned long)f->mtime_nsec,
-	    (unsigned long long)f->size);
+	*p++ = '"';
+	p = put_hex(p, (uint64_t)f->mtime);
+	*p++ = '.';
+	p = put_hex(p, (unsigned long)f->mtime_nsec);
+	*p++ = '-';
+	p = put_hex(p, (uint64_t)f->size);
+	*p++ = '"';
+	*p = '\0';
 }
 
 /*

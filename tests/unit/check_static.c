@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1658,6 +1659,259 @@ START_TEST(test_accesslog_bound)
 }
 END_TEST
 
+/* --- buffered access log: each scenario runs on a thread of its own --- */
+
+#define BUF_SCENARIO_MAX 4 /* checkpoints a scenario reports */
+#define LONG_TARGET      1000
+#define DUE_SLACK_MS     50 /* a clock tick or two past the due time */
+#define NS_PER_MS        1000000L
+#define TAG_MAX          32 /* "/m-<i>-" and the like */
+
+struct buf_run {
+	size_t requests;                /* how many GETs to send */
+	size_t target_len;              /* 0: /hello.txt, else /m-<i>-aaa... */
+	size_t lines[BUF_SCENARIO_MAX]; /* complete lines read so far */
+	bool whole[BUF_SCENARIO_MAX];   /* what was read ended on a '\n' */
+	int64_t due[BUF_SCENARIO_MAX];  /* conn_log_due() at each point */
+	char log[LOG_MAX];
+	size_t loglen;
+};
+
+/* Reads what the pipe holds, appending; notes the state at point K. */
+static void
+buf_check(struct buf_run *br, int k)
+{
+	size_t i;
+
+	br->loglen +=
+	    read_log(br->log + br->loglen, sizeof(br->log) - br->loglen);
+	br->lines[k] = 0;
+	for (i = 0; i < br->loglen; i++)
+		br->lines[k] += br->log[i] == '\n';
+	br->whole[k] = br->loglen == 0 || br->log[br->loglen - 1] == '\n';
+	br->due[k] = conn_log_due();
+}
+
+/* One GET on CL for request I of BR. */
+static void
+buf_get(struct client *cl, const struct buf_run *br, size_t i)
+{
+	char req[REQ_MAX], target[LONG_TARGET + TAG_MAX];
+	int n;
+
+	if (br->target_len == 0)
+		snprintf(target, sizeof(target), "/hello.txt");
+	else {
+		n = snprintf(target, sizeof(target), "/m-%zu-", i);
+		memset(target + n, 'a', br->target_len);
+		target[n + br->target_len] = '\0';
+	}
+	snprintf(
+	    req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", target);
+	cl_write(cl, req, strlen(req));
+	cl_run(cl);
+}
+
+/* Every line is a whole line of ours, request I on line I. */
+static bool
+buf_in_order(const struct buf_run *br)
+{
+	char want[TAG_MAX];
+	const char *p = br->log, *end = br->log + br->loglen, *nl;
+	size_t i;
+
+	for (i = 0; p < end; i++, p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
+		    strncmp(p, PEER_ADDR " - - [", strlen(PEER_ADDR " - - [")))
+			return false;
+		snprintf(want, sizeof(want), "\"GET /m-%zu-", i);
+		if (br->target_len > 0 &&
+		    !memmem(p, (size_t)(nl - p), want, strlen(want)))
+			return false;
+	}
+	return i == br->requests;
+}
+
+/* Points: 0 after the requests, 1 after conn_flush_log(). */
+static void *
+buf_flush_thread(void *arg)
+{
+	struct buf_run *br = arg;
+	struct client cl;
+	size_t i;
+
+	ck_assert_int_eq(conn_log_buffered(), 0);
+	cl_open(&cl);
+	for (i = 0; i < br->requests; i++)
+		buf_get(&cl, br, i);
+	buf_check(br, 0);
+	conn_flush_log();
+	buf_check(br, 1);
+	cl_close(&cl);
+	return NULL;
+}
+
+/* Points: 0 after one request, 1 once it is due, 2 after a second one. */
+static void *
+buf_due_thread(void *arg)
+{
+	struct buf_run *br = arg;
+	struct timespec ts = { 0,
+		(ACCESSLOG_FLUSH_MS + DUE_SLACK_MS) * NS_PER_MS };
+	struct client cl;
+
+	ck_assert_int_eq(conn_log_buffered(), 0);
+	cl_open(&cl);
+	buf_get(&cl, br, 0);
+	buf_check(br, 0);
+	nanosleep(&ts, NULL);
+	buf_check(br, 1);
+	buf_get(&cl, br, 1);
+	buf_check(br, 2);
+	cl_close(&cl);
+	return NULL;
+}
+
+static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t park_cond = PTHREAD_COND_INITIALIZER;
+static int park_step;
+
+static void
+park_set(int step)
+{
+	pthread_mutex_lock(&park_lock);
+	park_step = step;
+	pthread_cond_broadcast(&park_cond);
+	pthread_mutex_unlock(&park_lock);
+}
+
+static void
+park_wait(int step)
+{
+	pthread_mutex_lock(&park_lock);
+	while (park_step < step)
+		pthread_cond_wait(&park_cond, &park_lock);
+	pthread_mutex_unlock(&park_lock);
+}
+
+/* Buffers lines, waits while another thread flushes all, then exits. */
+static void *
+buf_exit_thread(void *arg)
+{
+	struct buf_run *br = arg;
+	struct client cl;
+	size_t i;
+
+	ck_assert_int_eq(conn_log_buffered(), 0);
+	cl_open(&cl);
+	for (i = 0; i < br->requests; i++)
+		buf_get(&cl, br, i);
+	park_set(1);
+	park_wait(2);
+	for (i = 0; i < br->requests; i++)
+		buf_get(&cl, br, i);
+	cl_close(&cl);
+	return NULL; /* the thread's end writes the second batch */
+}
+
+static void
+buf_thread(void *(*fn)(void *), struct buf_run *br)
+{
+	pthread_t tid;
+
+	ck_assert_int_eq(pthread_create(&tid, NULL, fn, br), 0);
+	ck_assert_int_eq(pthread_join(tid, NULL), 0);
+}
+
+/* Lines wait for a flush, or for room; they always leave whole. */
+START_TEST(test_accesslog_buffered)
+{
+	static const struct {
+		int line;
+		size_t requests, target_len;
+		size_t min_early, max_early; /* lines out before the flush */
+	} t[] = {
+		{ __LINE__, 1, 0, 0, 0 },
+		{ __LINE__, 20, 0, 0, 0 },
+		/* ~1 KiB lines: the buffer empties before it is full */
+		{ __LINE__, 40, LONG_TARGET, 1, 39 },
+	};
+	struct buf_run *br = malloc(sizeof(*br));
+	size_t i;
+
+	ck_assert_ptr_nonnull(br);
+	for (i = 0; i < NCASES(t); i++) {
+		memset(br, 0, sizeof(*br));
+		br->requests = t[i].requests;
+		br->target_len = t[i].target_len;
+		buf_thread(buf_flush_thread, br);
+		ck_assert_msg(br->lines[0] >= t[i].min_early &&
+				  br->lines[0] <= t[i].max_early &&
+				  br->whole[0],
+		    "row at line %d: %zu lines before the flush", t[i].line,
+		    br->lines[0]);
+		ck_assert_msg(br->due[0] >= 0 &&
+				  br->due[0] <= ACCESSLOG_FLUSH_MS &&
+				  br->due[1] == -1,
+		    "row at line %d: due %lld, then %lld", t[i].line,
+		    (long long)br->due[0], (long long)br->due[1]);
+		ck_assert_msg(br->lines[1] == t[i].requests && br->whole[1],
+		    "row at line %d: %zu lines after it", t[i].line,
+		    br->lines[1]);
+		ck_assert_msg(buf_in_order(br), "row at line %d: '%.60s'",
+		    t[i].line, br->log);
+	}
+	free(br);
+}
+END_TEST
+
+/* The oldest line is due after ACCESSLOG_FLUSH_MS: the next one sends it. */
+START_TEST(test_accesslog_due)
+{
+	struct buf_run *br = calloc(1, sizeof(*br));
+
+	ck_assert_ptr_nonnull(br);
+	buf_thread(buf_due_thread, br);
+	ck_assert_uint_eq(br->lines[0], 0);
+	ck_assert_int_ge(br->due[0], 0);
+	ck_assert_int_le(br->due[0], ACCESSLOG_FLUSH_MS);
+	ck_assert_uint_eq(br->lines[1], 0);
+	ck_assert_int_eq(br->due[1], 0);
+	/* the second line is held, the first one went */
+	ck_assert_uint_eq(br->lines[2], 1);
+	ck_assert(br->whole[2]);
+	ck_assert_int_ge(br->due[2], 0);
+	free(br);
+}
+END_TEST
+
+/* conn_flush_all_logs() empties other threads' buffers; so does their end. */
+START_TEST(test_accesslog_flush_all)
+{
+	struct buf_run *br = calloc(1, sizeof(*br));
+	pthread_t tid;
+	size_t n;
+
+	ck_assert_ptr_nonnull(br);
+	br->requests = 3;
+	park_step = 0;
+	ck_assert_int_eq(pthread_create(&tid, NULL, buf_exit_thread, br), 0);
+	park_wait(1);
+	ck_assert_uint_eq(read_log(br->log, sizeof(br->log)), 0);
+	conn_flush_all_logs();
+	n = read_log(br->log, sizeof(br->log));
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(br->log[n - 1], '\n');
+	ck_assert_ptr_nonnull(memchr(br->log, '\n', n));
+	park_set(2);
+	ck_assert_int_eq(pthread_join(tid, NULL), 0);
+	n = read_log(br->log, sizeof(br->log));
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(br->log[n - 1], '\n');
+	free(br);
+}
+END_TEST
+
 /* --- scoreboard and status page --- */
 
 START_TEST(test_scoreboard_counts)
@@ -1775,9 +2029,10 @@ static_suite(void)
 			test_keepalive_settings, test_graceful,
 			test_state_across_waits, test_client_gone } },
 		{ "timeouts", { test_expire, test_deadlines } },
-		{ "accesslog",
-		    { test_accesslog, test_accesslog_slow_body,
-			test_accesslog_format, test_accesslog_bound } },
+		{ "accesslog", { test_accesslog, test_accesslog_slow_body,
+				   test_accesslog_format, test_accesslog_bound,
+				   test_accesslog_buffered, test_accesslog_due,
+				   test_accesslog_flush_all } },
 		{ "status", { test_scoreboard_counts, test_status_page,
 				test_status_denied } },
 	};
