@@ -249,9 +249,16 @@ def test_graceful_stop_new_client():
         seen = probe(srv.port)
         check_download(dl, "across graceful-stop")
         end_graceful_stop(srv, stopper, workers)
-        true(seen == "refused" or seen.startswith("answered"),
+        # A handshake completed in the moment between the master closing
+        # its copy of the socket and the last worker closing its own is
+        # reset when the socket closes (as with any server closing a
+        # listening socket): a prompt failure, not a held client.
+        true(seen == "refused" or seen.startswith("answered") or
+             "reset" in seen,
              "a client connecting during the graceful-stop drain: %s"
              % seen)
+        if "reset" in seen:
+            note("probe during graceful-stop: %s" % seen)
 
 
 # ----------------------------------------------- 6: master killed -9
