@@ -103,14 +103,15 @@ econn_track_busy(struct econn *e)
 		return;
 	e->busy = busy;
 	if (busy)
-		__atomic_fetch_add(&e->loop->proc->w.sb->busy, 1,
-		    __ATOMIC_RELAXED);
+		__atomic_fetch_add(
+		    &e->loop->proc->w.sb->busy, 1, __ATOMIC_RELAXED);
 	else
-		__atomic_fetch_sub(&e->loop->proc->w.sb->busy, 1,
-		    __ATOMIC_RELAXED);
+		__atomic_fetch_sub(
+		    &e->loop->proc->w.sb->busy, 1, __ATOMIC_RELAXED);
 }
 
-/* Waits for IO with the connection's deadline; re-adding only moves the timer. */
+/* Waits for IO with the connection's deadline; re-adding only moves the timer.
+ */
 static void
 econn_wait(struct econn *e, enum conn_io io)
 {
@@ -186,8 +187,9 @@ loop_adopt(struct loop *l, const struct handoff *h)
 {
 	struct econn *e = calloc(1, sizeof(*e));
 
-	if (e == NULL || (e->c = conn_new(&l->proc->w.ctx, h->fd,
-	    (const struct sockaddr *)&h->peer, h->peerlen)) == NULL) {
+	if (e == NULL ||
+	    (e->c = conn_new(&l->proc->w.ctx, h->fd,
+		 (const struct sockaddr *)&h->peer, h->peerlen)) == NULL) {
 		log_warnx("out of memory for a connection");
 		free(e);
 		close(h->fd);
@@ -232,8 +234,8 @@ loop_main(void *arg)
 	struct loop *l = arg;
 	struct timeval second = { 1, 0 };
 
-	l->ev_drain = event_new(l->base, -1, EV_PERSIST, loop_on_drain_bound,
-	    l);
+	l->ev_drain =
+	    event_new(l->base, -1, EV_PERSIST, loop_on_drain_bound, l);
 	if (l->ev_drain == NULL || event_add(l->ev_drain, &second) == -1)
 		fatalx("cannot start the drain timer");
 	if (conn_log_buffered() == -1)
@@ -257,8 +259,8 @@ loop_init(struct evworker *p, struct loop *l)
 	if (pipe2(l->pipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("pipe2");
 	l->proc = p;
-	l->ev_handoff = event_new(l->base, l->pipe[0], EV_READ | EV_PERSIST,
-	    loop_on_handoff, l);
+	l->ev_handoff = event_new(
+	    l->base, l->pipe[0], EV_READ | EV_PERSIST, loop_on_handoff, l);
 	if (l->ev_handoff == NULL || event_add(l->ev_handoff, NULL) == -1)
 		fatalx("cannot watch the handoff pipe");
 	if ((l->ev_flush = evtimer_new(l->base, loop_on_flush, l)) == NULL)

@@ -51,7 +51,8 @@ check_channel(void)
 	socklen_t len = sizeof(type);
 
 	if (getsockopt(IPC_CHANNEL_FD, SOL_SOCKET, SO_TYPE, &type, &len) ==
-	    -1 || type != SOCK_SEQPACKET)
+		-1 ||
+	    type != SOCK_SEQPACKET)
 		fatalx("fd %d is not the master's channel: run me from mpmd",
 		    IPC_CHANNEL_FD);
 }
@@ -110,8 +111,8 @@ recv_config(struct worker *w, const struct ipc_setup *setup)
 	}
 	memset(&errs, 0, sizeof(errs));
 	conf_init(&w->conf);
-	if (conf_parse_string(&w->conf, text, got, "<master>", CONF_WORKER,
-	    &errs) == -1)
+	if (conf_parse_string(
+		&w->conf, text, got, "<master>", CONF_WORKER, &errs) == -1)
 		fatalx("config from the master does not parse: %s",
 		    errs.count > 0 ? errs.msg[0] : "?");
 	conf_errors_free(&errs);
@@ -124,8 +125,8 @@ check_fd(int fd, int want_type, const char *what)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) == -1 || (want_type != 0 &&
-	    (int)(st.st_mode & S_IFMT) != want_type))
+	if (fstat(fd, &st) == -1 ||
+	    (want_type != 0 && (int)(st.st_mode & S_IFMT) != want_type))
 		fatalx("FDS: %s is not what it should be", what);
 }
 
@@ -194,7 +195,8 @@ runtime_init(struct worker *w, const char *mpm, int argc, char **argv)
 	w->mpm = mpm;
 	w->channel = IPC_CHANNEL_FD;
 	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);
-	/* sendfile() has no MSG_NOSIGNAL: a vanished client must not kill us. */
+	/* sendfile() has no MSG_NOSIGNAL: a vanished client must not kill us.
+	 */
 	signal(SIGPIPE, SIG_IGN);
 	check_channel();
 	check_unprivileged();
@@ -341,8 +343,8 @@ runtime_channel_read(struct worker *w)
 		reopen_logs(w, &msg);
 		break;
 	default:
-		log_warnx("unexpected %s from the master",
-		    ipc_type_name(msg.type));
+		log_warnx(
+		    "unexpected %s from the master", ipc_type_name(msg.type));
 		ipc_msg_close_fds(&msg);
 		break;
 	}
@@ -357,7 +359,7 @@ runtime_drain_left(const struct worker *w)
 	if (!atomic_load(&w->graceful))
 		return INT64_MAX;
 	left = atomic_load(&drain_started) +
-	    w->conf.graceful_shutdown_timeout * 1000 - mono_ms();
+	       w->conf.graceful_shutdown_timeout * 1000 - mono_ms();
 	return left > 0 ? left : 0;
 }
 
@@ -366,9 +368,8 @@ runtime_recycle_due(const struct worker *w)
 {
 	long max = w->conf.max_connections_per_child;
 
-	return max > 0 &&
-	    __atomic_load_n(&w->sb->accepted, __ATOMIC_RELAXED) >=
-	    (uint64_t)max;
+	return max > 0 && __atomic_load_n(&w->sb->accepted, __ATOMIC_RELAXED) >=
+			      (uint64_t)max;
 }
 
 void
