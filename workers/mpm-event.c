@@ -13,13 +13,10 @@
  */
 #include "config.h"
 
-#include <sys/eventfd.h>
-
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +57,6 @@ struct econn {
 
 struct evworker {
 	struct worker w;
-	int wake; /* eventfd: readable once the process drains */
 	struct loop *loops;
 	size_t nloops;
 	pthread_t acceptor;
@@ -315,7 +311,7 @@ acceptor_main(void *arg)
 	struct acceptor a;
 	struct handoff h;
 
-	acceptor_open(&a, &p->w, p->wake);
+	acceptor_open(&a, &p->w, p->w.wake);
 	while (!atomic_load(&p->w.graceful)) {
 		memset(&h, 0, sizeof(h));
 		if (acceptor_wait(&a, &p->w, &h.fd, &h.peer, &h.peerlen) ==
@@ -328,33 +324,6 @@ acceptor_main(void *arg)
 	return NULL;
 }
 
-/* Graceful: stop accepting; each loop exits once it is empty. */
-static void
-start_drain(struct evworker *p)
-{
-	uint64_t one = 1;
-
-	runtime_begin_drain(&p->w);
-	(void)!write(p->wake, &one, sizeof(one));
-}
-
-static void
-watch_channel(struct evworker *p)
-{
-	struct pollfd pfd = { .fd = p->w.channel, .events = POLLIN };
-
-	while (!atomic_load(&p->w.graceful)) {
-		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-			fatal("poll");
-		runtime_channel_read(&p->w);
-		if (atomic_load(&p->w.stop)) {
-			start_drain(p);
-			runtime_stop_now(&p->w);
-		}
-	}
-	start_drain(p);
-}
-
 static struct evworker process; /* static: its allocations stay reachable */
 
 int
@@ -364,8 +333,6 @@ main(int argc, char **argv)
 	size_t i;
 
 	runtime_init(&p->w, "event", argc, argv);
-	if ((p->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
-		fatal("eventfd");
 	p->nloops = (size_t)p->w.conf.threads_per_child;
 	p->loops = xcalloc(p->nloops, sizeof(*p->loops));
 	p->w.sb->threads = (uint32_t)p->nloops;
@@ -375,7 +342,7 @@ main(int argc, char **argv)
 	}
 	runtime_start_thread(&p->acceptor, acceptor_main, p);
 	runtime_ready(&p->w);
-	watch_channel(p);
+	runtime_watch_channel(&p->w);
 	pthread_join(p->acceptor, NULL);
 	for (i = 0; i < p->nloops; i++)
 		pthread_join(p->loops[i].tid, NULL);

@@ -9,10 +9,12 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -193,6 +195,8 @@ runtime_init(struct worker *w, const char *mpm, int argc, char **argv)
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->accept_lock, NULL);
 	w->mpm = mpm;
+	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("eventfd");
 	w->channel = IPC_CHANNEL_FD;
 	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);
 	/* sendfile() has no MSG_NOSIGNAL: a vanished client must not kill us.
@@ -279,6 +283,36 @@ runtime_begin_drain(struct worker *w)
 	}
 	close_listeners_locked(w);
 	pthread_mutex_unlock(&w->accept_lock);
+}
+
+void
+runtime_drain_and_wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	runtime_begin_drain(w);
+	(void)!write(w->wake, &one, sizeof(one));
+}
+
+void
+runtime_watch_channel(struct worker *w)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = w->channel, .events = POLLIN },
+		{ .fd = w->wake, .events = POLLIN },
+	};
+
+	while (!atomic_load(&w->graceful)) {
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			fatal("poll");
+		if (pfd[0].revents != 0)
+			runtime_channel_read(w);
+		if (atomic_load(&w->stop)) {
+			runtime_drain_and_wake(w);
+			runtime_stop_now(w);
+		}
+	}
+	runtime_drain_and_wake(w);
 }
 
 #define RUNTIME_STOP_WAIT_MS 1000 /* for acceptors to hand over wakeups */

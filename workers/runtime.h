@@ -28,6 +28,7 @@ struct worker {
 	atomic_int accesslog;
 	atomic_int graceful; /* GRACEFUL_STOP received, or the master is gone */
 	atomic_int stop;     /* STOP received: exit now */
+	int wake;            /* eventfd: readable once the process drains */
 	/* Who is inside an acceptor, so the listeners close when none is. */
 	pthread_mutex_t accept_lock;
 	unsigned accepting;
@@ -48,6 +49,14 @@ void runtime_begin_drain(struct worker *w);
 /* Entering an acceptor: false once draining. Leaving: pair every true. */
 bool runtime_accept_enter(struct worker *w);
 void runtime_accept_leave(struct worker *w);
+/* Begin the drain and wake every thread watching w->wake. */
+void runtime_drain_and_wake(struct worker *w);
+/*
+ * The main thread of a thread pool: reads the channel until the process
+ * drains (GRACEFUL_STOP, the master gone, or a thread's own drain), acts
+ * on STOP at once, and returns with every thread woken.
+ */
+void runtime_watch_channel(struct worker *w);
 /* STOP: exit once no thread is inside an acceptor (see acceptor.h). */
 void runtime_stop_now(struct worker *w) __attribute__((noreturn));
 /* Milliseconds left of GracefulShutdownTimeout since draining began. */
