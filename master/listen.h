@@ -5,9 +5,12 @@
 
 /*
  * Binds and listens on L: non-blocking, CLOEXEC, SO_REUSEADDR, IPV6_V6ONLY
- * for IPv6. Returns the fd, or -1 with a message naming the address in
+ * for IPv6, TCP_NODELAY (listen_tune). Returns the fd, or -1 with a message naming the address in
  * *cause (malloc'd).
  */
 int listen_open(const struct conf_listen *l, int backlog, char **cause);
+
+/* Sets the options accepted sockets inherit; -1 with errno on failure. */
+int listen_tune(int fd);
 
 #endif

@@ -91,7 +91,8 @@ adopt_one(struct master *m, const struct conf *conf, int fd)
 		    memcmp(&conf->listen[i].addr, &ss, len) != 0)
 			continue;
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
-		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+		    listen_tune(fd) == -1)
 			return -1;
 		m->listeners[m->nlisteners].fd = fd;
 		m->listeners[m->nlisteners].addr = conf->listen[i];
