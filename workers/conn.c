@@ -31,16 +31,16 @@
 #include "workers/conn.h"
 #include "workers/exch.h"
 
-#define CONN_SCRATCH_SIZE  (16 * 1024)   /* per thread: every read lands here */
-#define CONN_HEAD_CAP      (64 * 1024)   /* largest head a connection buffers */
-#define CONN_HEAD_SLACK    1024          /* line ends and empty lines */
-#define CONN_BUF_MIN       1024          /* first heap buffer; doubles */
-#define CONN_READ_MIN      512           /* grow before reading into less */
+#define CONN_SCRATCH_SIZE  (16 * 1024)  /* per thread: every read lands here */
+#define CONN_HEAD_CAP      (64 * 1024)  /* largest head a connection buffers */
+#define CONN_HEAD_SLACK    1024         /* line ends and empty lines */
+#define CONN_BUF_MIN       1024         /* first heap buffer; doubles */
+#define CONN_READ_MIN      512          /* grow before reading into less */
 #define CONN_SEND_STEP     (512 * 1024) /* file bytes per step: see below */
-#define CONN_LINGER_MS     2000        /* lingering close: at most this long */
-#define CONN_LINGER_BYTES  (64 * 1024) /* ... and this many bytes discarded */
-#define CONN_LOG_FIELD_MAX 4096        /* a logged field kept across reads */
-#define CONN_SIZE_MAX      128         /* an idle connection's whole state */
+#define CONN_LINGER_MS     2000         /* lingering close: at most this long */
+#define CONN_LINGER_BYTES  (64 * 1024)  /* ... and this many bytes discarded */
+#define CONN_LOG_FIELD_MAX 4096         /* a logged field kept across reads */
+#define CONN_SIZE_MAX      128          /* an idle connection's whole state */
 #define MS_PER_SEC         1000
 #define NS_PER_MS          1000000
 
