@@ -496,6 +496,7 @@ conn_head_done(struct conn *c)
 
 	c->inpos += (uint32_t)x->r.head_len;
 	x->has_body = http_has_body(&x->r);
+	x->last = !x->has_body && !x->r.keep_alive;
 	x->l_method = x->r.method_name;
 	x->l_target = x->r.target;
 	x->l_referer = x->r.referer;
@@ -584,10 +585,14 @@ conn_finish(struct conn *c)
 {
 	struct exch *x = c->x;
 	bool keep = x->keep_alive && !x->has_body;
+	bool last = x->last && c->inpos == c->inlen && !c->more;
 
 	exch_free(x);
 	c->x = NULL;
 	c->nreq++;
+	/* Nothing unread can turn the close into a reset: no need to linger. */
+	if (!keep && last)
+		return STEP_CLOSE;
 	if (!keep) {
 		conn_drop_input(c);
 		if (shutdown(c->fd, SHUT_WR) == -1)

@@ -28,6 +28,7 @@ struct exch {
 	int status;
 	bool keep_alive; /* what the response head says */
 	bool has_body;   /* a request body is still to be discarded */
+	bool last;       /* bodyless, and the client said it sends no more */
 	bool logged;
 	uint8_t cont_sent; /* bytes of the 100 (Continue) line sent */
 

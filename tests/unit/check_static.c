@@ -1051,10 +1051,16 @@ static const struct flow_case flow_cases[] = {
 	    CONN_IO_READ },
 	{ __LINE__, GET("/hello.txt") GET("/missing") GET("/sub"),
 	    { 200, 404, 301 }, "keep-alive", CONN_IO_READ },
+	/* input after a close: lingering, so it cannot reset the answer */
 	{ __LINE__,
 	    "GET /hello.txt HTTP/1.1\r\nHost: x\r\n"
 	    "Connection: close\r\n\r\n" GET("/hello.txt"),
 	    { 200 }, "close", CONN_IO_READ },
+	/* the client closes and sent nothing more: closed at once */
+	{ __LINE__,
+	    "GET /hello.txt HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n",
+	    { 200 }, "close", CONN_IO_CLOSE },
 	/* the body is discarded, never parsed as a request */
 	{ __LINE__,
 	    "POST /hello.txt HTTP/1.1\r\nHost: x\r\n"
@@ -1104,7 +1110,7 @@ static const struct flow_case flow_cases[] = {
 	    { 413 }, "close", CONN_IO_READ },
 	/* HTTP/1.0 */
 	{ __LINE__, "GET /hello.txt HTTP/1.0\r\n\r\n", { 200 }, "close",
-	    CONN_IO_READ },
+	    CONN_IO_CLOSE },
 	{ __LINE__,
 	    "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" GET(
 		"/hello.txt"),
