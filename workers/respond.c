@@ -191,7 +191,26 @@ respond_inline(
 	x->bytes = (int64_t)len;
 }
 
-/* The open file F: 304, 416, or its (partial) content. */
+/* A body already in memory: behind the head if it fits, else on the heap. */
+static void
+respond_copy(
+    struct exch *x, const char *data, size_t len, char *out, size_t outsz)
+{
+	if (len <= outsz - x->outlen) {
+		memcpy(out + x->outlen, data, len);
+		x->outlen += len;
+	} else if ((x->mem = malloc(len)) != NULL) {
+		memcpy(x->mem, data, len);
+		x->memlen = len;
+	} else {
+		log_warnx("%s: out of memory", __func__);
+		respond_error(x, 500, false, false, out, outsz);
+		return;
+	}
+	x->bytes = (int64_t)len;
+}
+
+/* The file F: 304, 416, or its (partial) content. */
 static void
 respond_file(struct exch *x, const struct conf *conf, const char *path,
     struct static_file *f, bool keep, char *out, size_t outsz)
@@ -209,7 +228,7 @@ respond_file(struct exch *x, const struct conf *conf, const char *path,
 	rp.etag = f->etag;
 	rp.mtime = f->mtime;
 	if (status == 416) {
-		close(f->fd);
+		static_close(f);
 		rp.range_size = f->size;
 		respond_page(x, &rp, 416, keep, head, out, outsz);
 		return;
@@ -225,7 +244,11 @@ respond_file(struct exch *x, const struct conf *conf, const char *path,
 	}
 	respond_emit(x, &rp, NULL, 0, true, out, outsz);
 	if (x->status != status || head || status == 304 || rp.length <= 0) {
-		close(f->fd);
+		static_close(f);
+		return;
+	}
+	if (f->data != NULL) {
+		respond_copy(x, f->data + first, (size_t)rp.length, out, outsz);
 		return;
 	}
 	if (rp.length <= RESPOND_INLINE_MAX &&

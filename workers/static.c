@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "protocol/log.h"
+#include "workers/fcache.h"
 #include "workers/static.h"
 
 /*
@@ -97,6 +98,7 @@ static_fill(struct static_file *f, int fd, const struct stat *st)
 	char *p = f->etag;
 
 	f->fd = fd;
+	f->data = NULL;
 	f->size = (int64_t)st->st_size;
 	f->mtime = (int64_t)st->st_mtim.tv_sec;
 	f->mtime_nsec = st->st_mtim.tv_nsec;
@@ -166,6 +168,26 @@ static_open_index(int docroot, char *path, size_t pathsz, char *const *index,
 	return 403;
 }
 
+/* A small regular file from this thread's cache, or read into it. */
+static bool
+static_cached(int docroot, const char *path, int fd, struct stat *st,
+    struct static_file *f)
+{
+	const char *rel = static_relpath(path), *data;
+
+	if (fd == -1)
+		data = fcache_get(docroot, rel, st);
+	else
+		data = fcache_put(rel, fd, st);
+	if (data == NULL)
+		return false;
+	if (fd != -1)
+		close(fd);
+	static_fill(f, -1, st);
+	f->data = data;
+	return true;
+}
+
 int
 static_open(int docroot, char *path, size_t pathsz, char *const *index,
     size_t nindex, struct static_file *f)
@@ -175,10 +197,15 @@ static_open(int docroot, char *path, size_t pathsz, char *const *index,
 	int fd, status;
 
 	f->fd = -1;
+	f->data = NULL;
+	if (len > 0 && path[len - 1] != '/' &&
+	    static_cached(docroot, path, -1, &st, f))
+		return 0;
 	if ((fd = static_open_stat(docroot, path, &st, &status)) == -1)
 		return status;
 	if (S_ISREG(st.st_mode)) {
-		static_fill(f, fd, &st);
+		if (!static_cached(docroot, path, fd, &st, f))
+			static_fill(f, fd, &st);
 		return 0;
 	}
 	close(fd);
@@ -187,4 +214,12 @@ static_open(int docroot, char *path, size_t pathsz, char *const *index,
 	if (len == 0 || path[len - 1] != '/')
 		return 301;
 	return static_open_index(docroot, path, pathsz, index, nindex, f);
+}
+
+void
+static_close(struct static_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
 }

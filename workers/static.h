@@ -15,7 +15,8 @@
 #define STATIC_ETAG_MAX 64   /* "\"<16 hex>.<8 hex>-<16 hex>\"" and NUL */
 
 struct static_file {
-	int fd; /* open regular file */
+	int fd;           /* open regular file, or -1: the bytes are in DATA */
+	const char *data; /* a small file from this thread's fcache */
 	int64_t size;
 	int64_t mtime; /* seconds */
 	long mtime_nsec;
@@ -27,11 +28,14 @@ struct static_file {
  * makes it) beneath DOCROOT. A directory whose PATH ends in '/' is served
  * by the first DirectoryIndex name that opens; that name is then appended
  * to PATH (size PATHSZ) so the caller can look up its MIME type. Returns
- * 0 with F filled (the caller closes f->fd), or 301 (directory named
- * without its trailing slash), 403, 404 or 500.
+ * 0 with F filled (the caller ends with static_close()), or 301
+ * (directory named without its trailing slash), 403, 404 or 500.
  */
 int static_open(int docroot, char *path, size_t pathsz, char *const *index,
     size_t nindex, struct static_file *f);
+
+/* Closes the file F, unless it came from memory. */
+void static_close(struct static_file *f);
 
 /*
  * If-None-Match, else If-Modified-Since, for GET and HEAD (RFC 9110

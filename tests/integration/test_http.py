@@ -104,6 +104,33 @@ def test_big_file(c):
     eq(hashlib.sha256(r.body).hexdigest(), t.BIG_SHA256, "sha256 of body")
 
 
+def test_small_file_changes(c):
+    """Small files are answered from memory; a change must still show at
+    once, on the same connection (so the same thread and its cache)."""
+    path = os.path.join(c.main.get().docroot, "changing.txt")
+    with open(path, "wb") as f:
+        f.write(b"first version\n")
+    time.sleep(1.2)  # settled: now the worker keeps it in memory
+
+    def fetch(cl):
+        cl.send(request("GET", "/changing.txt"))
+        return cl.read_response()
+
+    with t.Client(c.port()) as cl:
+        for _ in range(2):
+            eq(fetch(cl).body, b"first version\n", "body before the change")
+        with open(path, "wb") as f:
+            f.write(b"secnd version\n")  # same length, same second
+        eq(fetch(cl).body, b"secnd version\n", "body after a rewrite")
+        tmp = path + ".new"
+        with open(tmp, "wb") as f:
+            f.write(b"third\n")
+        os.rename(tmp, path)
+        eq(fetch(cl).body, b"third\n", "body after a rename over it")
+        os.unlink(path)
+        eq(fetch(cl).status, 404, "status after removal")
+
+
 def test_content_types(c):
     rows = [
         ("/style.css", r"^text/css\b"),
@@ -549,6 +576,7 @@ TESTS = [
     ("HEAD / has GET's headers and no body", test_head_root),
     ("curl -sf fetches /", test_curl),
     ("1 MiB file arrives intact", test_big_file),
+    ("a changed small file is served new at once", test_small_file_changes),
     ("Content-Type by extension", test_content_types),
     ("404 for a missing file", test_404),
     ("404 for every way out of the docroot", test_traversal),

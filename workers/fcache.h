@@ -1,0 +1,32 @@
+/*
+ * Small files kept in memory per thread: a hit costs one fstatat() that
+ * proves the file is still the one read, instead of open, fstat, pread
+ * and close. No locking (each thread has its own), no staleness (every
+ * hit is revalidated), nothing opened outside the document root (an entry
+ * is only ever filled from a file opened beneath it).
+ */
+#ifndef MPMD_FCACHE_H
+#define MPMD_FCACHE_H
+
+#include <sys/stat.h>
+
+#include <stddef.h>
+
+#define FCACHE_FILE_MAX 2048 /* larger files are sent with sendfile() */
+
+/*
+ * The bytes of REL (relative to DOCROOT) when this thread has them and
+ * the file is unchanged (*ST is filled; st_size is the length). They
+ * stay valid until this thread's next fcache call. NULL otherwise.
+ */
+const char *fcache_get(int docroot, const char *rel, struct stat *st);
+
+/*
+ * Remembers REL: reads the regular file FD (described by ST, at most
+ * FCACHE_FILE_MAX bytes, unchanged for a second) for this thread. Returns
+ * its bytes as fcache_get() would, or NULL when it does not keep it (the
+ * caller goes on with FD).
+ */
+const char *fcache_put(const char *rel, int fd, const struct stat *st);
+
+#endif
