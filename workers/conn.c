@@ -579,12 +579,19 @@ conn_do_body(struct conn *c)
 	return conn_send_begin(c);
 }
 
+/* Whether the connection carries another request after this one. */
+static bool
+exch_keeps(const struct exch *x)
+{
+	return x->keep_alive && !x->has_body;
+}
+
 /* After the response: the next request, or a lingering close. */
 static enum step
 conn_finish(struct conn *c)
 {
 	struct exch *x = c->x;
-	bool keep = x->keep_alive && !x->has_body;
+	bool keep = exch_keeps(x);
 	bool last = x->last && c->inpos == c->inlen && !c->more;
 
 	exch_free(x);
@@ -636,9 +643,13 @@ conn_do_send(struct conn *c)
 			iov[msg.msg_iovlen].iov_base = x->mem + x->memoff;
 			iov[msg.msg_iovlen++].iov_len = x->memlen - x->memoff;
 		}
-		/* MSG_MORE: a small file leaves in the head's segment. */
+		/*
+		 * MSG_MORE: a small file leaves in the head's segment, and
+		 * the FIN that follows a last response in its last one.
+		 */
 		n = sendmsg(c->fd, &msg,
-		    MSG_NOSIGNAL | (x->fileleft > 0 ? MSG_MORE : 0));
+		    MSG_NOSIGNAL |
+			(x->fileleft > 0 || !exch_keeps(x) ? MSG_MORE : 0));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
