@@ -20,6 +20,7 @@ acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
 	size_t i;
 
 	a->extra_fd = extra_fd;
+	a->timeout = -1;
 	a->npending = 0;
 	if ((a->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
@@ -43,6 +44,13 @@ acceptor_close(struct acceptor *a)
 	a->ep = -1;
 }
 
+int
+acceptor_fd(struct acceptor *a)
+{
+	a->timeout = 0;
+	return a->ep;
+}
+
 /* Fills the pending list; returns true when the extra fd is readable. */
 static bool
 acceptor_poll(struct acceptor *a)
@@ -51,7 +59,7 @@ acceptor_poll(struct acceptor *a)
 	bool extra = false;
 	int n, i;
 
-	n = epoll_wait(a->ep, ev, ACCEPTOR_EVENTS, -1);
+	n = epoll_wait(a->ep, ev, ACCEPTOR_EVENTS, a->timeout);
 	a->npending = 0;
 	if (n == -1 && errno != EINTR)
 		fatal("epoll_wait");

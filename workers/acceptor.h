@@ -18,12 +18,19 @@
 struct acceptor {
 	int ep;
 	int extra_fd;
+	int timeout;    /* of its epoll_wait(): -1, or 0 once acceptor_fd() */
 	int pending[8]; /* listeners reported ready, not yet drained */
 	int npending;
 };
 
 void acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd);
 void acceptor_close(struct acceptor *a);
+
+/*
+ * For an event loop: the fd to watch for readiness. From then on
+ * acceptor_wait() never blocks; ACCEPTOR_AGAIN means nothing more now.
+ */
+int acceptor_fd(struct acceptor *a);
 
 enum acceptor_result {
 	ACCEPTOR_CONN,  /* *fd is a new non-blocking client socket */

@@ -38,6 +38,13 @@ POOL = [
     "KeepAliveTimeout 5", "GracefulShutdownTimeout 10",
 ]
 START_SERVERS = 3
+# mpm-event with one loop per process accepts in the loop itself
+ONE_LOOP_POOL = [
+    "StartServers 3", "ServerLimit 8", "MinSpareServers 2",
+    "MaxSpareServers 8", "ThreadsPerChild 1", "MinSpareThreads 1",
+    "MaxSpareThreads 8", "MaxRequestWorkers 8",
+    "KeepAliveTimeout 5", "GracefulShutdownTimeout 10",
+]
 SLOW_START_SERVERS = 16     # a reload that takes a while to be ready
 READING = "graceful: reading "
 
@@ -202,9 +209,9 @@ def swap(srv, mpm):
     check_exe(srv, mpm, gid)
 
 
-def test_usr1_storm():
+def test_usr1_storm(pool):
     need_mpms("prefork", "event")
-    with t.Server("event", POOL, tag="storm") as srv:
+    with t.Server("event", pool, tag="storm") as srv:
         srv.start()
         srv.wait_workers(START_SERVERS)
         with loadgen.Load(srv.port, "/small.txt", t.SMALL_DATA) as load:
@@ -438,7 +445,9 @@ def build():
                "under load: zero failed requests, workers run each binary",
                test_swaps_under_load)
     runner.add("kill -USR1 several times a second under load: zero failed "
-               "requests", test_usr1_storm)
+               "requests", test_usr1_storm, POOL)
+    runner.add("the same with one event loop per process (ThreadsPerChild "
+               "1): zero failed requests", test_usr1_storm, ONE_LOOP_POOL)
     runner.add("kill -USR1 twice a moment apart: the last config wins",
                test_usr1_not_lost)
     runner.add("mpmctl graceful on a bad config: non-zero, FILE:LINE, old "
