@@ -168,24 +168,14 @@ static_open_index(int docroot, char *path, size_t pathsz, char *const *index,
 	return 403;
 }
 
-/* A small regular file from this thread's cache, or read into it. */
-static bool
-static_cached(int docroot, const char *path, int fd, struct stat *st,
-    struct static_file *f)
+/* F is the small file ST describes, whose bytes DATA holds. */
+static int
+static_from_memory(
+    struct static_file *f, const char *data, const struct stat *st)
 {
-	const char *rel = static_relpath(path), *data;
-
-	if (fd == -1)
-		data = fcache_get(docroot, rel, st);
-	else
-		data = fcache_put(rel, fd, st);
-	if (data == NULL)
-		return false;
-	if (fd != -1)
-		close(fd);
 	static_fill(f, -1, st);
 	f->data = data;
-	return true;
+	return 0;
 }
 
 int
@@ -194,18 +184,23 @@ static_open(int docroot, char *path, size_t pathsz, char *const *index,
 {
 	struct stat st;
 	size_t len = strlen(path);
+	const char *data;
 	int fd, status;
 
 	f->fd = -1;
 	f->data = NULL;
 	if (len > 0 && path[len - 1] != '/' &&
-	    static_cached(docroot, path, -1, &st, f))
-		return 0;
+	    (data = fcache_get(docroot, static_relpath(path), &st)) != NULL)
+		return static_from_memory(f, data, &st);
 	if ((fd = static_open_stat(docroot, path, &st, &status)) == -1)
 		return status;
 	if (S_ISREG(st.st_mode)) {
-		if (!static_cached(docroot, path, fd, &st, f))
-			static_fill(f, fd, &st);
+		if ((data = fcache_put(static_relpath(path), fd, &st)) !=
+		    NULL) {
+			close(fd);
+			return static_from_memory(f, data, &st);
+		}
+		static_fill(f, fd, &st);
 		return 0;
 	}
 	close(fd);
