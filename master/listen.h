@@ -5,12 +5,15 @@
 
 /*
  * Binds and listens on L: non-blocking, CLOEXEC, SO_REUSEADDR, IPV6_V6ONLY
- * for IPv6, TCP_NODELAY (listen_tune). Returns the fd, or -1 with a message naming the address in
- * *cause (malloc'd).
+ * for IPv6, and listen_tune()'s options. Returns the fd, or -1 with a
+ * message naming the address in *cause (malloc'd).
  */
 int listen_open(const struct conf_listen *l, int backlog, char **cause);
 
-/* Sets the options accepted sockets inherit; -1 with errno on failure. */
+/*
+ * TCP_DEFER_ACCEPT and TCP_NODELAY, which accepted sockets inherit; also
+ * for sockets systemd passes. -1 with errno on failure.
+ */
 int listen_tune(int fd);
 
 #endif

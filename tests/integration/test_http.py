@@ -474,6 +474,18 @@ def test_slow_client(c):
     true(took >= HEADER_TIMEOUT * 0.5, "408 after only %.2f s" % took)
 
 
+def test_silent_client(c):
+    """Connected, never a byte: accepted after TCP_DEFER_ACCEPT's second
+    at most, then closed by the header timeout like any slow client."""
+    with t.Client(c.port(), timeout=SLOW_BOUND + 2) as cl:
+        t0 = time.monotonic()
+        true(cl.closed_within(SLOW_BOUND + 1), "silent connection still "
+             "open after %.1f s" % (SLOW_BOUND + 1))
+        took = time.monotonic() - t0
+    true(HEADER_TIMEOUT * 0.5 <= took <= SLOW_BOUND,
+         "closed after %.1f s (header timeout %d s)" % (took, HEADER_TIMEOUT))
+
+
 def test_expect_continue(c):
     body = b"0123456789"
     head = request("POST", "/small.txt", {"Content-Length": str(len(body)),
@@ -608,6 +620,8 @@ TESTS += [("malformed: %s -> %s, closed" % (name, "/".join(
     for name, raw, st in MALFORMED]
 TESTS += [
     ("slow client gets 408 and is closed", test_slow_client),
+    ("a client that sends nothing is closed after the header timeout",
+     test_silent_client),
     ("idle keep-alive closed after KeepAliveTimeout", test_keepalive_timeout),
     ("Expect: 100-continue", test_expect_continue),
     ("access log has a Combined line", test_access_log),
