@@ -106,11 +106,11 @@ fcache_get(int docroot, const char *rel, struct stat *st)
 	if (e == NULL || e->hash != h || strcmp(e->path, rel) != 0)
 		return NULL;
 	/*
-	 * No RESOLVE_BENEATH here, and none needed: only the very inode that
-	 * was opened beneath the root matches; any other answer is a miss.
+	 * Symlinks are followed and RESOLVE_BENEATH is not needed: only the
+	 * very inode that was opened beneath the root, unchanged, matches;
+	 * wherever else the path leads now is a miss.
 	 */
-	if (fstatat(docroot, rel, st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    !fcache_same(st, &e->st))
+	if (fstatat(docroot, rel, st, 0) == -1 || !fcache_same(st, &e->st))
 		return NULL;
 	return e->data;
 }

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,11 +111,8 @@ change_remove(void)
 static void
 change_symlink(void)
 {
-	char target[PATH_MAX];
-
-	snprintf(target, sizeof(target), "%s/a.txt", root);
-	ck_assert_int_eq(renameat(rootfd, "a.txt", rootfd, "b.txt"), 0);
-	ck_assert_int_eq(symlinkat("b.txt", rootfd, "a.txt"), 0);
+	ck_assert_int_eq(unlinkat(rootfd, "a.txt", 0), 0);
+	ck_assert_int_eq(symlinkat("other.txt", rootfd, "a.txt"), 0);
 }
 
 static void
@@ -138,7 +134,7 @@ static const struct {
 	{ CK_ROW, "another file renamed over it", change_rename_over, NULL },
 	{ CK_ROW, "chmod", change_chmod, NULL },
 	{ CK_ROW, "removed", change_remove, NULL },
-	{ CK_ROW, "now a symlink to the same bytes", change_symlink, NULL },
+	{ CK_ROW, "now a symlink to another file", change_symlink, NULL },
 	{ CK_ROW, "mtime set back", change_touch, NULL },
 };
 
@@ -201,6 +197,23 @@ START_TEST(test_unsettled)
 }
 END_TEST
 
+/* A file reached through a symlink inside the root is kept too. */
+START_TEST(test_through_symlink)
+{
+	struct stat st;
+	const char *data;
+
+	ck_assert_int_eq(symlinkat("a.txt", rootfd, "link.txt"), 0);
+	ck_assert_ptr_nonnull(fill("link.txt"));
+	data = fcache_get(rootfd, "link.txt", &st);
+	ck_assert_msg(data != NULL, "a file behind a symlink is a miss");
+	ck_assert(memcmp(data, ORIGINAL, strlen(ORIGINAL)) == 0);
+	ck_assert_int_eq(unlinkat(rootfd, "link.txt", 0), 0);
+	ck_assert_int_eq(symlinkat("other.txt", rootfd, "link.txt"), 0);
+	ck_assert_ptr_null(fcache_get(rootfd, "link.txt", &st));
+}
+END_TEST
+
 START_TEST(test_two_files)
 {
 	struct stat st;
@@ -228,6 +241,7 @@ fcache_suite(void)
 	tcase_add_test(tc, test_not_kept);
 	tcase_add_test(tc, test_unsettled);
 	tcase_add_test(tc, test_two_files);
+	tcase_add_test(tc, test_through_symlink);
 	suite_add_tcase(s, tc);
 	return s;
 }
