@@ -51,6 +51,20 @@ acceptor_fd(struct acceptor *a)
 	return a->ep;
 }
 
+/*
+ * How long to wait: the thread's buffered access-log lines leave when due
+ * rather than after every connection (a write and an fstat each).
+ */
+static int
+acceptor_timeout(const struct acceptor *a)
+{
+	int64_t due;
+
+	if (a->timeout != -1 || (due = conn_log_due()) < 0)
+		return a->timeout;
+	return due > INT32_MAX ? INT32_MAX : (int)due;
+}
+
 /* Fills the pending list; returns true when the extra fd is readable. */
 static bool
 acceptor_poll(struct acceptor *a)
@@ -59,10 +73,12 @@ acceptor_poll(struct acceptor *a)
 	bool extra = false;
 	int n, i;
 
-	n = epoll_wait(a->ep, ev, ACCEPTOR_EVENTS, a->timeout);
+	n = epoll_wait(a->ep, ev, ACCEPTOR_EVENTS, acceptor_timeout(a));
 	a->npending = 0;
 	if (n == -1 && errno != EINTR)
 		fatal("epoll_wait");
+	if (conn_log_due() == 0)
+		conn_flush_log();
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.fd == a->extra_fd)
 			extra = true;
@@ -172,7 +188,6 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 			break;
 	}
 	conn_free(c);
-	conn_flush_log(); /* the acceptor may wait for long */
 }
 
 void
