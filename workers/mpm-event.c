@@ -4,22 +4,19 @@
  * writing; every wait is an event with the connection's deadline as its
  * timeout.
  *
- * Accepting: libevent 2.1 cannot register a socket with EPOLLEXCLUSIVE,
- * and a listener in every loop's base would wake every loop of every
- * process per connection. So each process with several loops has one
- * acceptor thread that waits with EPOLLEXCLUSIVE (one process woken per
- * connection, as in the other MPMs), accepts, and hands the socket to the
- * loop with the fewest connections through that loop's pipe.
- *
- * A process with a single loop (ThreadsPerChild 1, nginx's model) has no
- * one to balance with: the loop watches the acceptor's epoll set itself
- * and keeps what it accepts, which spares two thread switches and a pipe
- * round trip per connection (about a third of the CPU time of a
- * connection-per-request load). The set, nested in the loop's, cannot
- * make the kernel's wakeup exclusive across processes: each process
- * serving a listener sees each connection, and all but one find
- * nothing to accept. That costs one spurious wakeup per extra process,
- * against a switch per connection on the single-loop path.
+ * Accepting: loop 0 of each process watches an acceptor's epoll set (the
+ * listeners registered EPOLLEXCLUSIVE) and accepts. It keeps a connection
+ * when no loop has fewer, else hands it to the loop with the fewest
+ * through that loop's pipe; so a lightly loaded process serves on one
+ * thread with no switch per connection, as nginx's workers do. Why not
+ * the listeners in every loop's base: libevent 2.1 cannot set
+ * EPOLLEXCLUSIVE, and every loop of every process would wake for each
+ * connection. Nested in libevent's epoll, the set is no longer exclusive
+ * across processes either (the kernel wakes each nested set): each extra
+ * process costs one wakeup that finds nothing to accept, against two
+ * thread switches and a pipe round trip per connection with a separate
+ * acceptor thread (a third of the CPU time of connection-per-request
+ * load when measured).
  */
 #include "config.h"
 
@@ -70,9 +67,8 @@ struct evworker {
 	struct worker w;
 	struct loop *loops;
 	size_t nloops;
-	pthread_t acceptor;
 	atomic_bool acceptor_done; /* no more handoffs can come */
-	struct acceptor acc;       /* a single loop's own */
+	struct acceptor acc;       /* loop 0's */
 	struct event *ev_accept;
 };
 
@@ -290,9 +286,8 @@ least_loaded(struct evworker *p)
 }
 
 static void
-hand_off(struct evworker *p, struct handoff *h)
+hand_off(struct loop *l, struct handoff *h)
 {
-	struct loop *l = least_loaded(p);
 	ssize_t n;
 
 	atomic_fetch_add(&l->nconns, 1);
@@ -317,27 +312,7 @@ wake_loops(struct evworker *p)
 		(void)!write(p->loops[i].pipe[1], &h, sizeof(h));
 }
 
-static void *
-acceptor_main(void *arg)
-{
-	struct evworker *p = arg;
-	struct acceptor a;
-	struct handoff h;
-
-	acceptor_open(&a, &p->w, p->w.wake);
-	while (!atomic_load(&p->w.graceful)) {
-		memset(&h, 0, sizeof(h));
-		if (acceptor_wait(&a, &p->w, &h.fd, &h.peer, &h.peerlen) ==
-		    ACCEPTOR_CONN)
-			hand_off(p, &h);
-	}
-	acceptor_close(&a);
-	atomic_store(&p->acceptor_done, true);
-	wake_loops(p);
-	return NULL;
-}
-
-/* A single loop stops accepting for good: the process drains. */
+/* Loop 0 stops accepting for good: the process drains. */
 static void
 loop_stop_accepting(struct loop *l)
 {
@@ -347,7 +322,21 @@ loop_stop_accepting(struct loop *l)
 	p->ev_accept = NULL;
 	acceptor_close(&p->acc);
 	atomic_store(&p->acceptor_done, true);
-	loop_exit_if_done(l);
+	wake_loops(p);
+}
+
+/* Keeps the connection unless another loop has fewer. */
+static void
+loop_place(struct loop *l, struct handoff *h)
+{
+	struct loop *to = least_loaded(l->proc);
+
+	if (to != l) {
+		hand_off(to, h);
+		return;
+	}
+	atomic_fetch_add(&l->nconns, 1);
+	loop_adopt(l, h);
 }
 
 static void
@@ -363,8 +352,7 @@ loop_on_accept(evutil_socket_t fd, short what, void *arg)
 		switch (
 		    acceptor_wait(&p->acc, &p->w, &h.fd, &h.peer, &h.peerlen)) {
 		case ACCEPTOR_CONN:
-			atomic_fetch_add(&l->nconns, 1);
-			loop_adopt(l, &h);
+			loop_place(l, &h);
 			break;
 		case ACCEPTOR_EXTRA:
 			if (atomic_load(&p->w.graceful))
@@ -376,9 +364,9 @@ loop_on_accept(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The single loop of the process watches the listeners itself. */
+/* Loop 0 watches the listeners. */
 static void
-loop_accept_inline(struct evworker *p, struct loop *l)
+loop_accept(struct evworker *p, struct loop *l)
 {
 	acceptor_open(&p->acc, &p->w, p->w.wake);
 	p->ev_accept = event_new(l->base, acceptor_fd(&p->acc),
@@ -401,16 +389,11 @@ main(int argc, char **argv)
 	p->w.sb->threads = (uint32_t)p->nloops;
 	for (i = 0; i < p->nloops; i++)
 		loop_init(p, &p->loops[i]);
-	if (p->nloops == 1)
-		loop_accept_inline(p, &p->loops[0]);
+	loop_accept(p, &p->loops[0]);
 	for (i = 0; i < p->nloops; i++)
 		runtime_start_thread(&p->loops[i].tid, loop_main, &p->loops[i]);
-	if (p->nloops > 1)
-		runtime_start_thread(&p->acceptor, acceptor_main, p);
 	runtime_ready(&p->w);
 	runtime_watch_channel(&p->w);
-	if (p->nloops > 1)
-		pthread_join(p->acceptor, NULL);
 	for (i = 0; i < p->nloops; i++)
 		pthread_join(p->loops[i].tid, NULL);
 	return 0;
