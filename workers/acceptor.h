@@ -1,10 +1,12 @@
 /*
  * Waiting for connections on the shared listening sockets without a
- * thundering herd: each waiter (a prefork process, a threaded thread, an
- * event-MPM acceptor thread) has its own epoll set with the listeners
- * registered EPOLLEXCLUSIVE, so the kernel wakes one idle waiter per new
- * connection. A waiter also watches one extra fd (the channel, or an
- * eventfd the process uses to wake its threads for a graceful stop).
+ * thundering herd: each waiter (a prefork process, a threaded thread,
+ * loop 0 of an event-MPM process) has its own epoll set with the
+ * listeners registered EPOLLEXCLUSIVE, so the kernel wakes one idle
+ * waiter per new connection (an event loop, whose set is nested in
+ * libevent's, is woken for each: see mpm-event.c). A waiter also watches
+ * one extra fd (the channel, or an eventfd the process uses to wake its
+ * threads for a graceful stop).
  */
 #ifndef MPMD_ACCEPTOR_H
 #define MPMD_ACCEPTOR_H
