@@ -146,6 +146,18 @@ def mpms():
             if os.access(os.path.join(BUILDDIR, "mpm-" + m), os.X_OK)]
 
 
+def mpm_runner():
+    """A Runner and the MPMs under test; with none built, the Runner
+    already holds one failing test that says so."""
+    runner = Runner()
+    bail_if_unbuilt()
+    built = mpms()
+    if not built:
+        runner.add("a worker binary is built", lambda: true(
+            False, "no mpm-* in %s" % BUILDDIR))
+    return runner, built
+
+
 def is_root():
     return os.geteuid() == 0
 

@@ -633,12 +633,7 @@ TESTS += [
 
 
 def build():
-    runner = t.Runner()
-    t.bail_if_unbuilt()
-    mpms = t.mpms()
-    if not mpms:
-        runner.add("a worker binary is built", lambda: t.true(
-            False, "no mpm-* in %s" % t.BUILDDIR))
+    runner, mpms = t.mpm_runner()
     for mpm in mpms:
         ctx = Ctx(mpm)
         for name, fn in TESTS:

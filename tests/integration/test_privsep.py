@@ -183,12 +183,7 @@ def not_root(c):
 
 
 def build():
-    runner = t.Runner()
-    t.bail_if_unbuilt()
-    mpms = t.mpms()
-    if not mpms:
-        runner.add("a worker binary is built", lambda: t.true(
-            False, "no mpm-* in %s" % t.BUILDDIR))
+    runner, mpms = t.mpm_runner()
     for mpm in mpms:
         ctx = Ctx(mpm)
         for name, fn in TESTS:
