@@ -17,9 +17,9 @@
 
 #include "conf/conf.h"
 #include "conf/parse.h"
-#include "protocol/log.h"
+#include "lib/log.h"
 #include "protocol/scoreboard.h"
-#include "protocol/xmalloc.h"
+#include "lib/xmalloc.h"
 
 /* Ranges of the numeric directives. */
 #define PORT_MAX              65535

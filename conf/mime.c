@@ -12,7 +12,7 @@
 
 #include "conf/conf.h"
 #include "conf/parse.h"
-#include "protocol/xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define MIME_MIN_CAP      64
 #define MIME_TYPE_PUNCT   "!#$&-^_.+" /* RFC 6838 restricted-name-chars */

@@ -19,8 +19,8 @@
 
 #include "conf/conf.h"
 #include "conf/parse.h"
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 #define GLOB_CHARS "*?["
 

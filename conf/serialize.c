@@ -14,7 +14,7 @@
 
 #include "conf/conf.h"
 #include "conf/parse.h"
-#include "protocol/log.h"
+#include "lib/log.h"
 
 /* Extensions on one AddType line: far below CONF_MAX_LINE. */
 #define MIME_EXTS_PER_LINE 32

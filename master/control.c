@@ -21,8 +21,8 @@
 #include "master/master.h"
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 #define CONTROL_BACKLOG         16
 #define CONTROL_REQUEST_TIMEOUT 5 /* seconds for a client to ask */
@@ -68,7 +68,7 @@ control_dispatch(struct master *m, int fd, int verb)
 
 	switch (verb) {
 	case CTL_STATUS:
-		control_send_status(m, fd);
+		report_status(m, fd);
 		break;
 	case CTL_GRACEFUL:
 	case CTL_RESTART:
@@ -84,7 +84,7 @@ control_dispatch(struct master *m, int fd, int verb)
 		master_stop(m, verb == CTL_GRACEFUL_STOP);
 		break;
 	case CTL_REOPEN_LOGS:
-		if (master_reopen_logs(m, &cause) == -1)
+		if (logs_reopen(m, &cause) == -1)
 			control_reply(fd, false, "%s", cause);
 		else
 			control_reply(fd, true, "logs reopened");

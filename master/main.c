@@ -21,8 +21,8 @@
 #include "master/master.h"
 #include "master/privdrop.h"
 #include "protocol/ipc.h"
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 #define ERRORLOG_MODE 0640
 #define PIDFILE_MODE  0644
@@ -263,10 +263,10 @@ master_setup(struct master *m, struct conf *conf)
 	}
 	m->errorlog_path = xstrdup(conf->error_log);
 	log_set_level(conf->log_level);
-	if (listen_adopt_systemd(m, conf, &cause) == -1 ||
+	if (listeners_adopt_systemd(m, conf, &cause) == -1 ||
 	    scoreboard_create(m, &cause) == -1 ||
 	    control_open(m, conf->control_socket, &cause) == -1 ||
-	    (g = master_generation_new(m, conf, &cause)) == NULL)
+	    (g = generation_new(m, conf, &cause)) == NULL)
 		setup_failed(cause);
 	if (!m->foreground) {
 		daemonize();

@@ -148,23 +148,40 @@ struct master {
 	bool start_failed;
 };
 
-/* master.c */
-int listen_adopt_systemd(
-    struct master *m, const struct conf *conf, char **cause);
-int master_open_listeners(
-    struct master *m, const struct conf *conf, char **cause);
-struct generation *master_generation_new(
-    struct master *m, struct conf *conf, char **cause);
+/* master.c: the event loop, signals, the maintenance tick, stopping */
 void master_run(struct master *m, struct generation *first);
 void master_stop(struct master *m, bool graceful);
 void master_free(struct master *m);
-int64_t master_now(void);
-
-const char *master_gen_mpm(const struct generation *g);
-void master_switch_error_log(struct master *m, const char *path);
-int master_reopen_logs(struct master *m, char **cause);
-void master_close_unused_listeners(struct master *m);
+/*
+ * Reaps, checks deadlines and the reload in progress, drops drained
+ * generations; on the tick (TICK) also sizes each pool.
+ */
 void master_maintain(struct master *m, bool tick);
+
+/* os.c: the clock and signals, replaced by fakes in the unit suite */
+int64_t master_now(void); /* monotonic milliseconds */
+int master_signal(pid_t pid, int sig);
+
+/* listen.c: the master's table of listening sockets */
+int listeners_adopt_systemd(
+    struct master *m, const struct conf *conf, char **cause);
+/* Binds every Listen of CONF that the master does not hold yet. */
+int listeners_open(struct master *m, const struct conf *conf, char **cause);
+/* Points G's listen_fds at the master's sockets for its Listen lines. */
+void listeners_bind(struct master *m, struct generation *g);
+void listeners_close_unused(struct master *m);
+void listeners_close_all(struct master *m);
+
+/* generation.c: a config with its files opened, and its identity */
+/* Takes CONF over (it is moved into the generation); NULL with *cause. */
+struct generation *generation_new(
+    struct master *m, struct conf *conf, char **cause);
+void generation_free(struct generation *g);
+const char *generation_mpm(const struct generation *g);
+
+/* logs.c: the error log and the access logs */
+void logs_switch_error_log(struct master *m, const char *path);
+int logs_reopen(struct master *m, char **cause);
 
 /* reload.c: start, graceful and restart all bring up a new generation */
 void reload_begin(struct master *m, int verb, int client);
@@ -176,15 +193,16 @@ void reload_check(struct master *m);
 void reload_after_crash(struct master *m, struct generation *g);
 /* Lets go of the previous generation once the active one proved itself. */
 void reload_end_probation(struct master *m);
-void master_bind_generation(struct master *m, struct generation *g);
 
 /* control.c: the control socket */
 int control_open(struct master *m, const char *path, char **cause);
 int control_start(struct master *m); /* once the event base exists */
-void control_send_status(struct master *m, int client);
 void control_reply(int client, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void control_close(struct master *m);
+
+/* report.c: what `mpmctl status` shows */
+void report_status(struct master *m, int client);
 
 /* notify.c: systemd's sd_notify datagrams, when NOTIFY_SOCKET is set */
 void notify_systemd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -193,12 +211,14 @@ void notify_systemd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int proc_spawn(struct master *m, struct generation *g);
 void proc_send_stop(struct master *m, struct proc *p, bool graceful);
 void proc_reap(struct master *m);
+/* The worker PID ended with wait STATUS: log it, count a crash, forget it. */
+void proc_exited(struct master *m, pid_t pid, int status);
 void proc_check_deadlines(struct master *m);
 
-/* pool.c */
+/* pool.c: spare processes and threads of the active generation */
 void pool_maintain(struct master *m, struct generation *g);
 
-/* scoreboard.c */
+/* scoreboard.c: the shared memfd, read as untrusted counters */
 int scoreboard_create(struct master *m, char **cause);
 int scoreboard_claim(struct master *m, uint32_t *slot);
 void scoreboard_release(struct master *m, uint32_t slot);

@@ -22,7 +22,7 @@
 #include "conf/conf.h"
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
-#include "protocol/log.h"
+#include "lib/log.h"
 
 #define CTL_START_WAIT_MS 15000 /* for a started master to answer */
 #define CTL_POLL_STEP_MS  100

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "master/master.h"
-#include "protocol/log.h"
+#include "lib/log.h"
 
 #define NOTIFY_MAX 512
 

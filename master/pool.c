@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include "master/master.h"
-#include "protocol/log.h"
+#include "lib/log.h"
 
 struct pool_view {
 	unsigned procs; /* live, not asked to stop */

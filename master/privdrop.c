@@ -135,10 +135,14 @@ privdrop(bool as_root, uid_t uid, gid_t gid, const char **what)
 /* What a root master still needs after startup: restarts and reloads. */
 static const cap_value_t master_keeps[] = {
 	CAP_NET_BIND_SERVICE, /* a Listen added by graceful */
-	CAP_SETUID, CAP_SETGID, CAP_SETPCAP, /* dropping workers' privilege */
-	CAP_KILL,             /* signalling workers of another uid */
-	CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, /* reopening logs, configs */
-	CAP_CHOWN, CAP_FOWNER,
+	CAP_SETUID,
+	CAP_SETGID,
+	CAP_SETPCAP, /* dropping workers' privilege */
+	CAP_KILL,    /* signalling workers of another uid */
+	CAP_DAC_OVERRIDE,
+	CAP_DAC_READ_SEARCH, /* reopening logs, configs */
+	CAP_CHOWN,
+	CAP_FOWNER,
 };
 
 int
@@ -151,10 +155,8 @@ privdrop_trim_master(const char **what)
 	*what = "building the master's capability set";
 	if ((caps = cap_init()) == NULL)
 		return -1;
-	if (cap_set_flag(caps, CAP_PERMITTED, n, master_keeps, CAP_SET) ==
-		-1 ||
-	    cap_set_flag(caps, CAP_EFFECTIVE, n, master_keeps, CAP_SET) ==
-		-1) {
+	if (cap_set_flag(caps, CAP_PERMITTED, n, master_keeps, CAP_SET) == -1 ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, n, master_keeps, CAP_SET) == -1) {
 		cap_free(caps);
 		return -1;
 	}

@@ -20,8 +20,8 @@
 #include "master/master.h"
 #include "master/spawn.h"
 #include "protocol/ipc.h"
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 #define PROC_SEND_TIMEOUT_MS 2000 /* a worker that does not read is killed */
 
@@ -65,7 +65,7 @@ proc_kill(struct proc *p, const char *why)
 {
 	log_warnx("killing worker pid %ld (generation %u, slot %u): %s",
 	    (long)p->pid, p->gen->id, p->slot, why);
-	kill(p->pid, SIGKILL);
+	master_signal(p->pid, SIGKILL);
 	p->state = PROC_STOPPING;
 	p->deadline = 0;
 	proc_close_channel(p);
@@ -274,7 +274,7 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 	 * connection would wait for the next arrival to wake anyone.
 	 */
 	if (p->state == PROC_STARTING || p->channel == -1)
-		kill(p->pid, SIGTERM);
+		master_signal(p->pid, SIGTERM);
 	p->state = graceful && p->state != PROC_STARTING ? PROC_DRAINING
 							 : PROC_STOPPING;
 	p->deadline = master_now() + bound;
@@ -366,17 +366,22 @@ proc_forget(struct master *m, struct proc *p, int status)
 }
 
 void
-proc_reap(struct master *m)
+proc_exited(struct master *m, pid_t pid, int status)
 {
 	struct proc *p;
+
+	if ((p = proc_by_pid(m, pid)) != NULL)
+		proc_forget(m, p, status);
+}
+
+void
+proc_reap(struct master *m)
+{
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((p = proc_by_pid(m, pid)) == NULL)
-			continue;
-		proc_forget(m, p, status);
-	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		proc_exited(m, pid, status);
 }
 
 void

@@ -17,8 +17,8 @@
 
 #include "master/master.h"
 #include "protocol/ctl.h"
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 static const char *
 verb_name(int verb)
@@ -201,12 +201,12 @@ reload_begin(struct master *m, int verb, int client)
 		return;
 	}
 	conf_errors_free(&errs);
-	if ((g = master_generation_new(m, &conf, &cause)) == NULL) {
+	if ((g = generation_new(m, &conf, &cause)) == NULL) {
 		conf_free(&conf);
 		reload_finish(
 		    m, verb, client, false, "%s; nothing changed", cause);
 		free(cause);
-		master_close_unused_listeners(m);
+		listeners_close_unused(m);
 		return;
 	}
 	reload_launch(m, g, verb, client);
@@ -219,12 +219,12 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 	struct reload r = m->reload;
 
 	retire_generation(m, g, false);
-	master_close_unused_listeners(m);
+	listeners_close_unused(m);
 	if (old == NULL) {
 		reload_finish(m, r.verb, r.client, false,
 		    "generation %u (MPM "
 		    "%s) failed: %s; nothing is serving",
-		    g->id, master_gen_mpm(g), why);
+		    g->id, generation_mpm(g), why);
 		if (r.verb == 0) {
 			m->start_failed = true;
 			master_stop(m, false);
@@ -234,7 +234,7 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 	reload_finish(m, r.verb, r.client, false,
 	    "generation %u (MPM %s) "
 	    "failed: %s; still serving generation %u (MPM %s)",
-	    g->id, master_gen_mpm(g), why, old->id, master_gen_mpm(old));
+	    g->id, generation_mpm(g), why, old->id, generation_mpm(old));
 }
 
 static void
@@ -252,12 +252,12 @@ reload_promote(struct master *m, struct generation *g)
 	}
 	g->state = GEN_ACTIVE;
 	g->promoted = master_now();
-	master_close_unused_listeners(m);
-	master_switch_error_log(m, g->conf.error_log);
+	listeners_close_unused(m);
+	logs_switch_error_log(m, g->conf.error_log);
 	reload_finish(m, r.verb, r.client, true,
 	    "generation %u (MPM %s, %u "
 	    "workers) ready in %lld ms; %u old workers %s",
-	    g->id, master_gen_mpm(g), g->nprocs,
+	    g->id, generation_mpm(g), g->nprocs,
 	    (long long)(master_now() - r.started), draining,
 	    r.verb == CTL_RESTART ? "stopped" : "draining");
 }
@@ -324,13 +324,13 @@ reload_after_crash(struct master *m, struct generation *g)
 	    g->crashes < MASTER_ROLLBACK_CRASHES ||
 	    master_now() - g->promoted >= MASTER_ROLLBACK_WINDOW_MS)
 		return;
-	if (master_open_listeners(m, &old->conf, &cause) == -1) {
+	if (listeners_open(m, &old->conf, &cause) == -1) {
 		log_warnx(
 		    "cannot roll back to generation %u: %s", old->id, cause);
 		free(cause);
 		return;
 	}
-	master_bind_generation(m, old);
+	listeners_bind(m, old);
 	m->previous = NULL;
 	retire_generation(m, g, false);
 	old->state = GEN_ACTIVE;
@@ -338,12 +338,12 @@ reload_after_crash(struct master *m, struct generation *g)
 	old->drained = false;
 	old->respawn_after = 0;
 	old->promoted = master_now();
-	master_close_unused_listeners(m);
+	listeners_close_unused(m);
 	snprintf(text, sizeof(text),
 	    "generation %u (MPM %s) crashed %u times "
 	    "in its first %d s: rolled back to generation %u (MPM %s)",
-	    g->id, master_gen_mpm(g), g->crashes,
-	    MASTER_ROLLBACK_WINDOW_MS / 1000, old->id, master_gen_mpm(old));
+	    g->id, generation_mpm(g), g->crashes,
+	    MASTER_ROLLBACK_WINDOW_MS / 1000, old->id, generation_mpm(old));
 	log_msg(LOG_LVL_ERROR, "%s", text);
 	history_add(m, CTL_GRACEFUL, false, text);
 }

@@ -80,7 +80,7 @@ add_generation(
 	const struct proc *p;
 
 	report_add(r, "generation %u: MPM %s, %s, age ", g->id,
-	    master_gen_mpm(g), gen_states[g->state]);
+	    generation_mpm(g), gen_states[g->state]);
 	add_age(r, master_now() - g->started);
 	report_add(r, ", %u workers:", g->nprocs);
 	TAILQ_FOREACH (p, &m->procs, entry) {
@@ -118,7 +118,7 @@ add_history(struct report *r, const struct master *m)
 }
 
 void
-control_send_status(struct master *m, int client)
+report_status(struct master *m, int client)
 {
 	static struct report r;
 	const struct generation *g;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "master/master.h"
-#include "protocol/xmalloc.h"
+#include "lib/xmalloc.h"
 
 /*
  * Sealed against shrinking so no worker can make the master's reads fault

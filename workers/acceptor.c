@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "protocol/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "workers/acceptor.h"
 
 #define ACCEPTOR_EVENTS 8

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "workers/accesslog.h"
 #include "workers/conn.h"
 

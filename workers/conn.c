@@ -24,8 +24,9 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "lib/clock.h"
 #include "protocol/http.h"
-#include "protocol/log.h"
+#include "lib/log.h"
 #include "protocol/scoreboard.h"
 #include "workers/accesslog.h"
 #include "workers/conn.h"
@@ -42,7 +43,6 @@
 #define CONN_LOG_FIELD_MAX 4096         /* a logged field kept across reads */
 #define CONN_SIZE_MAX      128          /* an idle connection's whole state */
 #define MS_PER_SEC         1000
-#define NS_PER_MS          1000000
 
 static const char conn_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONN_CONTINUE_LEN (sizeof(conn_continue) - 1)
@@ -97,20 +97,6 @@ _Static_assert(sizeof(struct conn) <= CONN_SIZE_MAX, "struct conn grew");
 
 static __thread char scratch_in[CONN_SCRATCH_SIZE];
 static __thread char scratch_out[EXCH_OUT_MAX];
-
-/*
- * Deadlines are whole seconds: the coarse clock (a tick's resolution, as
- * libevent's timers use) is plenty, and costs a fraction of a precise read
- * several times per request.
- */
-int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * MS_PER_SEC + ts.tv_nsec / NS_PER_MS;
-}
 
 static int64_t
 conn_after(long seconds)

@@ -60,9 +60,6 @@ bool conn_idle(const struct conn *c);
 /* A request is in progress (neither idle nor closing). */
 bool conn_busy(const struct conn *c);
 
-/* CLOCK_MONOTONIC_COARSE in milliseconds: a tick's resolution. */
-int64_t mono_ms(void);
-
 /*
  * Access-log buffering (workers/accesslog.c). A thread that calls
  * conn_log_buffered() collects its lines and must call conn_flush_log()

@@ -29,8 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "workers/acceptor.h"
 #include "workers/runtime.h"
 

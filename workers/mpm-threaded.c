@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "protocol/xmalloc.h"
+#include "lib/xmalloc.h"
 #include "workers/acceptor.h"
 #include "workers/runtime.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "protocol/log.h"
+#include "lib/log.h"
 #include "protocol/uri.h"
 #include "workers/conn.h"
 #include "workers/exch.h"

@@ -22,9 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "protocol/ipc.h"
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "workers/runtime.h"
 
 /* Set before graceful, so no thread sees a drain without its start time. */

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "protocol/log.h"
+#include "lib/log.h"
 #include "workers/fcache.h"
 #include "workers/static.h"
 

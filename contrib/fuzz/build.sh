@@ -62,7 +62,7 @@ for t in $targets; do
 	ipc)	srcs="protocol/ipc.c" libs= ;;
 	esac
 	set -- "$top/contrib/fuzz/fuzz_$t.c"
-	for s in $srcs protocol/log.c protocol/xmalloc.c; do
+	for s in $srcs lib/log.c lib/xmalloc.c; do
 		set -- "$@" "$top/$s"
 	done
 	echo "  CCLD     $out/fuzz_$t"

@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "protocol/log.h"
-#include "protocol/xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "tests/unit/ck.h"
 
 #define ROOT_TEMPLATE "/tmp/check_conf.XXXXXX"

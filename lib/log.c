@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "protocol/log.h"
+#include "lib/log.h"
 
 #define LOG_LINE_MAX 2048
 

@@ -1,0 +1,137 @@
+/*
+ * A generation: one parsed config with everything opened for it (the
+ * worker binary, the DocumentRoot, the access log), the identity its
+ * workers take, and its bookkeeping. Creating one is where a reload can
+ * still fail without anything having changed.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/xmalloc.h"
+#include "master/master.h"
+
+#define ACCESSLOG_MODE 0640
+
+static int
+gen_identity(struct master *m, struct generation *g, char **cause)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (!m->as_root) {
+		g->uid = getuid();
+		g->gid = getgid();
+		return 0;
+	}
+	if ((pw = getpwnam(g->conf.user)) == NULL) {
+		xasprintf(cause, "User %s: no such user", g->conf.user);
+		return -1;
+	}
+	if ((gr = getgrnam(g->conf.group)) == NULL) {
+		xasprintf(cause, "Group %s: no such group", g->conf.group);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || gr->gr_gid == 0) {
+		xasprintf(cause,
+		    "refusing to run workers as root (User %s, "
+		    "Group %s)",
+		    g->conf.user, g->conf.group);
+		return -1;
+	}
+	g->uid = pw->pw_uid;
+	g->gid = gr->gr_gid;
+	return 0;
+}
+
+static int
+open_fail(char **cause, const char *what, const char *path)
+{
+	xasprintf(cause, "%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
+static int
+gen_open_files(struct generation *g, char **cause)
+{
+	struct stat st;
+
+	g->binary_fd = open(g->conf.mpm_path, O_PATH | O_CLOEXEC);
+	if (g->binary_fd == -1)
+		return open_fail(
+		    cause, "cannot open MPM binary", g->conf.mpm_path);
+	if (fstat(g->binary_fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 0111) == 0) {
+		errno = EACCES;
+		return open_fail(
+		    cause, "MPM binary is not executable", g->conf.mpm_path);
+	}
+	g->docroot_fd =
+	    open(g->conf.document_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (g->docroot_fd == -1)
+		return open_fail(
+		    cause, "cannot open DocumentRoot", g->conf.document_root);
+	g->accesslog_fd = open(g->conf.custom_log,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    ACCESSLOG_MODE);
+	if (g->accesslog_fd == -1)
+		return open_fail(
+		    cause, "cannot open CustomLog", g->conf.custom_log);
+	return 0;
+}
+
+void
+generation_free(struct generation *g)
+{
+	if (g->binary_fd != -1)
+		close(g->binary_fd);
+	if (g->docroot_fd != -1)
+		close(g->docroot_fd);
+	if (g->accesslog_fd != -1)
+		close(g->accesslog_fd);
+	free(g->config_text);
+	free(g->fail_reason);
+	conf_free(&g->conf);
+	free(g);
+}
+
+/* Takes CONF over (it is moved into the generation). */
+struct generation *
+generation_new(struct master *m, struct conf *conf, char **cause)
+{
+	struct generation *g = xcalloc(1, sizeof(*g));
+
+	g->conf = *conf;
+	memset(conf, 0, sizeof(*conf));
+	g->binary_fd = g->docroot_fd = g->accesslog_fd = -1;
+	if (gen_identity(m, g, cause) == -1 || gen_open_files(g, cause) == -1 ||
+	    listeners_open(m, &g->conf, cause) == -1) {
+		generation_free(g);
+		return NULL;
+	}
+	listeners_bind(m, g);
+	g->config_text = conf_serialize(&g->conf, &g->config_len);
+	g->prefork = conf_mpm_is_prefork(&g->conf);
+	g->spawn_rate = 1;
+	g->id = ++m->next_gen;
+	g->state = GEN_STARTING;
+	g->started = master_now();
+	g->started_wall = time(NULL);
+	TAILQ_INSERT_TAIL(&m->gens, g, entry);
+	return g;
+}
+
+const char *
+generation_mpm(const struct generation *g)
+{
+	return g->conf.mpm;
+}

@@ -1,0 +1,90 @@
+/*
+ * The log files the master opens for everyone: its error log (every
+ * worker's fd 2 too) and each generation's access log, and reopening
+ * them after logrotate renamed them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "master/master.h"
+#include "protocol/ipc.h"
+
+#define ACCESSLOG_MODE 0640
+#define ERRORLOG_MODE  0640
+
+/* Reopens PATH onto the error log's fd number, so every holder follows. */
+static int
+reopen_onto(int fd, const char *path, mode_t mode)
+{
+	int nfd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+
+	if (nfd == -1)
+		return -1;
+	if (dup3(nfd, fd, O_CLOEXEC) == -1) {
+		close(nfd);
+		return -1;
+	}
+	close(nfd);
+	return 0;
+}
+
+void
+logs_switch_error_log(struct master *m, const char *path)
+{
+	if (m->errorlog_path != NULL && strcmp(m->errorlog_path, path) == 0)
+		return;
+	if (reopen_onto(m->errorlog_fd, path, ERRORLOG_MODE) == -1) {
+		log_warn("cannot switch the error log to %s", path);
+		return;
+	}
+	free(m->errorlog_path);
+	m->errorlog_path = xstrdup(path);
+}
+
+static void
+send_reopen(struct master *m, const struct generation *g)
+{
+	int fds[2] = { m->errorlog_fd, g->accesslog_fd };
+	struct proc *p;
+
+	TAILQ_FOREACH (p, &m->procs, entry)
+		if (p->gen == g && p->channel != -1 &&
+		    (p->state == PROC_READY || p->state == PROC_DRAINING) &&
+		    ipc_send(p->channel, IPC_REOPEN_LOGS, NULL, 0, fds, 2) ==
+			-1)
+			log_warn(
+			    "sending REOPEN_LOGS to pid %ld", (long)p->pid);
+}
+
+/* After logrotate renamed the files: reopen them and pass them on. */
+int
+logs_reopen(struct master *m, char **cause)
+{
+	struct generation *g;
+
+	if (reopen_onto(m->errorlog_fd, m->errorlog_path, ERRORLOG_MODE) ==
+	    -1) {
+		xasprintf(cause, "cannot reopen ErrorLog %s: %s",
+		    m->errorlog_path, strerror(errno));
+		return -1;
+	}
+	TAILQ_FOREACH (g, &m->gens, entry) {
+		if (reopen_onto(g->accesslog_fd, g->conf.custom_log,
+			ACCESSLOG_MODE) == -1) {
+			xasprintf(cause, "cannot reopen CustomLog %s: %s",
+			    g->conf.custom_log, strerror(errno));
+			return -1;
+		}
+		send_reopen(m, g);
+	}
+	log_notice("logs reopened");
+	return 0;
+}
