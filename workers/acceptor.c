@@ -10,6 +10,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "workers/accesslog.h"
 #include "workers/acceptor.h"
 
 #define ACCEPTOR_EVENTS 8
@@ -61,7 +62,7 @@ acceptor_timeout(const struct acceptor *a)
 {
 	int64_t due;
 
-	if (a->timeout != -1 || (due = conn_log_due()) < 0)
+	if (a->timeout != -1 || (due = accesslog_due()) < 0)
 		return a->timeout;
 	return due > INT32_MAX ? INT32_MAX : (int)due;
 }
@@ -78,8 +79,8 @@ acceptor_poll(struct acceptor *a)
 	a->npending = 0;
 	if (n == -1 && errno != EINTR)
 		fatal("epoll_wait");
-	if (conn_log_due() == 0)
-		conn_flush_log();
+	if (accesslog_due() == 0)
+		accesslog_flush();
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.fd == a->extra_fd)
 			extra = true;
@@ -141,7 +142,7 @@ wait_ms(struct conn *c, const struct worker *w)
 {
 	int64_t left = conn_deadline(c) - mono_ms();
 	int64_t drain = runtime_drain_left(w);
-	int64_t log = conn_log_due();
+	int64_t log = accesslog_due();
 
 	if (drain < left)
 		left = drain;
@@ -171,15 +172,15 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 	pfd[1].fd = watch_fd;
 	pfd[1].events = POLLIN;
 	pfd[1].revents = 0;
-	(void)conn_log_buffered(); /* else line by line */
+	(void)accesslog_buffered(); /* else line by line */
 	while ((io = conn_step(c)) != CONN_IO_CLOSE) {
 		pfd[0].fd = conn_fd(c);
 		pfd[0].events = io == CONN_IO_READ ? POLLIN : POLLOUT;
 		n = poll(pfd, watch_fd >= 0 ? 2 : 1, wait_ms(c, w));
 		if (n == -1 && errno != EINTR)
 			fatal("poll");
-		if (conn_log_due() == 0)
-			conn_flush_log();
+		if (accesslog_due() == 0)
+			accesslog_flush();
 		if (n > 0 && pfd[1].revents != 0)
 			watch_readable(w, &pfd[1]);
 		if (atomic_load(&w->stop) || runtime_drain_left(w) == 0)

@@ -2,7 +2,7 @@
  * Access log: one line per request in Common or Combined Log Format,
  * written to an O_APPEND fd in whole lines, so lines from many processes
  * and threads never interleave: one write() per line, or per batch of
- * lines for a thread that buffers (conn_log_buffered() in conn.h).
+ * lines for a thread that buffers.
  */
 #ifndef MPMD_ACCESSLOG_H
 #define MPMD_ACCESSLOG_H
@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -44,6 +45,23 @@ size_t accesslog_format(char *out, size_t outsz, enum conf_log_format fmt,
  * to the thread's buffer when the thread buffers.
  */
 void accesslog_write(
+    atomic_int *fdp, enum conf_log_format fmt, const struct accesslog_entry *e);
+
+/*
+ * Buffering (logbuf.c). A thread that calls accesslog_buffered() collects
+ * its lines and must call accesslog_flush() before it waits for long, and
+ * once accesslog_due() reaches 0 (it says how many ms the oldest line may
+ * still wait, -1 when none is waiting). accesslog_buffered() returns -1
+ * when out of memory: lines are then written one by one.
+ * accesslog_flush_all() writes every thread's lines: for exit paths (it
+ * also runs at exit()).
+ */
+int accesslog_buffered(void);
+void accesslog_flush(void);
+int64_t accesslog_due(void);
+void accesslog_flush_all(void);
+/* For accesslog_write(): false when this thread does not buffer. */
+bool logbuf_add(
     atomic_int *fdp, enum conf_log_format fmt, const struct accesslog_entry *e);
 
 #endif

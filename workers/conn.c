@@ -196,13 +196,6 @@ conn_idle(const struct conn *c)
 	return c->state == CS_IDLE;
 }
 
-bool
-conn_busy(const struct conn *c)
-{
-	return c->state != CS_IDLE && c->state != CS_LINGER &&
-	       c->state != CS_CLOSED;
-}
-
 /* The most a head may take in memory, from the limits in force. */
 static size_t
 conn_head_cap(const struct conf *conf)

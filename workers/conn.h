@@ -23,7 +23,7 @@ struct sb_slot;
 struct conn_ctx {
 	const struct conf *conf;
 	int docroot;           /* O_DIRECTORY fd from the master */
-	atomic_int *accesslog; /* current access-log fd, swapped on reopen */
+	atomic_int *accesslog; /* the access-log fd (reopened onto it) */
 	atomic_int *graceful;  /* nonzero: answer with Connection: close */
 	struct sb_slot *sb;    /* own scoreboard slot, or NULL */
 	const struct sb_header
@@ -57,21 +57,5 @@ int64_t conn_deadline(const struct conn *c);
 enum conn_io conn_expire(struct conn *c);
 /* Waiting for the first byte of a request (a kept-alive idle connection). */
 bool conn_idle(const struct conn *c);
-/* A request is in progress (neither idle nor closing). */
-bool conn_busy(const struct conn *c);
-
-/*
- * Access-log buffering (workers/accesslog.c). A thread that calls
- * conn_log_buffered() collects its lines and must call conn_flush_log()
- * before it waits for long, and once conn_log_due() reaches 0 (it says
- * how many ms the oldest line may still wait, -1 when none is waiting).
- * conn_log_buffered() returns -1 when out of memory: lines are then
- * written one by one. conn_flush_all_logs() writes every thread's lines:
- * for exit paths (it also runs at exit()).
- */
-int conn_log_buffered(void);
-void conn_flush_log(void);
-int64_t conn_log_due(void);
-void conn_flush_all_logs(void);
 
 #endif

@@ -32,6 +32,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "workers/accesslog.h"
 #include "workers/acceptor.h"
 #include "workers/runtime.h"
 
@@ -153,7 +154,7 @@ loop_on_flush(evutil_socket_t fd, short what, void *arg)
 	struct loop *l = arg;
 
 	l->flush_armed = false;
-	conn_flush_log();
+	accesslog_flush();
 }
 
 /* After any work: the access-log lines it buffered leave when due. */
@@ -163,12 +164,12 @@ loop_arm_flush(struct loop *l)
 	struct timeval tv;
 	int64_t due;
 
-	if (l->flush_armed || (due = conn_log_due()) < 0)
+	if (l->flush_armed || (due = accesslog_due()) < 0)
 		return;
 	tv.tv_sec = due / 1000;
 	tv.tv_usec = (due % 1000) * 1000;
 	if (event_add(l->ev_flush, &tv) == -1)
-		conn_flush_log();
+		accesslog_flush();
 	else
 		l->flush_armed = true;
 }
@@ -244,10 +245,10 @@ loop_main(void *arg)
 	    event_new(l->base, -1, EV_PERSIST, loop_on_drain_bound, l);
 	if (l->ev_drain == NULL || event_add(l->ev_drain, &second) == -1)
 		fatalx("cannot start the drain timer");
-	if (conn_log_buffered() == -1)
+	if (accesslog_buffered() == -1)
 		log_warnx("no memory to buffer the access log: line by line");
 	event_base_dispatch(l->base);
-	conn_flush_log();
+	accesslog_flush();
 	return NULL;
 }
 

@@ -10,19 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/buf.h"
 #include "protocol/http.h"
 #include "protocol/uri.h"
 #include "workers/reply.h"
 
 #define REPLY_CHARSET "; charset=utf-8"
-
-struct obuf {
-	char *p;
-	size_t len, cap;
-	bool full;
-};
-
-#define DEC_MAX sizeof("-9223372036854775808")
 
 /* Per thread: the Date value of the last second seen. */
 static __thread time_t date_cached = -1;
@@ -31,46 +24,13 @@ static __thread char date_text[HTTP_DATE_LEN + 1];
 static __thread int64_t lm_cached = -1;
 static __thread char lm_text[HTTP_DATE_LEN + 1];
 
-/* Appends N bytes, or marks O full and leaves it as it was. */
-static void
-ob_add(struct obuf *o, const char *s, size_t n)
-{
-	if (o->full || n > o->cap - o->len) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-}
-
-static void
-ob_str(struct obuf *o, const char *s)
-{
-	ob_add(o, s, strlen(s));
-}
-
-/* V in decimal. */
-static void
-ob_int(struct obuf *o, int64_t v)
-{
-	char d[DEC_MAX], *p = d + sizeof(d);
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
-	ob_add(o, p, (size_t)(d + sizeof(d) - p));
-}
-
 /* "NAME: VALUE\r\n" */
 static void
-ob_field(struct obuf *o, const char *name, const char *value)
+reply_field(struct buf *o, const char *name, const char *value)
 {
-	ob_str(o, name);
-	ob_str(o, value);
-	ob_add(o, "\r\n", 2);
+	buf_str(o, name);
+	buf_str(o, value);
+	buf_add(o, "\r\n", 2);
 }
 
 static const char *
@@ -119,86 +79,87 @@ reply_init(struct reply *rp, int status, bool keep_alive)
 
 /* "Location: /escaped/path/?query" for a directory named without '/'. */
 static void
-reply_location(struct obuf *o, const struct reply *rp)
+reply_location(struct buf *o, const struct reply *rp)
 {
 	const char *q = rp->location_query;
 	int n;
 
-	ob_str(o, "Location: ");
-	if (o->full)
-		return;
+	buf_str(o, "Location: ");
 	n = uri_escape_path(rp->location, o->p + o->len, o->cap - o->len);
 	if (n < 0) {
-		o->full = true;
+		o->failed = true;
 		return;
 	}
 	o->len += (size_t)n;
-	ob_add(o, "/", 1);
+	buf_add(o, "/", 1);
 	if (q != NULL) {
-		ob_add(o, "?", 1);
-		ob_str(o, q);
+		buf_add(o, "?", 1);
+		buf_str(o, q);
 	}
-	ob_add(o, "\r\n", 2);
+	buf_add(o, "\r\n", 2);
 }
 
 static void
-reply_validators(struct obuf *o, const struct reply *rp)
+reply_validators(struct buf *o, const struct reply *rp)
 {
 	if (rp->mtime >= 0)
-		ob_field(o, "Last-Modified: ", reply_last_modified(rp->mtime));
+		reply_field(
+		    o, "Last-Modified: ", reply_last_modified(rp->mtime));
 	if (rp->etag != NULL)
-		ob_field(o, "ETag: ", rp->etag);
+		reply_field(o, "ETag: ", rp->etag);
 	if (rp->ranges)
-		ob_str(o, "Accept-Ranges: bytes\r\n");
+		buf_str(o, "Accept-Ranges: bytes\r\n");
 	if (rp->status == 206) {
-		ob_str(o, "Content-Range: bytes ");
-		ob_int(o, rp->range_first);
-		ob_add(o, "-", 1);
-		ob_int(o, rp->range_last);
-		ob_add(o, "/", 1);
-		ob_int(o, rp->range_size);
-		ob_add(o, "\r\n", 2);
+		buf_str(o, "Content-Range: bytes ");
+		buf_int(o, rp->range_first);
+		buf_add(o, "-", 1);
+		buf_int(o, rp->range_last);
+		buf_add(o, "/", 1);
+		buf_int(o, rp->range_size);
+		buf_add(o, "\r\n", 2);
 	} else if (rp->status == 416 && rp->range_size >= 0) {
-		ob_str(o, "Content-Range: bytes */");
-		ob_int(o, rp->range_size);
-		ob_add(o, "\r\n", 2);
+		buf_str(o, "Content-Range: bytes */");
+		buf_int(o, rp->range_size);
+		buf_add(o, "\r\n", 2);
 	}
 }
 
 size_t
 reply_head(const struct reply *rp, char *out, size_t outsz)
 {
-	struct obuf o = { out, 0, outsz, false };
+	struct buf o;
 
-	ob_str(&o, "HTTP/1.1 ");
-	ob_int(&o, rp->status);
-	ob_add(&o, " ", 1);
-	ob_str(&o, http_reason(rp->status));
-	ob_add(&o, "\r\n", 2);
-	ob_field(&o, "Date: ", reply_date());
-	ob_field(&o, "Server: ", REPLY_SERVER);
+	buf_fixed(&o, out, outsz);
+
+	buf_str(&o, "HTTP/1.1 ");
+	buf_int(&o, rp->status);
+	buf_add(&o, " ", 1);
+	buf_str(&o, http_reason(rp->status));
+	buf_add(&o, "\r\n", 2);
+	reply_field(&o, "Date: ", reply_date());
+	reply_field(&o, "Server: ", REPLY_SERVER);
 	if (rp->location != NULL)
 		reply_location(&o, rp);
 	if (rp->allow)
-		ob_str(&o, "Allow: GET, HEAD\r\n");
+		buf_str(&o, "Allow: GET, HEAD\r\n");
 	reply_validators(&o, rp);
 	if (rp->no_store)
-		ob_str(&o, "Cache-Control: no-store\r\n");
+		buf_str(&o, "Cache-Control: no-store\r\n");
 	if (rp->type != NULL) {
-		ob_str(&o, "Content-Type: ");
-		ob_str(&o, rp->type);
+		buf_str(&o, "Content-Type: ");
+		buf_str(&o, rp->type);
 		if (reply_type_charset(rp->type))
-			ob_str(&o, REPLY_CHARSET);
-		ob_add(&o, "\r\n", 2);
+			buf_str(&o, REPLY_CHARSET);
+		buf_add(&o, "\r\n", 2);
 	}
 	if (rp->length >= 0) {
-		ob_str(&o, "Content-Length: ");
-		ob_int(&o, rp->length);
-		ob_add(&o, "\r\n", 2);
+		buf_str(&o, "Content-Length: ");
+		buf_int(&o, rp->length);
+		buf_add(&o, "\r\n", 2);
 	}
-	ob_str(&o, rp->keep_alive ? "Connection: keep-alive\r\n\r\n"
-				  : "Connection: close\r\n\r\n");
-	return o.full ? 0 : o.len;
+	buf_str(&o, rp->keep_alive ? "Connection: keep-alive\r\n\r\n"
+				   : "Connection: close\r\n\r\n");
+	return o.failed ? 0 : o.len;
 }
 
 size_t

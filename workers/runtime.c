@@ -26,6 +26,7 @@
 #include "protocol/ipc.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "workers/accesslog.h"
 #include "workers/runtime.h"
 
 /* Set before graceful, so no thread sees a drain without its start time. */
@@ -335,7 +336,7 @@ runtime_stop_now(struct worker *w)
 		if (!closed)
 			nanosleep(&step, NULL);
 	}
-	conn_flush_all_logs();
+	accesslog_flush_all();
 	_exit(0);
 }
 
@@ -343,7 +344,7 @@ runtime_stop_now(struct worker *w)
 static void
 reopen_logs(struct worker *w, struct ipc_msg *msg)
 {
-	conn_flush_all_logs(); /* what was logged before goes to the old file */
+	accesslog_flush_all(); /* what was logged before goes to the old file */
 	if (dup2(msg->fds[0], STDERR_FILENO) == -1 ||
 	    dup2(msg->fds[1], atomic_load(&w->accesslog)) == -1)
 		log_warn("reopening logs");

@@ -11,57 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "protocol/scoreboard.h"
 #include "workers/status.h"
 
-#define STATUS_BUF_MIN 4096
-#define KIB            1024
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
+#define KIB 1024
 
 struct status_totals {
 	uint64_t requests, bytes;
 	uint64_t busy, idle, processes, connections, generations;
 };
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t ncap;
-	char *p;
-	int n;
-
-	for (;;) {
-		if (b->failed)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = true;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		ncap = b->cap * 2 + (size_t)n;
-		if ((p = realloc(b->p, ncap)) == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = ncap;
-	}
-}
 
 enum status_format
 status_format_of(const char *query)
@@ -161,9 +120,9 @@ status_sum(const struct sb_header *sb, uint32_t n, struct status_totals *t)
 }
 
 static void
-status_text(struct sbuf *b, const struct status_totals *t)
+status_text(struct buf *b, const struct status_totals *t)
 {
-	sb_printf(b,
+	buf_printf(b,
 	    "Total Accesses: %llu\nTotal kBytes: %llu\n"
 	    "BusyWorkers: %llu\nIdleWorkers: %llu\nProcesses: %llu\n"
 	    "ConnsTotal: %llu\nGenerations: %llu\n",
@@ -175,14 +134,14 @@ status_text(struct sbuf *b, const struct status_totals *t)
 }
 
 static void
-status_json(struct sbuf *b, const struct sb_header *sb, uint32_t n,
+status_json(struct buf *b, const struct sb_header *sb, uint32_t n,
     const struct status_totals *t)
 {
 	const char *sep = "";
 	struct sb_slot s;
 	uint32_t i;
 
-	sb_printf(b,
+	buf_printf(b,
 	    "{\"total_accesses\":%llu,\"total_kbytes\":%llu,"
 	    "\"busy_workers\":%llu,\"idle_workers\":%llu,\"processes\":%llu,"
 	    "\"connections\":%llu,\"generations\":%llu,\"slots\":[",
@@ -195,7 +154,7 @@ status_json(struct sbuf *b, const struct sb_header *sb, uint32_t n,
 		status_slot(sb, i, &s);
 		if (s.state == SB_EMPTY)
 			continue;
-		sb_printf(b,
+		buf_printf(b,
 		    "%s{\"slot\":%u,\"generation\":%u,\"state\":\"%s\","
 		    "\"threads\":%u,\"busy\":%u,\"connections\":%u,"
 		    "\"requests\":%llu,\"bytes\":%llu}",
@@ -204,17 +163,17 @@ status_json(struct sbuf *b, const struct sb_header *sb, uint32_t n,
 		    (unsigned long long)s.bytes);
 		sep = ",";
 	}
-	sb_printf(b, "]}\n");
+	buf_printf(b, "]}\n");
 }
 
 static void
-status_html(struct sbuf *b, const struct sb_header *sb, uint32_t n,
+status_html(struct buf *b, const struct sb_header *sb, uint32_t n,
     const struct status_totals *t)
 {
 	struct sb_slot s;
 	uint32_t i;
 
-	sb_printf(b,
+	buf_printf(b,
 	    "<!DOCTYPE html><html><head><title>mpmd status</title></head>"
 	    "<body><h1>mpmd status</h1><dl>"
 	    "<dt>Total accesses</dt><dd>%llu</dd>"
@@ -236,27 +195,25 @@ status_html(struct sbuf *b, const struct sb_header *sb, uint32_t n,
 		status_slot(sb, i, &s);
 		if (s.state == SB_EMPTY)
 			continue;
-		sb_printf(b,
+		buf_printf(b,
 		    "<tr><td>%u</td><td>%u</td><td>%s</td><td>%u</td>"
 		    "<td>%u</td><td>%u</td><td>%llu</td><td>%llu</td></tr>\n",
 		    i, s.generation, status_state_name(s.state), s.threads,
 		    s.busy, s.connections, (unsigned long long)s.requests,
 		    (unsigned long long)s.bytes);
 	}
-	sb_printf(b, "</table></body></html>\n");
+	buf_printf(b, "</table></body></html>\n");
 }
 
 char *
 status_render(const struct sb_header *sb, uint64_t size, enum status_format fmt,
     size_t *len)
 {
-	struct sbuf b = { NULL, 0, 0, false };
 	struct status_totals t;
 	uint32_t n = status_nslots(sb, size);
+	struct buf b;
 
-	if ((b.p = malloc(STATUS_BUF_MIN)) == NULL)
-		return NULL;
-	b.cap = STATUS_BUF_MIN;
+	buf_init(&b);
 	status_sum(sb, n, &t);
 	if (fmt == STATUS_TEXT)
 		status_text(&b, &t);
@@ -264,10 +221,5 @@ status_render(const struct sb_header *sb, uint64_t size, enum status_format fmt,
 		status_json(&b, sb, n, &t);
 	else
 		status_html(&b, sb, n, &t);
-	if (b.failed) {
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
+	return buf_take(&b, len);
 }

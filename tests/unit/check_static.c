@@ -1678,7 +1678,7 @@ struct buf_run {
 	size_t target_len;              /* 0: /hello.txt, else /m-<i>-aaa... */
 	size_t lines[BUF_SCENARIO_MAX]; /* complete lines read so far */
 	bool whole[BUF_SCENARIO_MAX];   /* what was read ended on a '\n' */
-	int64_t due[BUF_SCENARIO_MAX];  /* conn_log_due() at each point */
+	int64_t due[BUF_SCENARIO_MAX];  /* accesslog_due() at each point */
 	char log[LOG_MAX];
 	size_t loglen;
 };
@@ -1695,7 +1695,7 @@ buf_check(struct buf_run *br, int k)
 	for (i = 0; i < br->loglen; i++)
 		br->lines[k] += br->log[i] == '\n';
 	br->whole[k] = br->loglen == 0 || br->log[br->loglen - 1] == '\n';
-	br->due[k] = conn_log_due();
+	br->due[k] = accesslog_due();
 }
 
 /* One GET on CL for request I of BR. */
@@ -1738,7 +1738,7 @@ buf_in_order(const struct buf_run *br)
 	return i == br->requests;
 }
 
-/* Points: 0 after the requests, 1 after conn_flush_log(). */
+/* Points: 0 after the requests, 1 after accesslog_flush(). */
 static void *
 buf_flush_thread(void *arg)
 {
@@ -1746,12 +1746,12 @@ buf_flush_thread(void *arg)
 	struct client cl;
 	size_t i;
 
-	ck_assert_int_eq(conn_log_buffered(), 0);
+	ck_assert_int_eq(accesslog_buffered(), 0);
 	cl_open(&cl);
 	for (i = 0; i < br->requests; i++)
 		buf_get(&cl, br, i);
 	buf_check(br, 0);
-	conn_flush_log();
+	accesslog_flush();
 	buf_check(br, 1);
 	cl_close(&cl);
 	return NULL;
@@ -1766,7 +1766,7 @@ buf_due_thread(void *arg)
 		(ACCESSLOG_FLUSH_MS + DUE_SLACK_MS) * NS_PER_MS };
 	struct client cl;
 
-	ck_assert_int_eq(conn_log_buffered(), 0);
+	ck_assert_int_eq(accesslog_buffered(), 0);
 	cl_open(&cl);
 	buf_get(&cl, br, 0);
 	buf_check(br, 0);
@@ -1808,7 +1808,7 @@ buf_exit_thread(void *arg)
 	struct client cl;
 	size_t i;
 
-	ck_assert_int_eq(conn_log_buffered(), 0);
+	ck_assert_int_eq(accesslog_buffered(), 0);
 	cl_open(&cl);
 	for (i = 0; i < br->requests; i++)
 		buf_get(&cl, br, i);
@@ -1891,7 +1891,7 @@ START_TEST(test_accesslog_due)
 }
 END_TEST
 
-/* conn_flush_all_logs() empties other threads' buffers; so does their end. */
+/* accesslog_flush_all() empties other threads' buffers; so does their end. */
 START_TEST(test_accesslog_flush_all)
 {
 	struct buf_run *br = calloc(1, sizeof(*br));
@@ -1904,7 +1904,7 @@ START_TEST(test_accesslog_flush_all)
 	ck_assert_int_eq(pthread_create(&tid, NULL, buf_exit_thread, br), 0);
 	park_wait(1);
 	ck_assert_uint_eq(read_log(br->log, sizeof(br->log)), 0);
-	conn_flush_all_logs();
+	accesslog_flush_all();
 	n = read_log(br->log, sizeof(br->log));
 	ck_assert_uint_gt(n, 0);
 	ck_assert_int_eq(br->log[n - 1], '\n');
