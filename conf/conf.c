@@ -18,23 +18,19 @@
 #include "conf/conf.h"
 #include "conf/parse.h"
 #include "lib/log.h"
-#include "protocol/scoreboard.h"
 #include "lib/xmalloc.h"
 
 /* Ranges of the numeric directives. */
-#define PORT_MAX              65535
 #define SECONDS_MAX           86400 /* timeouts: one day */
 #define KEEPALIVE_TIMEOUT_MAX 3600
 #define THREADS_PER_CHILD_MAX 1024
-#define THREADS_MAX           ((long long)SB_MAX_SLOTS * THREADS_PER_CHILD_MAX)
+#define THREADS_MAX           ((long long)CONF_MAX_SERVERS * THREADS_PER_CHILD_MAX)
 #define COUNT_MAX             1000000000LL /* requests or connections: 10^9 */
 #define REQUEST_LINE_MIN      256
 #define REQUEST_LINE_MAX      65536
 #define REQUEST_FIELDS_MAX    1000
 #define REQUEST_BODY_MAX      (1LL << 62)
 #define BACKLOG_MAX           65535
-#define IPV4_BITS             32
-#define IPV6_BITS             128
 
 /* Defaults that are not a single string or number in the table. */
 #define DEFAULT_MPM          "event"
@@ -111,13 +107,13 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    PATH("TypesConfig", types_config, "conf/mime.types"),
 	[CD_ADD_TYPE] = SPECIAL("AddType", 2, CONF_ARGS_ANY, set_add_type),
 	[CD_START_SERVERS] =
-	    NUMBER("StartServers", start_servers, 1, SB_MAX_SLOTS, 2),
+	    NUMBER("StartServers", start_servers, 1, CONF_MAX_SERVERS, 2),
 	[CD_SERVER_LIMIT] =
-	    NUMBER("ServerLimit", server_limit, 1, SB_MAX_SLOTS, 64),
-	[CD_MIN_SPARE_SERVERS] =
-	    NUMBER("MinSpareServers", min_spare_servers, 1, SB_MAX_SLOTS, 2),
-	[CD_MAX_SPARE_SERVERS] =
-	    NUMBER("MaxSpareServers", max_spare_servers, 1, SB_MAX_SLOTS, 8),
+	    NUMBER("ServerLimit", server_limit, 1, CONF_MAX_SERVERS, 64),
+	[CD_MIN_SPARE_SERVERS] = NUMBER(
+	    "MinSpareServers", min_spare_servers, 1, CONF_MAX_SERVERS, 2),
+	[CD_MAX_SPARE_SERVERS] = NUMBER(
+	    "MaxSpareServers", max_spare_servers, 1, CONF_MAX_SERVERS, 8),
 	[CD_THREADS_PER_CHILD] = NUMBER(
 	    "ThreadsPerChild", threads_per_child, 1, THREADS_PER_CHILD_MAX, 32),
 	[CD_MIN_SPARE_THREADS] =
@@ -236,8 +232,8 @@ conf_mpm_path(const char *worker_dir, const char *mpm)
 }
 
 /* Digits only: no sign, no blanks, no hex. Too large yields LLONG_MAX. */
-static int
-parse_number(const char *s, long long *v)
+int
+conf_parse_number(const char *s, long long *v)
 {
 	const char *c;
 
@@ -257,7 +253,7 @@ static int
 number_arg(struct conf_parser *p, const struct conf_directive *d,
     const char *arg, long long *v)
 {
-	if (parse_number(arg, v) == -1) {
+	if (conf_parse_number(arg, v) == -1) {
 		conf_errorf(p, NULL, "%s: '%s' is not a number", d->name, arg);
 		return -1;
 	}
@@ -332,109 +328,9 @@ set_mpm(struct conf_parser *p, const struct conf_directive *d, int argc,
 		if (strcasecmp(argv[0], mpm_names[i].name) == 0)
 			return store_string(p, d, mpm_names[i].name);
 	conf_errorf(p, NULL,
-	    "%s: unknown MPM '%s' (prefork, threaded, worker, event, or an "
-	    "absolute path)",
+	    "%s: unknown MPM '%s' (prefork, threaded, worker, event, or an absolute path)",
 	    d->name, argv[0]);
 	return -1;
-}
-
-/* Fills L from a numeric address in network order and a port. */
-static void
-listen_fill(struct conf_listen *l, int family, const void *addr, unsigned port)
-{
-	char host[INET6_ADDRSTRLEN];
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-
-	memset(l, 0, sizeof(*l));
-	inet_ntop(family, addr, host, sizeof(host));
-	if (family == AF_INET) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(port);
-		memcpy(&sin.sin_addr, addr, sizeof(sin.sin_addr));
-		memcpy(&l->addr, &sin, sizeof(sin));
-		l->addrlen = sizeof(sin);
-		snprintf(l->text, sizeof(l->text), "%s:%u", host, port);
-	} else {
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons(port);
-		memcpy(&sin6.sin6_addr, addr, sizeof(sin6.sin6_addr));
-		memcpy(&l->addr, &sin6, sizeof(sin6));
-		l->addrlen = sizeof(sin6);
-		snprintf(l->text, sizeof(l->text), "[%s]:%u", host, port);
-	}
-}
-
-/* Splits "PORT", "A.B.C.D:PORT" or "[V6]:PORT" into host and port text. */
-static int
-listen_split(struct conf_parser *p, const char *arg, char *host, size_t size,
-    const char **port)
-{
-	const char *start = arg, *end;
-	long long unused;
-
-	if (parse_number(arg, &unused) == 0) {
-		snprintf(host, size, "0.0.0.0");
-		*port = arg;
-		return AF_INET;
-	}
-	if (arg[0] == '[') {
-		start = arg + 1;
-		if ((end = strchr(start, ']')) == NULL || end[1] != ':') {
-			conf_errorf(
-			    p, NULL, "Listen: '%s' is not [IPv6]:PORT", arg);
-			return -1;
-		}
-		*port = end + 2;
-	} else if ((end = strrchr(arg, ':')) != NULL)
-		*port = end + 1;
-	else
-		end = arg + strlen(arg);
-	snprintf(host, size, "%.*s", (int)(end - start), start);
-	if (arg[0] != '[' && strchr(host, ':') != NULL) {
-		conf_errorf(p, NULL,
-		    "Listen: IPv6 address in '%s' needs brackets, as in "
-		    "[::1]:8080",
-		    arg);
-		return -1;
-	}
-	return arg[0] == '[' ? AF_INET6 : AF_INET;
-}
-
-static int
-listen_parse(struct conf_parser *p, const char *arg, struct conf_listen *l)
-{
-	char host[CONF_LISTEN_TEXT_MAX];
-	unsigned char addr[sizeof(struct in6_addr)];
-	const char *port = NULL;
-	long long n;
-	int family;
-
-	if ((family = listen_split(p, arg, host, sizeof(host), &port)) == -1)
-		return -1;
-	if (inet_pton(family, host, addr) != 1) {
-		conf_errorf(
-		    p, NULL, "Listen: '%s' is not a numeric address", host);
-		return -1;
-	}
-	if (port == NULL || *port == '\0') {
-		conf_errorf(p, NULL, "Listen: '%s' has no port number", arg);
-		return -1;
-	}
-	if (parse_number(port, &n) == -1) {
-		conf_errorf(p, NULL, "Listen: port '%s' is not a number", port);
-		return -1;
-	}
-	if (n < 1 || n > PORT_MAX) {
-		conf_errorf(p, NULL,
-		    "Listen: port '%s' is out of range (1..%d)", port,
-		    PORT_MAX);
-		return -1;
-	}
-	listen_fill(l, family, addr, (unsigned)n);
-	return 0;
 }
 
 static int
@@ -449,7 +345,7 @@ set_listen(struct conf_parser *p, const struct conf_directive *d, int argc,
 		conf->nlisten = 0; /* the first Listen replaces the default */
 		p->listen_seen = true;
 	}
-	if (listen_parse(p, argv[0], &l) == -1)
+	if (conf_listen_parse(p, argv[0], &l) == -1)
 		return -1;
 	for (i = 0; i < conf->nlisten; i++)
 		if (strcmp(conf->listen[i].text, l.text) == 0) {
@@ -474,8 +370,7 @@ set_log_level(struct conf_parser *p, const struct conf_directive *d, int argc,
 
 	if ((level = log_level_parse(argv[0])) == -1) {
 		conf_errorf(p, NULL,
-		    "%s: unknown level '%s' (emerg, alert, crit, error, warn, "
-		    "notice, info, debug)",
+		    "%s: unknown level '%s' (emerg, alert, crit, error, warn, notice, info, debug)",
 		    d->name, argv[0]);
 		return -1;
 	}
@@ -585,8 +480,7 @@ read_timeout_arg(struct conf_parser *p, const struct conf_directive *d,
 	}
 	if (strchr(eq, '-') != NULL) {
 		conf_errorf(p, NULL,
-		    "%s: '%s': ranges are not supported, give one number of "
-		    "seconds",
+		    "%s: '%s': ranges are not supported, give one number of seconds",
 		    d->name, arg);
 		return -1;
 	}
@@ -641,51 +535,6 @@ set_server_status(struct conf_parser *p, const struct conf_directive *d,
 	return store_string(p, d, argv[0]);
 }
 
-static void
-cidr_mask(struct conf_cidr *c)
-{
-	size_t i;
-	unsigned bits;
-
-	for (i = 0; i < sizeof(c->addr); i++) {
-		bits = c->prefix > i * 8 ? c->prefix - (unsigned)i * 8 : 0;
-		if (bits < 8)
-			c->addr[i] &= (uint8_t)(0xff00u >> bits);
-	}
-}
-
-/* "ADDR" (a host) or "ADDR/PREFIX"; bits below the prefix are cleared. */
-static int
-cidr_parse(const char *s, struct conf_cidr *c)
-{
-	char host[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	unsigned bits;
-	long long prefix;
-
-	if (n == 0 || n >= sizeof(host))
-		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	memset(c, 0, sizeof(*c));
-	if (inet_pton(AF_INET, host, c->addr) == 1) {
-		c->family = AF_INET;
-		bits = IPV4_BITS;
-	} else if (inet_pton(AF_INET6, host, c->addr) == 1) {
-		c->family = AF_INET6;
-		bits = IPV6_BITS;
-	} else
-		return -1;
-	if (slash == NULL)
-		prefix = bits;
-	else if (parse_number(slash + 1, &prefix) == -1 || prefix > bits)
-		return -1;
-	c->prefix = (unsigned)prefix;
-	cidr_mask(c);
-	return 0;
-}
-
 static int
 set_status_allow(struct conf_parser *p, const struct conf_directive *d,
     int argc, char **argv)
@@ -695,10 +544,9 @@ set_status_allow(struct conf_parser *p, const struct conf_directive *d,
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (cidr_parse(argv[i], &c[i]) == -1) {
+		if (conf_cidr_parse(argv[i], &c[i]) == -1) {
 			conf_errorf(p, NULL,
-			    "%s: '%s' is not an address or CIDR (as in "
-			    "10.0.0.0/8 or ::1)",
+			    "%s: '%s' is not an address or CIDR (as in 10.0.0.0/8 or ::1)",
 			    d->name, argv[i]);
 			return -1;
 		}
@@ -724,47 +572,6 @@ set_include(struct conf_parser *p, const struct conf_directive *d, int argc,
 	return conf_include(p, argv[0]);
 }
 
-static bool
-prefix_match(const uint8_t *net, const uint8_t *addr, unsigned prefix)
-{
-	unsigned whole = prefix / 8, rest = prefix % 8;
-	uint8_t mask = (uint8_t)(0xff00u >> rest);
-
-	if (memcmp(net, addr, whole) != 0)
-		return false;
-	return rest == 0 || (net[whole] & mask) == (addr[whole] & mask);
-}
-
-bool
-conf_cidr_match(
-    const struct conf_cidr *cidrs, size_t n, const struct sockaddr *addr)
-{
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	const uint8_t *v4 = NULL, *v6 = NULL;
-	size_t i;
-
-	if (addr->sa_family == AF_INET) {
-		memcpy(&sin, addr, sizeof(sin));
-		v4 = (const uint8_t *)&sin.sin_addr;
-	} else if (addr->sa_family == AF_INET6) {
-		memcpy(&sin6, addr, sizeof(sin6));
-		v6 = sin6.sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr))
-			v4 = v6 + sizeof(struct in6_addr) -
-			     sizeof(struct in_addr);
-	}
-	for (i = 0; i < n; i++) {
-		if (cidrs[i].family == AF_INET && v4 != NULL &&
-		    prefix_match(cidrs[i].addr, v4, cidrs[i].prefix))
-			return true;
-		if (cidrs[i].family == AF_INET6 && v6 != NULL &&
-		    prefix_match(cidrs[i].addr, v6, cidrs[i].prefix))
-			return true;
-	}
-	return false;
-}
-
 static void
 init_compound(struct conf *conf)
 {
@@ -780,12 +587,12 @@ init_compound(struct conf *conf)
 	conf->request_read_timeout_header = DEFAULT_READ_TIMEOUT;
 	conf->request_read_timeout_body = DEFAULT_READ_TIMEOUT;
 	inet_pton(AF_INET, DEFAULT_LISTEN_ADDR, &lo);
-	listen_fill(
+	conf_listen_fill(
 	    &conf->listen[conf->nlisten++], AF_INET, &lo, DEFAULT_LISTEN_PORT);
 	for (i = 0;
 	     i < sizeof(default_status_allow) / sizeof(default_status_allow[0]);
 	     i++)
-		cidr_parse(default_status_allow[i],
+		conf_cidr_parse(default_status_allow[i],
 		    &conf->status_allow[conf->nstatus_allow++]);
 }
 

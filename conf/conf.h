@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #define CONF_MAX_LISTEN        64
+#define CONF_MAX_SERVERS       4096 /* processes: the scoreboard has a slot each */
 #define CONF_MAX_INDEX         16
 #define CONF_MAX_STATUS_ALLOW  32
 #define CONF_MAX_INCLUDE_DEPTH 16

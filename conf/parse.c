@@ -417,8 +417,7 @@ conf_include(struct conf_parser *p, const char *pattern)
 
 	if (p->flags & CONF_WORKER) {
 		conf_errorf(p, NULL,
-		    "Include: not allowed in a worker's "
-		    "configuration");
+		    "Include: not allowed in a worker's configuration");
 		return -1;
 	}
 	if (p->depth > CONF_MAX_INCLUDE_DEPTH) {

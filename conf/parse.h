@@ -123,6 +123,19 @@ char **conf_string(struct conf *conf, enum conf_dir id);
 char *conf_mpm_path(const char *worker_dir, const char *mpm);
 char *conf_path_join(const char *dir, const char *name);
 
+/* Digits only: no sign, no blanks, no hex. Too large yields LLONG_MAX. */
+int conf_parse_number(const char *s, long long *v);
+
+/* addr.c */
+/* Fills L from a numeric address in network order and a port. */
+void conf_listen_fill(
+    struct conf_listen *l, int family, const void *addr, unsigned port);
+/* "PORT", "A.B.C.D:PORT" or "[V6]:PORT"; errors through conf_errorf(). */
+int conf_listen_parse(
+    struct conf_parser *p, const char *arg, struct conf_listen *l);
+/* "ADDR" (a host) or "ADDR/PREFIX"; bits below the prefix are cleared. */
+int conf_cidr_parse(const char *s, struct conf_cidr *c);
+
 /* parse.c */
 void conf_errorf(struct conf_parser *p, const struct conf_where *w,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

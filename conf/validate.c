@@ -130,9 +130,7 @@ check_order(struct conf_parser *p)
 		w = conf_where_of(p, CD_MAX_REQUEST_WORKERS, CD_SERVER_LIMIT,
 		    CD_THREADS_PER_CHILD);
 		conf_errorf(p, w,
-		    "MaxRequestWorkers (%lld) exceeds ServerLimit x "
-		    "ThreadsPerChild (%lld x %lld = %lld): lower "
-		    "MaxRequestWorkers or raise ServerLimit or ThreadsPerChild",
+		    "MaxRequestWorkers (%lld) exceeds ServerLimit x ThreadsPerChild (%lld x %lld = %lld): lower MaxRequestWorkers or raise ServerLimit or ThreadsPerChild",
 		    a, limit, threads, limit * threads);
 	}
 }

@@ -148,8 +148,8 @@ control_on_accept(evutil_socket_t lfd, short what, void *arg)
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return;
 	if (!peer_allowed(fd)) {
-		log_warnx("control socket: refused a peer that is neither "
-			  "root nor uid %ld",
+		log_warnx(
+		    "control socket: refused a peer that is neither root nor uid %ld",
 		    (long)geteuid());
 		close(fd);
 		return;

@@ -43,8 +43,7 @@ gen_identity(struct master *m, struct generation *g, char **cause)
 	}
 	if (pw->pw_uid == 0 || gr->gr_gid == 0) {
 		xasprintf(cause,
-		    "refusing to run workers as root (User %s, "
-		    "Group %s)",
+		    "refusing to run workers as root (User %s, Group %s)",
 		    g->conf.user, g->conf.group);
 		return -1;
 	}

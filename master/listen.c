@@ -177,8 +177,8 @@ listeners_adopt_systemd(struct master *m, const struct conf *conf, char **cause)
 	for (i = 0; i < n; i++) {
 		if (adopt_one(m, conf, SD_LISTEN_FDS_START + (int)i) == 0)
 			continue;
-		log_warnx("systemd passed fd %ld, which matches no Listen "
-			  "line: closing it",
+		log_warnx(
+		    "systemd passed fd %ld, which matches no Listen line: closing it",
 		    SD_LISTEN_FDS_START + i);
 		close(SD_LISTEN_FDS_START + (int)i);
 	}

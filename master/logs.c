@@ -19,7 +19,11 @@
 #define ACCESSLOG_MODE 0640
 #define ERRORLOG_MODE  0640
 
-/* Reopens PATH onto the error log's fd number, so every holder follows. */
+/*
+ * Reopens PATH onto the fd number FD, so the master's own references stay
+ * valid. Workers hold copies of the old file: REOPEN_LOGS gives them the
+ * new one.
+ */
 static int
 reopen_onto(int fd, const char *path, mode_t mode)
 {

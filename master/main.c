@@ -37,8 +37,8 @@ struct options {
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: mpmd [-f FILE] [-D FOREGROUND] [-t] [-V] "
-			"[-k start|stop|restart|graceful|graceful-stop]\n");
+	fprintf(stderr,
+	    "usage: mpmd [-f FILE] [-D FOREGROUND] [-t] [-V] [-k start|stop|restart|graceful|graceful-stop]\n");
 	exit(1);
 }
 
@@ -230,8 +230,7 @@ announce(const struct master *m, const struct generation *g)
 	    m->as_root ? "" : "; not root: workers keep the master's uid");
 	if (m->foreground)
 		fprintf(stderr,
-		    "mpmd: serving %s on http://%s/ (MPM %s); "
-		    "error log %s\n",
+		    "mpmd: serving %s on http://%s/ (MPM %s); error log %s\n",
 		    g->conf.document_root, m->listeners[0].addr.text,
 		    g->conf.mpm, g->conf.error_log);
 }

@@ -222,7 +222,9 @@ void pool_maintain(struct master *m, struct generation *g);
 int scoreboard_create(struct master *m, char **cause);
 int scoreboard_claim(struct master *m, uint32_t *slot);
 void scoreboard_release(struct master *m, uint32_t slot);
-/* The worker-written counters of SLOT, each clamped to LIMIT. */
+/* A copy of what the worker of SLOT wrote there; -1 (zeros) if no slot. */
+int scoreboard_copy(const struct master *m, uint32_t slot, struct sb_slot *s);
+/* The worker-written busy count of SLOT, clamped to LIMIT. */
 uint32_t scoreboard_busy(const struct master *m, uint32_t slot, uint32_t limit);
 
 #endif

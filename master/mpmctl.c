@@ -68,7 +68,7 @@ load_paths(const char *path, struct conf *conf)
 
 /* Sends VERB, waits up to WAIT_MS, prints the answer; the exit status. */
 static int
-ctl_ask(int fd, int verb, int wait_ms, bool quiet)
+ctl_ask(int fd, int verb, int wait_ms)
 {
 	struct ctl_request req = { .verb = (uint32_t)verb };
 	static struct ipc_msg msg;
@@ -94,11 +94,9 @@ ctl_ask(int fd, int verb, int wait_ms, bool quiet)
 		return 1;
 	}
 	memcpy(&reply, msg.payload, sizeof(reply));
-	if (!quiet || !reply.ok)
-		fprintf(reply.ok ? stdout : stderr, "%s%.*s\n",
-		    reply.ok ? "" : "mpmctl: failed: ",
-		    (int)(msg.len - sizeof(reply)),
-		    (const char *)msg.payload + sizeof(reply));
+	fprintf(reply.ok ? stdout : stderr, "%s%.*s\n",
+	    reply.ok ? "" : "mpmctl: failed: ", (int)(msg.len - sizeof(reply)),
+	    (const char *)msg.payload + sizeof(reply));
 	return reply.ok ? 0 : 1;
 }
 
@@ -129,8 +127,7 @@ fallback_signal(const struct conf *conf, int verb)
 	if (i == sizeof(ctl_signals) / sizeof(ctl_signals[0]) ||
 	    read_pid(conf->pid_file, &pid) == -1 || kill(pid, 0) == -1) {
 		fprintf(stderr,
-		    "mpmctl: mpmd is not running (no control socket "
-		    "at %s, no live pid in %s)\n",
+		    "mpmctl: mpmd is not running (no control socket at %s, no live pid in %s)\n",
 		    conf->control_socket, conf->pid_file);
 		return 1;
 	}
@@ -139,8 +136,8 @@ fallback_signal(const struct conf *conf, int verb)
 		    strerror(errno));
 		return 1;
 	}
-	printf("mpmctl: no control socket at %s; sent SIG%s to mpmd pid %ld, "
-	       "but could not confirm the outcome (see the error log)\n",
+	printf(
+	    "mpmctl: no control socket at %s; sent SIG%s to mpmd pid %ld, but could not confirm the outcome (see the error log)\n",
 	    conf->control_socket, sigabbrev_np(ctl_signals[i].sig), (long)pid);
 	return 0;
 }
@@ -184,13 +181,11 @@ start(const char *conf_path, const struct conf *conf)
 	for (waited = 0; waited < CTL_START_WAIT_MS;
 	     waited += CTL_POLL_STEP_MS) {
 		if ((fd = ctl_connect(conf->control_socket)) != -1)
-			return ctl_ask(
-			    fd, CTL_STATUS, CTL_START_WAIT_MS, false);
+			return ctl_ask(fd, CTL_STATUS, CTL_START_WAIT_MS);
 		sleep_ms(CTL_POLL_STEP_MS);
 	}
 	fprintf(stderr,
-	    "mpmctl: mpmd started but its control socket %s never "
-	    "answered; see the error log\n",
+	    "mpmctl: mpmd started but its control socket %s never answered; see the error log\n",
 	    conf->control_socket);
 	return 1;
 }
@@ -226,14 +221,13 @@ run(const char *path, const char *what, struct conf *conf)
 	if ((fd = ctl_connect(conf->control_socket)) == -1) {
 		if (verb == CTL_STATUS || verb == CTL_REOPEN_LOGS) {
 			fprintf(stderr,
-			    "mpmctl: mpmd is not running (no "
-			    "control socket at %s: %s)\n",
+			    "mpmctl: mpmd is not running (no control socket at %s: %s)\n",
 			    conf->control_socket, strerror(errno));
 			return 1;
 		}
 		return fallback_signal(conf, verb);
 	}
-	return ctl_ask(fd, verb, wait_bound_ms(conf, verb), false);
+	return ctl_ask(fd, verb, wait_bound_ms(conf, verb));
 }
 
 int

@@ -23,6 +23,12 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
+/* Where the config meets the wire, the limits must agree. */
+_Static_assert(
+    CONF_MAX_LISTEN == IPC_MAX_LISTEN, "CONF_MAX_LISTEN != IPC_MAX_LISTEN");
+_Static_assert(
+    CONF_MAX_SERVERS <= SB_MAX_SLOTS, "a server without a scoreboard slot");
+
 #define PROC_SEND_TIMEOUT_MS 2000 /* a worker that does not read is killed */
 
 static void proc_on_channel(evutil_socket_t fd, short what, void *arg);
@@ -168,8 +174,8 @@ proc_on_hello(struct master *m, struct proc *p, const struct ipc_msg *msg)
 	memcpy(&hello, msg->payload, sizeof(hello));
 	hello.mpm[sizeof(hello.mpm) - 1] = '\0';
 	if (hello.version != IPC_VERSION) {
-		log_warnx("worker pid %ld speaks protocol version %u, this "
-			  "master speaks %u: is %s from another build?",
+		log_warnx(
+		    "worker pid %ld speaks protocol version %u, this master speaks %u: is %s from another build?",
 		    (long)p->pid, hello.version, IPC_VERSION,
 		    p->gen->conf.mpm_path);
 		proc_kill(p, "protocol version mismatch");
@@ -311,13 +317,11 @@ proc_log_exit(const struct proc *p, int status, int64_t backoff)
 		    (long)p->pid, p->gen->id, p->slot);
 	else if (backoff > 0)
 		log_msg(LOG_LVL_ERROR,
-		    "worker pid %ld (generation %u, "
-		    "slot %u) %s; crashes repeat, replacing it in %lld ms",
+		    "worker pid %ld (generation %u, slot %u) %s; crashes repeat, replacing it in %lld ms",
 		    (long)p->pid, p->gen->id, p->slot, why, (long long)backoff);
 	else
 		log_msg(LOG_LVL_ERROR,
-		    "worker pid %ld (generation %u, "
-		    "slot %u) %s; replacing it",
+		    "worker pid %ld (generation %u, slot %u) %s; replacing it",
 		    (long)p->pid, p->gen->id, p->slot, why);
 }
 
@@ -352,8 +356,7 @@ proc_forget(struct master *m, struct proc *p, int status)
 	if (g->state == GEN_STARTING && g->fail_reason == NULL) {
 		describe_exit(status, why, sizeof(why));
 		xasprintf(&g->fail_reason,
-		    "worker pid %ld %s before it was "
-		    "ready (its reason is in %s)",
+		    "worker pid %ld %s before it was ready (its reason is in %s)",
 		    (long)p->pid, why, m->errorlog_path);
 	}
 	proc_close_channel(p);

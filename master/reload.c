@@ -136,8 +136,7 @@ fail_config(struct master *m, int verb, int client, struct conf_errors *errs)
 		n += w > 0 ? (size_t)w : 0;
 	}
 	reload_finish(m, verb, client, false,
-	    "configuration has errors, "
-	    "nothing changed; still serving generation %u:%s",
+	    "configuration has errors, nothing changed; still serving generation %u:%s",
 	    old != NULL ? old->id : 0, text);
 }
 
@@ -168,8 +167,7 @@ reload_begin(struct master *m, int verb, int client)
 	char *cause = NULL;
 
 	if (m->reload.active && client == -1 && !m->stopping) {
-		/* A signal cannot be answered: the last one wins, after this.
-		 */
+		/* Runs after this one; a pending restart stays a restart. */
 		log_notice("%s: queued until the reload in progress ends",
 		    verb_name(verb));
 		if (m->reload_pending != CTL_RESTART)
@@ -184,8 +182,7 @@ reload_begin(struct master *m, int verb, int client)
 	}
 	if (draining_generations(m) >= MASTER_MAX_DRAINING) {
 		control_reply(client, false,
-		    "%u generations are still "
-		    "draining; try again when one has finished",
+		    "%u generations are still draining; try again when one has finished",
 		    draining_generations(m));
 		return;
 	}
@@ -222,8 +219,7 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 	listeners_close_unused(m);
 	if (old == NULL) {
 		reload_finish(m, r.verb, r.client, false,
-		    "generation %u (MPM "
-		    "%s) failed: %s; nothing is serving",
+		    "generation %u (MPM %s) failed: %s; nothing is serving",
 		    g->id, generation_mpm(g), why);
 		if (r.verb == 0) {
 			m->start_failed = true;
@@ -232,8 +228,7 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 		return;
 	}
 	reload_finish(m, r.verb, r.client, false,
-	    "generation %u (MPM %s) "
-	    "failed: %s; still serving generation %u (MPM %s)",
+	    "generation %u (MPM %s) failed: %s; still serving generation %u (MPM %s)",
 	    g->id, generation_mpm(g), why, old->id, generation_mpm(old));
 }
 
@@ -255,8 +250,7 @@ reload_promote(struct master *m, struct generation *g)
 	listeners_close_unused(m);
 	logs_switch_error_log(m, g->conf.error_log);
 	reload_finish(m, r.verb, r.client, true,
-	    "generation %u (MPM %s, %u "
-	    "workers) ready in %lld ms; %u old workers %s",
+	    "generation %u (MPM %s, %u workers) ready in %lld ms; %u old workers %s",
 	    g->id, generation_mpm(g), g->nprocs,
 	    (long long)(master_now() - r.started), draining,
 	    r.verb == CTL_RESTART ? "stopped" : "draining");
@@ -340,8 +334,7 @@ reload_after_crash(struct master *m, struct generation *g)
 	old->promoted = master_now();
 	listeners_close_unused(m);
 	snprintf(text, sizeof(text),
-	    "generation %u (MPM %s) crashed %u times "
-	    "in its first %d s: rolled back to generation %u (MPM %s)",
+	    "generation %u (MPM %s) crashed %u times in its first %d s: rolled back to generation %u (MPM %s)",
 	    g->id, generation_mpm(g), g->crashes,
 	    MASTER_ROLLBACK_WINDOW_MS / 1000, old->id, generation_mpm(old));
 	log_msg(LOG_LVL_ERROR, "%s", text);

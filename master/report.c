@@ -51,9 +51,9 @@ static void
 add_generation(
     struct buf *r, const struct master *m, const struct generation *g)
 {
-	const struct sb_slot *slots = (const struct sb_slot *)(m->sb + 1);
 	uint64_t conns = 0;
 	const struct proc *p;
+	struct sb_slot s;
 
 	buf_printf(r, "generation %u: MPM %s, %s, age ", g->id,
 	    generation_mpm(g), gen_states[g->state]);
@@ -63,9 +63,8 @@ add_generation(
 		if (p->gen != g)
 			continue;
 		buf_printf(r, " %ld", (long)p->pid);
-		if (p->slot < m->nslots)
-			conns += __atomic_load_n(
-			    &slots[p->slot].connections, __ATOMIC_RELAXED);
+		if (scoreboard_copy(m, p->slot, &s) == 0)
+			conns += s.connections;
 	}
 	/* The count is what workers wrote: shown, never acted upon. */
 	buf_printf(r, "\n  connections: %llu%s\n", (unsigned long long)conns,

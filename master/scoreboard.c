@@ -51,7 +51,7 @@ scoreboard_create(struct master *m, char **cause)
 static struct sb_slot *
 slot_at(const struct master *m, uint32_t slot)
 {
-	return (struct sb_slot *)(m->sb + 1) + slot;
+	return sb_slot_at(m->sb, slot);
 }
 
 int
@@ -79,13 +79,23 @@ scoreboard_release(struct master *m, uint32_t slot)
 	m->slot_used[slot] = 0;
 }
 
+int
+scoreboard_copy(const struct master *m, uint32_t slot, struct sb_slot *s)
+{
+	if (slot >= m->nslots) {
+		memset(s, 0, sizeof(*s));
+		return -1;
+	}
+	sb_copy(slot_at(m, slot), s);
+	return 0;
+}
+
 uint32_t
 scoreboard_busy(const struct master *m, uint32_t slot, uint32_t limit)
 {
-	uint32_t busy;
+	struct sb_slot s;
 
-	if (slot >= m->nslots)
+	if (scoreboard_copy(m, slot, &s) == -1)
 		return limit;
-	busy = __atomic_load_n(&slot_at(m, slot)->busy, __ATOMIC_RELAXED);
-	return busy > limit ? limit : busy;
+	return s.busy > limit ? limit : s.busy;
 }

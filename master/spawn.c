@@ -21,7 +21,7 @@
 
 extern char **environ;
 
-/* Only variables the sanitizer runtimes need cross into a worker. */
+/* Only these cross into a worker: the sanitizers' options, and TZ for logs. */
 static const char *const spawn_env_keep[] = {
 	"ASAN_OPTIONS",
 	"UBSAN_OPTIONS",

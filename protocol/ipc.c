@@ -27,7 +27,6 @@
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
 
-#define IPC_MAX_LISTEN  64  /* CONF_MAX_LISTEN; protocol/ stays out of conf/ */
 #define IPC_REOPEN_NFDS 2   /* error log, access log */
 #define IPC_CAUSE_MAX   128 /* longest formatted rejection cause */
 

@@ -15,8 +15,9 @@
 
 #define IPC_VERSION     1
 #define IPC_CHANNEL_FD  3
-#define IPC_MAX_PAYLOAD 32768 /* fits any SEQPACKET socket buffer */
-#define IPC_MAX_FDS     80    /* CONF_MAX_LISTEN listeners + a few */
+#define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
+#define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */
+#define IPC_MAX_FDS     80                /* IPC_MAX_LISTEN listeners + a few */
 #define IPC_MAX_CONFIG  (4 * 1024 * 1024) /* all CONFIG chunks together */
 
 enum ipc_type {
@@ -61,7 +62,7 @@ struct ipc_hello {
 struct ipc_setup {
 	uint32_t slot; /* scoreboard slot this worker writes */
 	uint32_t generation;
-	uint32_t nlisten;    /* <= CONF_MAX_LISTEN */
+	uint32_t nlisten;    /* <= IPC_MAX_LISTEN */
 	uint32_t nslots;     /* scoreboard size the master mapped */
 	uint32_t config_len; /* total bytes of the CONFIG chunks */
 };
@@ -69,7 +70,7 @@ struct ipc_setup {
 #define IPC_FDS_FIXED 3 /* docroot, access log, scoreboard */
 /*
  * ipc_recv() only checks that IPC_FDS carries IPC_FDS_FIXED up to
- * IPC_FDS_FIXED + CONF_MAX_LISTEN fds; the receiver must check the exact
+ * IPC_FDS_FIXED + IPC_MAX_LISTEN fds; the receiver must check the exact
  * count, IPC_FDS_FIXED + ipc_setup.nlisten.
  */
 

@@ -23,7 +23,4 @@ int uri_to_path(const char *target, size_t len, char *out, size_t outsz,
  */
 int uri_escape_path(const char *path, char *out, size_t outsz);
 
-/* HTML-escapes S (&<>"') into OUT; -1 when too small. */
-int html_escape(const char *s, char *out, size_t outsz);
-
 #endif

@@ -44,15 +44,4 @@ enum acceptor_result {
 enum acceptor_result acceptor_wait(struct acceptor *a, struct worker *w,
     int *fd, struct sockaddr_storage *peer, socklen_t *peerlen);
 
-/*
- * Drives one connection to its end with blocking waits (prefork and
- * threaded). WATCH_FD, when >= 0, is the channel to keep reading while
- * serving, or an fd that becomes readable when the process starts to
- * drain. Frees the connection.
- */
-void blocking_serve(struct worker *w, struct conn *c, int watch_fd);
-/* The same for a fresh socket, counted busy in the scoreboard meanwhile. */
-void blocking_serve_fd(struct worker *w, int fd,
-    const struct sockaddr_storage *peer, socklen_t len, int watch_fd);
-
 #endif

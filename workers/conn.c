@@ -330,9 +330,8 @@ conn_commit(struct conn *c, const char *line, size_t linelen)
 	e.bytes = x->bytes;
 	accesslog_write(c->ctx->accesslog, c->ctx->conf->custom_log_format, &e);
 	if (sb != NULL) {
-		__atomic_fetch_add(&sb->requests, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(
-		    &sb->bytes, (uint64_t)x->bytes, __ATOMIC_RELAXED);
+		sb_add(&sb->requests, 1);
+		sb_add(&sb->bytes, (uint64_t)x->bytes);
 	}
 }
 

@@ -91,13 +91,13 @@ econn_free(struct econn *e)
 	struct loop *l = e->loop;
 
 	if (e->busy)
-		__atomic_fetch_sub(&l->proc->w.sb->busy, 1, __ATOMIC_RELAXED);
+		sb_sub(&l->proc->w.sb->busy, 1);
 	if (e->waiting != 0)
 		event_del(&e->ev);
 	conn_free(e->c);
 	free(e);
 	atomic_fetch_sub(&l->nconns, 1);
-	__atomic_fetch_sub(&l->proc->w.sb->connections, 1, __ATOMIC_RELAXED);
+	sb_sub(&l->proc->w.sb->connections, 1);
 	loop_exit_if_done(l);
 }
 
@@ -110,11 +110,9 @@ econn_track_busy(struct econn *e)
 		return;
 	e->busy = busy;
 	if (busy)
-		__atomic_fetch_add(
-		    &e->loop->proc->w.sb->busy, 1, __ATOMIC_RELAXED);
+		sb_add(&e->loop->proc->w.sb->busy, 1);
 	else
-		__atomic_fetch_sub(
-		    &e->loop->proc->w.sb->busy, 1, __ATOMIC_RELAXED);
+		sb_sub(&e->loop->proc->w.sb->busy, 1);
 }
 
 /* Waits for IO with the connection's deadline; re-adding only moves the timer.
@@ -204,7 +202,7 @@ loop_adopt(struct loop *l, const struct handoff *h)
 		return;
 	}
 	e->loop = l;
-	__atomic_fetch_add(&l->proc->w.sb->connections, 1, __ATOMIC_RELAXED);
+	sb_add(&l->proc->w.sb->connections, 1);
 	econn_wait(e, conn_step(e->c));
 }
 
@@ -380,12 +378,12 @@ loop_accept(struct evworker *p, struct loop *l)
 static struct evworker process; /* static: its allocations stay reachable */
 
 int
-main(int argc, char **argv)
+main(void)
 {
 	struct evworker *p = &process;
 	size_t i;
 
-	runtime_init(&p->w, "event", argc, argv);
+	runtime_init(&p->w, "event");
 	p->nloops = (size_t)p->w.conf.threads_per_child;
 	p->loops = xcalloc(p->nloops, sizeof(*p->loops));
 	p->w.sb->threads = (uint32_t)p->nloops;

@@ -7,19 +7,20 @@
 #include "config.h"
 
 #include "workers/acceptor.h"
+#include "workers/blocking.h"
 #include "workers/runtime.h"
 
 static struct worker self; /* static: its allocations stay reachable */
 
 int
-main(int argc, char **argv)
+main(void)
 {
 	struct sockaddr_storage peer;
 	struct acceptor a;
 	socklen_t len;
 	int fd;
 
-	runtime_init(&self, "prefork", argc, argv);
+	runtime_init(&self, "prefork");
 	acceptor_open(&a, &self, self.channel);
 	self.sb->threads = 1;
 	runtime_ready(&self);

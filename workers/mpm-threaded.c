@@ -11,6 +11,7 @@
 
 #include "lib/xmalloc.h"
 #include "workers/acceptor.h"
+#include "workers/blocking.h"
 #include "workers/runtime.h"
 
 static void *
@@ -42,12 +43,12 @@ thread_main(void *arg)
 static struct worker self; /* static: its allocations stay reachable */
 
 int
-main(int argc, char **argv)
+main(void)
 {
 	pthread_t *tids;
 	size_t i, n;
 
-	runtime_init(&self, "threaded", argc, argv);
+	runtime_init(&self, "threaded");
 	n = (size_t)self.conf.threads_per_child;
 	self.sb->threads = (uint32_t)n;
 	tids = xcalloc(n, sizeof(*tids));

@@ -45,7 +45,10 @@ size_t reply_head(const struct reply *rp, char *out, size_t outsz);
 size_t reply_error(
     struct reply *rp, int status, bool keep_alive, char *body, size_t bodysz);
 
-/* Content-Type to send for a MIME TYPE: text types get a UTF-8 charset. */
+/*
+ * Whether "; charset=utf-8" follows TYPE in Content-Type: for text types
+ * and JavaScript that carry no parameter of their own.
+ */
 bool reply_type_charset(const char *type);
 
 #endif

@@ -29,6 +29,9 @@
 #include "workers/accesslog.h"
 #include "workers/runtime.h"
 
+_Static_assert(
+    CONF_MAX_LISTEN == IPC_MAX_LISTEN, "CONF_MAX_LISTEN != IPC_MAX_LISTEN");
+
 /* Set before graceful, so no thread sees a drain without its start time. */
 static _Atomic int64_t drain_started;
 
@@ -89,7 +92,7 @@ recv_setup(struct worker *w, struct ipc_setup *setup)
 
 	runtime_recv(w, &msg, IPC_SETUP);
 	memcpy(setup, msg.payload, sizeof(*setup));
-	if (setup->nlisten == 0 || setup->nlisten > CONF_MAX_LISTEN ||
+	if (setup->nlisten == 0 || setup->nlisten > IPC_MAX_LISTEN ||
 	    setup->nslots == 0 || setup->nslots > SB_MAX_SLOTS ||
 	    setup->slot >= setup->nslots || setup->config_len == 0 ||
 	    setup->config_len > IPC_MAX_CONFIG)
@@ -161,7 +164,7 @@ map_scoreboard(struct worker *w, int fd, uint32_t nslots)
 	close(fd);
 	w->sb_all = p;
 	w->ctx.sb_all_size = (uint64_t)st.st_size;
-	w->sb = (struct sb_slot *)(w->sb_all + 1) + w->slot;
+	w->sb = sb_slot_at(w->sb_all, w->slot);
 }
 
 static void
@@ -187,13 +190,11 @@ recv_fds(struct worker *w, const struct ipc_setup *setup)
 }
 
 void
-runtime_init(struct worker *w, const char *mpm, int argc, char **argv)
+runtime_init(struct worker *w, const char *mpm)
 {
 	struct ipc_setup setup;
 	struct ipc_hello hello;
 
-	(void)argc;
-	(void)argv;
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->accept_lock, NULL);
 	w->mpm = mpm;
@@ -222,7 +223,7 @@ runtime_init(struct worker *w, const char *mpm, int argc, char **argv)
 	w->ctx.sb = w->sb;
 	w->ctx.sb_all = w->sb_all;
 	w->sb->generation = w->generation;
-	__atomic_store_n(&w->sb->state, SB_STARTING, __ATOMIC_RELEASE);
+	sb_set_state(w->sb, SB_STARTING);
 }
 
 void
@@ -230,7 +231,7 @@ runtime_ready(struct worker *w)
 {
 	if (ipc_send(w->channel, IPC_READY, NULL, 0, NULL, 0) == -1)
 		fatal("sending READY");
-	__atomic_store_n(&w->sb->state, SB_READY, __ATOMIC_RELEASE);
+	sb_set_state(w->sb, SB_READY);
 }
 
 /*
@@ -281,7 +282,7 @@ runtime_begin_drain(struct worker *w)
 	if (!atomic_load(&w->graceful)) {
 		atomic_store(&drain_started, mono_ms());
 		atomic_store(&w->graceful, 1);
-		__atomic_store_n(&w->sb->state, SB_DRAINING, __ATOMIC_RELEASE);
+		sb_set_state(w->sb, SB_DRAINING);
 	}
 	close_listeners_locked(w);
 	pthread_mutex_unlock(&w->accept_lock);
@@ -404,8 +405,7 @@ runtime_recycle_due(const struct worker *w)
 {
 	long max = w->conf.max_connections_per_child;
 
-	return max > 0 && __atomic_load_n(&w->sb->accepted, __ATOMIC_RELAXED) >=
-			      (uint64_t)max;
+	return max > 0 && sb_read(&w->sb->accepted) >= (uint64_t)max;
 }
 
 void

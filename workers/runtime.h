@@ -36,7 +36,7 @@ struct worker {
 };
 
 /* Handshake; fatal (logged, exit 1) on anything unexpected. */
-void runtime_init(struct worker *w, const char *mpm, int argc, char **argv);
+void runtime_init(struct worker *w, const char *mpm);
 /* Tells the master we serve; call once listeners are being watched. */
 void runtime_ready(struct worker *w);
 /*

@@ -66,10 +66,9 @@ status_nslots(const struct sb_header *sb, uint64_t size)
 {
 	uint64_t n, fit;
 
-	if (sb == NULL || size < sizeof(*sb) ||
-	    __atomic_load_n(&sb->magic, __ATOMIC_RELAXED) != SB_MAGIC)
+	if (sb == NULL || size < sizeof(*sb) || sb_read(&sb->magic) != SB_MAGIC)
 		return 0;
-	n = __atomic_load_n(&sb->nslots, __ATOMIC_RELAXED);
+	n = sb_read(&sb->nslots);
 	fit = (size - sizeof(*sb)) / sizeof(struct sb_slot);
 	if (n > fit)
 		n = fit;
@@ -80,18 +79,7 @@ status_nslots(const struct sb_header *sb, uint64_t size)
 static void
 status_slot(const struct sb_header *sb, uint32_t i, struct sb_slot *s)
 {
-	const struct sb_slot *slot = (const struct sb_slot *)(sb + 1) + i;
-
-	memset(s, 0, sizeof(*s));
-	s->generation = __atomic_load_n(&slot->generation, __ATOMIC_RELAXED);
-	s->state = __atomic_load_n(&slot->state, __ATOMIC_RELAXED);
-	s->threads = __atomic_load_n(&slot->threads, __ATOMIC_RELAXED);
-	s->busy = __atomic_load_n(&slot->busy, __ATOMIC_RELAXED);
-	s->connections = __atomic_load_n(&slot->connections, __ATOMIC_RELAXED);
-	s->requests = __atomic_load_n(&slot->requests, __ATOMIC_RELAXED);
-	s->bytes = __atomic_load_n(&slot->bytes, __ATOMIC_RELAXED);
-	if (s->busy > s->threads)
-		s->busy = s->threads;
+	sb_copy(sb_slot_at(sb, i), s);
 }
 
 static void

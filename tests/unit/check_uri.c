@@ -268,43 +268,6 @@ START_TEST(test_escape_path)
 }
 END_TEST
 
-START_TEST(test_html_escape)
-{
-	static const struct {
-		int line;
-		const char *in;
-		size_t outsz;
-		int ret;
-		const char *out;
-	} rows[] = {
-		{ CK_ROW, "plain", OUT_MAX, 5, "plain" },
-		{ CK_ROW, "<a href=\"x\">'&'</a>", OUT_MAX, 53,
-		    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;" },
-		{ CK_ROW, "", OUT_MAX, 0, "" },
-		{ CK_ROW, "&", 6, 5, "&amp;" },
-		{ CK_ROW, "&", 5, -1, NULL },
-		{ CK_ROW, "ab", 3, 2, "ab" },
-		{ CK_ROW, "ab", 2, -1, NULL },
-		{ CK_ROW, "", 0, -1, NULL },
-	};
-	char out[OUT_MAX + 1]; /* one guard byte */
-	size_t i;
-	int rv;
-
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		memset(out, 'X', sizeof(out));
-		rv = html_escape(rows[i].in, out, rows[i].outsz);
-		ck_assert_msg(
-		    rv == rows[i].ret, "row at line %d: %d", rows[i].line, rv);
-		if (rows[i].out != NULL)
-			ck_assert_msg(strcmp(out, rows[i].out) == 0,
-			    "row at line %d: \"%s\"", rows[i].line, out);
-		ck_assert_msg(out[rows[i].outsz] == 'X',
-		    "row at line %d: wrote past OUT", rows[i].line);
-	}
-}
-END_TEST
-
 static Suite *
 uri_suite(void)
 {
@@ -321,7 +284,6 @@ uri_suite(void)
 
 	tc = tcase_create("escape");
 	tcase_add_test(tc, test_escape_path);
-	tcase_add_test(tc, test_html_escape);
 	suite_add_tcase(s, tc);
 	return s;
 }
