@@ -1,0 +1,624 @@
+/*
+ * Check suite for the master's decisions: pool sizing, crash backoff and
+ * rollback, and the reload state machine. The real master library runs
+ * against tests/unit/master_stub.c: a fake clock, recorded signals and a
+ * spawn that forks nothing. The test speaks for each worker on the real
+ * channel, and the master's event base is run one turn at a time.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "master/master.h"
+#include "protocol/ctl.h"
+#include "protocol/ipc.h"
+#include "tests/unit/ck.h"
+#include "tests/unit/master_stub.h"
+
+#define CRASH_STATUS  (SIGSEGV) /* a wait status: killed by SIGSEGV */
+#define RETIRE_STATUS 0         /* exited with status 0 */
+
+static struct master m;
+
+static void
+setup(void)
+{
+	char *cause = NULL;
+
+	stub_reset();
+	memset(&m, 0, sizeof(m));
+	TAILQ_INIT(&m.gens);
+	TAILQ_INIT(&m.procs);
+	m.ctl_fd = m.stop_client = m.sb_fd = -1;
+	m.devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	m.errorlog_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	m.errorlog_path = xstrdup("/dev/null");
+	ck_assert_int_ge(m.devnull_fd, 0);
+	ck_assert_ptr_nonnull(m.base = event_base_new());
+	ck_assert_msg(scoreboard_create(&m, &cause) == 0, "%s", cause);
+	log_init("check_master", STDERR_FILENO, LOG_LVL_WARN);
+}
+
+static void
+teardown(void)
+{
+	struct proc *p;
+
+	while ((p = TAILQ_FIRST(&m.procs)) != NULL) {
+		TAILQ_REMOVE(&m.procs, p, entry);
+		if (p->ev_channel != NULL)
+			event_free(p->ev_channel);
+		if (p->channel != -1)
+			close(p->channel);
+		free(p);
+	}
+	munmap(m.sb, sb_size(m.nslots));
+	close(m.sb_fd);
+	close(m.devnull_fd);
+	close(m.errorlog_fd);
+	master_free(&m);
+	stub_reset();
+}
+
+/* A generation as generation_new() would make it, without opening files. */
+static struct generation *
+gen_make(const char *mpm, long start, long threads)
+{
+	struct generation *g = xcalloc(1, sizeof(*g));
+
+	conf_init(&g->conf);
+	free(g->conf.mpm);
+	g->conf.mpm = xstrdup(mpm);
+	free(g->conf.error_log);
+	g->conf.error_log = xstrdup("/dev/null");
+	g->conf.start_servers = start;
+	g->conf.threads_per_child = threads;
+	g->binary_fd = g->docroot_fd = g->accesslog_fd = -1;
+	g->prefork = conf_mpm_is_prefork(&g->conf);
+	g->spawn_rate = 1;
+	g->id = ++m.next_gen;
+	g->state = GEN_STARTING;
+	g->started = master_now();
+	TAILQ_INSERT_TAIL(&m.gens, g, entry);
+	return g;
+}
+
+/* Runs the master's event base until nothing more is ready. */
+static void
+turn(void)
+{
+	event_base_loop(m.base, EVLOOP_NONBLOCK);
+}
+
+/* The worker PID says TYPE on its channel, and the master reads it. */
+static void
+worker_says(pid_t pid, enum ipc_type type)
+{
+	ck_assert_int_eq(
+	    ipc_send(stub_worker_end(pid), type, NULL, 0, NULL, 0), 0);
+	turn();
+}
+
+/* The last message the master sent to PID (0 for none), the rest dropped. */
+static unsigned
+master_said(pid_t pid)
+{
+	static struct ipc_msg msg;
+	const char *cause;
+	unsigned last = 0;
+
+	while (ipc_recv(stub_worker_end(pid), IPC_FROM_MASTER, &msg, &cause) ==
+	       1) {
+		last = msg.type;
+		ipc_msg_close_fds(&msg);
+	}
+	return last;
+}
+
+static unsigned
+count_procs(const struct generation *g, int state)
+{
+	const struct proc *p;
+	unsigned n = 0;
+
+	TAILQ_FOREACH (p, &m.procs, entry)
+		n += p->gen == g && (state < 0 || (int)p->state == state);
+	return n;
+}
+
+static struct proc *
+nth_proc(const struct generation *g, unsigned n)
+{
+	struct proc *p;
+
+	TAILQ_FOREACH (p, &m.procs, entry)
+		if (p->gen == g && n-- == 0)
+			return p;
+	return NULL;
+}
+
+/* Spawns N workers of G through the real proc_spawn() and makes them READY. */
+static void
+spawn_ready(struct generation *g, unsigned n, uint32_t busy)
+{
+	struct proc *p;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(proc_spawn(&m, g), 0);
+	TAILQ_FOREACH (p, &m.procs, entry) {
+		if (p->gen != g || p->state != PROC_STARTING)
+			continue;
+		p->state = PROC_READY;
+		p->deadline = 0;
+		sb_write(&sb_slot_at(m.sb, p->slot)->threads, p->capacity);
+		sb_write(&sb_slot_at(m.sb, p->slot)->busy, busy);
+	}
+}
+
+static const struct reload_result *
+last_result(void)
+{
+	ck_assert_uint_gt(m.nhistory, 0);
+	return &m.history[(m.nhistory - 1) % MASTER_HISTORY];
+}
+
+/* ---------------------------------------------------------- pool sizing */
+
+struct pool_row {
+	int line;
+	const char *mpm;
+	long threads; /* ThreadsPerChild */
+	long start, min_spare, max_spare, max_workers;
+	unsigned ready;    /* READY processes ... */
+	uint32_t busy;     /* ... each with this many busy slots */
+	unsigned starting; /* processes still starting */
+	unsigned rate;     /* the spawn rate before the tick */
+	unsigned spawned;  /* what the tick spawns ... */
+	unsigned stopped;  /* ... or asks to stop gracefully */
+	unsigned rate_after;
+};
+
+static void
+pool_row_run(const struct pool_row *r)
+{
+	struct generation *g = gen_make(r->mpm, r->start, r->threads);
+	size_t before;
+	unsigned i;
+
+	g->state = GEN_ACTIVE;
+	g->spawn_rate = r->rate;
+	if (g->prefork) {
+		g->conf.min_spare_servers = r->min_spare;
+		g->conf.max_spare_servers = r->max_spare;
+	} else {
+		g->conf.min_spare_threads = r->min_spare;
+		g->conf.max_spare_threads = r->max_spare;
+	}
+	g->conf.max_request_workers = r->max_workers;
+	spawn_ready(g, r->ready, r->busy);
+	for (i = 0; i < r->starting; i++)
+		ck_assert_int_eq(proc_spawn(&m, g), 0);
+	before = stub.nspawned;
+	pool_maintain(&m, g);
+	ck_assert_msg(stub.nspawned - before == r->spawned,
+	    "row at line %d: spawned %zu, want %u", r->line,
+	    stub.nspawned - before, r->spawned);
+	ck_assert_msg(count_procs(g, PROC_DRAINING) == r->stopped,
+	    "row at line %d: stopped %u, want %u", r->line,
+	    count_procs(g, PROC_DRAINING), r->stopped);
+	ck_assert_msg(g->spawn_rate == r->rate_after,
+	    "row at line %d: spawn rate %u, want %u", r->line, g->spawn_rate,
+	    r->rate_after);
+}
+
+START_TEST(test_pool_sizing)
+{
+	static const struct pool_row rows[] = {
+		/* prefork: idle processes between MinSpare and MaxSpare */
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 256, 2, 0, 0, 1, 0, 0, 1 },
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 256, 2, 1, 0, 1, 1, 0, 2 },
+		/* the rate doubles each tick the shortage lasts, up to 32 */
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 256, 2, 1, 0, 4, 4, 0, 8 },
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 256, 2, 1, 0, 32, 32, 0, 32 },
+		/* never beyond MaxRequestWorkers processes */
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 3, 2, 1, 0, 4, 1, 0, 8 },
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 2, 2, 1, 0, 4, 0, 0, 1 },
+		/* a process still starting: wait for it before spawning more */
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 256, 2, 1, 1, 2, 0, 0, 1 },
+		/* below StartServers: back up to it at once */
+		{ CK_ROW, "prefork", 1, 4, 2, 8, 256, 1, 0, 0, 1, 3, 0, 1 },
+		/* idle above MaxSpare: one retires per tick */
+		{ CK_ROW, "prefork", 1, 2, 2, 8, 256, 10, 0, 0, 1, 0, 1, 1 },
+		/* ... but never below StartServers processes */
+		{ CK_ROW, "prefork", 1, 10, 2, 8, 256, 10, 0, 0, 1, 0, 0, 1 },
+		/* threads: the same in request slots */
+		{ CK_ROW, "threaded", 25, 3, 25, 75, 400, 3, 0, 0, 1, 0, 0, 1 },
+		{ CK_ROW, "threaded", 25, 3, 25, 75, 400, 4, 0, 0, 1, 0, 1, 1 },
+		{ CK_ROW, "threaded", 25, 2, 25, 75, 400, 2, 25, 0, 1, 1, 0,
+		    2 },
+		/* retiring must not push idle below MinSpare (it would regrow)
+		 */
+		{ CK_ROW, "event", 25, 1, 76, 90, 400, 4, 0, 0, 1, 0, 0, 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		teardown();
+		setup();
+		pool_row_run(&rows[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_pool_only_active)
+{
+	struct generation *g = gen_make("prefork", 2, 1);
+
+	g->state = GEN_DRAINING;
+	pool_maintain(&m, g);
+	ck_assert_uint_eq(stub.nspawned, 0);
+	g->state = GEN_ACTIVE;
+	m.stopping = true;
+	pool_maintain(&m, g);
+	ck_assert_uint_eq(stub.nspawned, 0);
+}
+END_TEST
+
+/* -------------------------------------------------------- crash backoff */
+
+/* The Nth crash in a row delays the next spawn by this (0: at once). */
+static const int64_t backoff_ms[] = { 0, 500, 1000, 2000, 4000, 8000, 16000,
+	30000, 30000, 30000 };
+
+/* A READY worker of G dies with STATUS; returns its pid. */
+static pid_t
+worker_dies(struct generation *g, int status)
+{
+	struct proc *p;
+	pid_t pid;
+
+	if (count_procs(g, PROC_READY) == 0)
+		spawn_ready(g, 1, 0);
+	p = nth_proc(g, 0);
+	pid = p->pid;
+	proc_exited(&m, pid, status);
+	return pid;
+}
+
+START_TEST(test_crash_backoff)
+{
+	struct generation *g = gen_make("prefork", 1, 1);
+	size_t i;
+
+	g->state = GEN_ACTIVE;
+	for (i = 0; i < sizeof(backoff_ms) / sizeof(backoff_ms[0]); i++) {
+		stub.now += 10;
+		worker_dies(g, CRASH_STATUS);
+		ck_assert_uint_eq(g->crashes, i + 1);
+		ck_assert_msg(
+		    i == 0 || g->respawn_after - stub.now == backoff_ms[i],
+		    "crash %zu: backoff %lld ms, want %lld", i + 1,
+		    (long long)(g->respawn_after - stub.now),
+		    (long long)backoff_ms[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_crash_backoff_spawns_one)
+{
+	struct generation *g = gen_make("prefork", 3, 1);
+	size_t before;
+
+	g->state = GEN_ACTIVE;
+	spawn_ready(g, 3, 0);
+	worker_dies(g, CRASH_STATUS);
+	worker_dies(g, CRASH_STATUS); /* the second in a row backs off */
+	ck_assert_int_gt(g->respawn_after, stub.now);
+	before = stub.nspawned;
+	pool_maintain(&m, g); /* one left: no spawn while backing off */
+	ck_assert_uint_eq(stub.nspawned, before);
+	worker_dies(g, CRASH_STATUS);
+	pool_maintain(&m, g); /* none left: one a tick, never none */
+	ck_assert_uint_eq(stub.nspawned, before + 1);
+	stub.now = g->respawn_after;
+	spawn_ready(g, 0, 0);
+	nth_proc(g, 0)->state = PROC_READY;
+	pool_maintain(&m, g); /* backoff over: back to StartServers */
+	ck_assert_uint_eq(count_procs(g, -1), 3);
+}
+END_TEST
+
+START_TEST(test_crash_forgotten_after_calm)
+{
+	struct generation *g = gen_make("prefork", 1, 1);
+
+	g->state = GEN_ACTIVE;
+	worker_dies(g, CRASH_STATUS);
+	worker_dies(g, CRASH_STATUS);
+	ck_assert_uint_eq(g->crashes, 2);
+	stub.now += MASTER_CRASH_FORGET_MS + 1;
+	worker_dies(g, CRASH_STATUS);
+	ck_assert_uint_eq(g->crashes, 1);
+}
+END_TEST
+
+START_TEST(test_exit_zero_is_no_crash)
+{
+	struct generation *g = gen_make("prefork", 1, 1);
+	struct proc *p;
+
+	g->state = GEN_ACTIVE;
+	worker_dies(g, RETIRE_STATUS); /* MaxConnectionsPerChild: retired */
+	ck_assert_uint_eq(g->crashes, 0);
+	spawn_ready(g, 1, 0);
+	p = nth_proc(g, 0);
+	proc_send_stop(&m, p, true); /* asked to go: whatever it says is fine */
+	proc_exited(&m, p->pid, SIGTERM); /* killed by SIGTERM */
+	ck_assert_uint_eq(g->crashes, 0);
+	ck_assert_uint_eq(count_procs(g, -1), 0);
+}
+END_TEST
+
+/* ----------------------------------------------------- reload machine */
+
+/* An active generation with N READY workers. */
+static struct generation *
+serving(const char *mpm, unsigned n)
+{
+	struct generation *g = gen_make(mpm, n, 4);
+
+	spawn_ready(g, n, 0);
+	g->state = GEN_ACTIVE;
+	g->promoted = master_now();
+	return g;
+}
+
+/* Every worker of G says READY. */
+static void
+all_ready(struct generation *g)
+{
+	unsigned i, n = count_procs(g, PROC_STARTING);
+
+	for (i = 0; i < n; i++)
+		worker_says(
+		    nth_proc(g, count_procs(g, -1) - n + i)->pid, IPC_READY);
+}
+
+/* Every worker of G was last told TYPE. */
+static void
+all_told(const struct generation *g, unsigned type, const char *what)
+{
+	const struct proc *p;
+
+	TAILQ_FOREACH (p, &m.procs, entry)
+		if (p->gen == g)
+			ck_assert_msg(master_said(p->pid) == type,
+			    "%s: pid %ld was not told %s", what, (long)p->pid,
+			    ipc_type_name(type));
+}
+
+START_TEST(test_graceful_promotes_when_all_ready)
+{
+	struct generation *old = serving("prefork", 2);
+	struct generation *g = gen_make("event", 3, 4);
+
+	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	ck_assert_uint_eq(count_procs(g, PROC_STARTING), 3);
+	worker_says(nth_proc(g, 0)->pid, IPC_READY);
+	worker_says(nth_proc(g, 1)->pid, IPC_READY);
+	ck_assert_int_eq(g->state, GEN_STARTING); /* all 3, not 2 of 3 */
+	ck_assert_int_eq(old->state, GEN_ACTIVE);
+	worker_says(nth_proc(g, 2)->pid, IPC_READY);
+	ck_assert_int_eq(g->state, GEN_ACTIVE);
+	ck_assert_int_eq(old->state, GEN_DRAINING);
+	ck_assert_uint_eq(count_procs(old, PROC_DRAINING), 2);
+	all_told(old, IPC_GRACEFUL_STOP, "the old generation");
+	ck_assert_ptr_eq(m.previous, old);
+	ck_assert(!m.reload.active);
+	ck_assert(last_result()->ok);
+	ck_assert_ptr_nonnull(strstr(last_result()->text, "ready in"));
+}
+END_TEST
+
+START_TEST(test_restart_stops_old_now)
+{
+	struct generation *old = serving("threaded", 2);
+	struct generation *g = gen_make("threaded", 1, 4);
+
+	reload_launch(&m, g, CTL_RESTART, -1);
+	all_ready(g);
+	ck_assert_int_eq(g->state, GEN_ACTIVE);
+	ck_assert_uint_eq(count_procs(old, PROC_STOPPING), 2);
+	all_told(old, IPC_STOP, "restart");
+}
+END_TEST
+
+START_TEST(test_first_start_needs_one_ready)
+{
+	struct generation *g = gen_make("prefork", 4, 1);
+
+	reload_launch(&m, g, 0, -1);
+	worker_says(nth_proc(g, 2)->pid, IPC_READY);
+	ck_assert_int_eq(g->state, GEN_ACTIVE);
+	ck_assert(last_result()->ok);
+}
+END_TEST
+
+START_TEST(test_worker_death_fails_reload)
+{
+	struct generation *old = serving("prefork", 2);
+	struct generation *g = gen_make("event", 2, 4);
+
+	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	worker_says(nth_proc(g, 0)->pid, IPC_READY);
+	proc_exited(&m, nth_proc(g, 1)->pid, W_EXITCODE(1, 0));
+	master_maintain(&m, false); /* what SIGCHLD runs after reaping */
+	ck_assert(!m.reload.active);
+	ck_assert_int_eq(old->state, GEN_ACTIVE);
+	ck_assert_int_eq(g->state, GEN_DRAINING);
+	ck_assert_uint_eq(count_procs(old, PROC_READY), 2);
+	all_told(g, IPC_STOP, "the failed generation");
+	ck_assert(!last_result()->ok);
+	ck_assert_ptr_nonnull(strstr(
+	    last_result()->text, "exited with status 1 before it was ready"));
+	ck_assert_ptr_nonnull(
+	    strstr(last_result()->text, "still serving generation 1"));
+}
+END_TEST
+
+START_TEST(test_ready_timeout_fails_reload)
+{
+	struct generation *old = serving("prefork", 1);
+	struct generation *g = gen_make("prefork", 2, 1);
+
+	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	worker_says(nth_proc(g, 0)->pid, IPC_READY);
+	stub.now += MASTER_READY_TIMEOUT_MS - 1;
+	reload_check(&m);
+	ck_assert(m.reload.active);
+	stub.now += 1;
+	master_maintain(&m, false);
+	ck_assert(!m.reload.active);
+	ck_assert_int_eq(old->state, GEN_ACTIVE);
+	ck_assert_ptr_nonnull(
+	    strstr(last_result()->text, "did not report READY in time"));
+}
+END_TEST
+
+START_TEST(test_spawn_failure_fails_reload)
+{
+	struct generation *old = serving("prefork", 1);
+	struct generation *g = gen_make("prefork", 2, 1);
+
+	stub.fail_spawn = true;
+	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	ck_assert(!m.reload.active);
+	ck_assert_int_eq(old->state, GEN_ACTIVE);
+	ck_assert_ptr_nonnull(strstr(last_result()->text, "cannot spawn"));
+}
+END_TEST
+
+START_TEST(test_unexpected_message_kills_worker)
+{
+	struct generation *g = serving("prefork", 1);
+	pid_t pid = nth_proc(g, 0)->pid;
+
+	worker_says(pid, IPC_READY); /* READY twice */
+	ck_assert_int_eq(nth_proc(g, 0)->state, PROC_STOPPING);
+	ck_assert_uint_eq(stub.nsignals, 1);
+	ck_assert_int_eq(stub.signals[0].pid, pid);
+	ck_assert_int_eq(stub.signals[0].sig, SIGKILL);
+}
+END_TEST
+
+START_TEST(test_signals_queue_during_reload)
+{
+	struct generation *g;
+
+	serving("prefork", 1);
+	g = gen_make("prefork", 1, 1);
+	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_begin(&m, CTL_GRACEFUL, -1);
+	ck_assert_int_eq(m.reload_pending, CTL_GRACEFUL);
+	reload_begin(&m, CTL_RESTART, -1);
+	ck_assert_int_eq(m.reload_pending, CTL_RESTART);
+	reload_begin(&m, CTL_GRACEFUL, -1); /* a restart is not downgraded */
+	ck_assert_int_eq(m.reload_pending, CTL_RESTART);
+	ck_assert_ptr_eq(m.reload.gen, g);
+}
+END_TEST
+
+/* ------------------------------------------------------------ rollback */
+
+START_TEST(test_crash_loop_rolls_back)
+{
+	struct generation *old = serving("prefork", 2);
+	struct generation *g = gen_make("event", 2, 4);
+	unsigned i;
+
+	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	all_ready(g);
+	ck_assert_int_eq(g->state, GEN_ACTIVE);
+	for (i = 0; i < MASTER_ROLLBACK_CRASHES - 1; i++) {
+		stub.now += 100;
+		worker_dies(g, CRASH_STATUS);
+	}
+	ck_assert_int_eq(g->state, GEN_ACTIVE);
+	worker_dies(g, CRASH_STATUS);
+	ck_assert_int_eq(g->state, GEN_DRAINING);
+	ck_assert_int_eq(old->state, GEN_ACTIVE);
+	ck_assert_ptr_null(m.previous);
+	ck_assert_ptr_nonnull(strstr(last_result()->text, "rolled back"));
+}
+END_TEST
+
+START_TEST(test_no_rollback_after_probation)
+{
+	struct generation *old = serving("prefork", 1);
+	struct generation *g = gen_make("event", 1, 4);
+	unsigned i;
+
+	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	all_ready(g);
+	stub.now += MASTER_ROLLBACK_WINDOW_MS;
+	reload_end_probation(&m);
+	ck_assert_ptr_null(m.previous);
+	for (i = 0; i < MASTER_ROLLBACK_CRASHES; i++)
+		worker_dies(g, CRASH_STATUS);
+	ck_assert_int_eq(g->state, GEN_ACTIVE);
+	ck_assert_int_eq(old->state, GEN_DRAINING);
+}
+END_TEST
+
+static Suite *
+master_suite(void)
+{
+	Suite *s = suite_create("master");
+	TCase *tc;
+
+	tc = tcase_create("pool");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_pool_sizing);
+	tcase_add_test(tc, test_pool_only_active);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("crashes");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_crash_backoff);
+	tcase_add_test(tc, test_crash_backoff_spawns_one);
+	tcase_add_test(tc, test_crash_forgotten_after_calm);
+	tcase_add_test(tc, test_exit_zero_is_no_crash);
+	tcase_add_test(tc, test_crash_loop_rolls_back);
+	tcase_add_test(tc, test_no_rollback_after_probation);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reload");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_graceful_promotes_when_all_ready);
+	tcase_add_test(tc, test_restart_stops_old_now);
+	tcase_add_test(tc, test_first_start_needs_one_ready);
+	tcase_add_test(tc, test_worker_death_fails_reload);
+	tcase_add_test(tc, test_ready_timeout_fails_reload);
+	tcase_add_test(tc, test_spawn_failure_fails_reload);
+	tcase_add_test(tc, test_unexpected_message_kills_worker);
+	tcase_add_test(tc, test_signals_queue_during_reload);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return ck_run(master_suite());
+}
