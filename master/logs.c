@@ -62,10 +62,9 @@ send_reopen(struct master *m, const struct generation *g)
 	TAILQ_FOREACH (p, &m->procs, entry)
 		if (p->gen == g && p->channel != -1 &&
 		    (p->state == PROC_READY || p->state == PROC_DRAINING) &&
-		    ipc_send(p->channel, IPC_REOPEN_LOGS, NULL, 0, fds, 2) ==
-			-1)
-			log_warn(
-			    "sending REOPEN_LOGS to pid %ld", (long)p->pid);
+		    channel_send(p, IPC_REOPEN_LOGS, NULL, 0, fds, 2) == -1)
+			log_warnx(
+			    "REOPEN_LOGS not sent to pid %ld", (long)p->pid);
 }
 
 /* After logrotate renamed the files: reopen them and pass them on. */

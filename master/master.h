@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "protocol/ipc_queue.h"
 #include "protocol/scoreboard.h"
 
 #define MASTER_READY_TIMEOUT_MS 10000 /* a worker must say READY by then */
@@ -40,11 +41,17 @@ struct generation;
 
 struct proc {
 	TAILQ_ENTRY(proc) entry;
+	struct master *master;
 	struct generation *gen;
 	pid_t pid;
 	uint32_t slot;
 	int channel; /* -1 once closed */
 	struct event *ev_channel;
+	struct event *ev_write; /* armed while messages wait */
+	struct ipc_queue out;   /* messages the socket did not take yet */
+	int64_t out_since;      /* the queue last moved, or began */
+	bool hello_seen;
+	bool fatal_seen;
 	enum proc_state state;
 	uint32_t capacity; /* request slots: 1 for prefork, else threads */
 	int64_t started;
@@ -207,8 +214,19 @@ void report_status(struct master *m, int client);
 /* notify.c: systemd's sd_notify datagrams, when NOTIFY_SOCKET is set */
 void notify_systemd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* proc.c: the process table and the channel to each worker */
+/* channel.c: the channel to each worker, never blocking the master */
+int channel_open(struct master *m, struct proc *p);
+void channel_close(struct proc *p);
+/* Queues a message and sends what the socket takes; -1 if P was killed. */
+int channel_send(struct proc *p, enum ipc_type type, const void *payload,
+    size_t len, const int *fds, size_t nfds);
+/* A message has waited too long: the worker does not read its channel. */
+bool channel_stalled(const struct proc *p, int64_t now);
+
+/* proc.c: the process table */
 int proc_spawn(struct master *m, struct generation *g);
+/* The worker broke the protocol or missed a deadline: it goes, now. */
+void proc_kill(struct proc *p, const char *why);
 void proc_send_stop(struct master *m, struct proc *p, bool graceful);
 void proc_reap(struct master *m);
 /* The worker PID ended with wait STATUS: log it, count a crash, forget it. */

@@ -29,10 +29,6 @@ _Static_assert(
 _Static_assert(
     CONF_MAX_SERVERS <= SB_MAX_SLOTS, "a server without a scoreboard slot");
 
-#define PROC_SEND_TIMEOUT_MS 2000 /* a worker that does not read is killed */
-
-static void proc_on_channel(evutil_socket_t fd, short what, void *arg);
-
 static const char *
 mpm_name_of(const struct generation *g)
 {
@@ -52,21 +48,7 @@ proc_by_pid(struct master *m, pid_t pid)
 	return NULL;
 }
 
-static void
-proc_close_channel(struct proc *p)
-{
-	if (p->ev_channel != NULL) {
-		event_free(p->ev_channel);
-		p->ev_channel = NULL;
-	}
-	if (p->channel != -1) {
-		close(p->channel);
-		p->channel = -1;
-	}
-}
-
-/* The worker broke the protocol or missed a deadline: it goes, now. */
-static void
+void
 proc_kill(struct proc *p, const char *why)
 {
 	log_warnx("killing worker pid %ld (generation %u, slot %u): %s",
@@ -74,16 +56,7 @@ proc_kill(struct proc *p, const char *why)
 	master_signal(p->pid, SIGKILL);
 	p->state = PROC_STOPPING;
 	p->deadline = 0;
-	proc_close_channel(p);
-}
-
-static int
-channel_setup(struct proc *p)
-{
-	struct timeval tv = { PROC_SEND_TIMEOUT_MS / 1000,
-		(PROC_SEND_TIMEOUT_MS % 1000) * 1000 };
-
-	return setsockopt(p->channel, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	channel_close(p);
 }
 
 int
@@ -106,6 +79,7 @@ proc_spawn(struct master *m, struct generation *g)
 		return -1;
 	}
 	p = xcalloc(1, sizeof(*p));
+	p->master = m;
 	p->gen = g;
 	p->slot = slot;
 	p->capacity = g->prefork ? 1 : (uint32_t)g->conf.threads_per_child;
@@ -120,142 +94,12 @@ proc_spawn(struct master *m, struct generation *g)
 	p->deadline = p->started + MASTER_READY_TIMEOUT_MS;
 	TAILQ_INSERT_TAIL(&m->procs, p, entry);
 	g->nprocs++;
-	if (channel_setup(p) == -1)
-		log_warn("SO_SNDTIMEO on the channel of pid %ld", (long)p->pid);
-	p->ev_channel = event_new(
-	    m->base, p->channel, EV_READ | EV_PERSIST, proc_on_channel, m);
-	if (p->ev_channel == NULL || event_add(p->ev_channel, NULL) == -1)
-		fatalx(
+	if (channel_open(m, p) == -1)
+		fatal(
 		    "cannot watch the channel of worker pid %ld", (long)p->pid);
 	log_debug("spawned %s pid %ld (generation %u, slot %u)", a.argv0,
 	    (long)p->pid, g->id, slot);
 	return 0;
-}
-
-static int
-send_config(struct proc *p)
-{
-	const struct generation *g = p->gen;
-	size_t off, n;
-
-	for (off = 0; off < g->config_len; off += n) {
-		n = g->config_len - off;
-		if (n > IPC_MAX_PAYLOAD)
-			n = IPC_MAX_PAYLOAD;
-		if (ipc_send(p->channel, IPC_CONFIG, g->config_text + off, n,
-			NULL, 0) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-send_fds(struct master *m, struct proc *p)
-{
-	const struct generation *g = p->gen;
-	int fds[CONF_MAX_LISTEN + IPC_FDS_FIXED];
-	size_t n;
-
-	for (n = 0; n < g->nlisten; n++)
-		fds[n] = g->listen_fds[n];
-	fds[n++] = g->docroot_fd;
-	fds[n++] = g->accesslog_fd;
-	fds[n++] = m->sb_fd;
-	return ipc_send(p->channel, IPC_FDS, NULL, 0, fds, n);
-}
-
-/* HELLO: check who it claims to be, then hand over config and fds. */
-static void
-proc_on_hello(struct master *m, struct proc *p, const struct ipc_msg *msg)
-{
-	struct ipc_hello hello;
-	struct ipc_setup setup;
-
-	memcpy(&hello, msg->payload, sizeof(hello));
-	hello.mpm[sizeof(hello.mpm) - 1] = '\0';
-	if (hello.version != IPC_VERSION) {
-		log_warnx(
-		    "worker pid %ld speaks protocol version %u, this master speaks %u: is %s from another build?",
-		    (long)p->pid, hello.version, IPC_VERSION,
-		    p->gen->conf.mpm_path);
-		proc_kill(p, "protocol version mismatch");
-		return;
-	}
-	if ((pid_t)hello.pid != p->pid) {
-		proc_kill(p, "HELLO names another pid");
-		return;
-	}
-	memset(&setup, 0, sizeof(setup));
-	setup.slot = p->slot;
-	setup.generation = p->gen->id;
-	setup.nlisten = (uint32_t)p->gen->nlisten;
-	setup.nslots = m->nslots;
-	setup.config_len = (uint32_t)p->gen->config_len;
-	if (ipc_send(p->channel, IPC_SETUP, &setup, sizeof(setup), NULL, 0) ==
-		-1 ||
-	    send_config(p) == -1 || send_fds(m, p) == -1) {
-		log_warn("handshake with worker pid %ld", (long)p->pid);
-		proc_kill(p, "handshake failed");
-	}
-}
-
-static void
-proc_on_message(struct master *m, struct proc *p, struct ipc_msg *msg)
-{
-	switch (msg->type) {
-	case IPC_HELLO:
-		if (p->state == PROC_STARTING)
-			proc_on_hello(m, p, msg);
-		else
-			proc_kill(p, "unexpected HELLO");
-		break;
-	case IPC_READY:
-		if (p->state != PROC_STARTING) {
-			proc_kill(p, "unexpected READY");
-			break;
-		}
-		p->state = PROC_READY;
-		p->deadline = 0;
-		log_debug("worker pid %ld ready", (long)p->pid);
-		reload_check(m);
-		break;
-	case IPC_FATAL:
-		log_msg(LOG_LVL_ERROR, "worker pid %ld: %.*s", (long)p->pid,
-		    (int)msg->len, (const char *)msg->payload);
-		break;
-	default:
-		proc_kill(p, "message type not allowed from a worker");
-		break;
-	}
-}
-
-static void
-proc_on_channel(evutil_socket_t fd, short what, void *arg)
-{
-	struct master *m = arg;
-	struct ipc_msg msg;
-	const char *cause;
-	struct proc *p;
-	int r;
-
-	TAILQ_FOREACH (p, &m->procs, entry)
-		if (p->channel == fd)
-			break;
-	if (p == NULL)
-		return;
-	r = ipc_recv(fd, IPC_FROM_WORKER, &msg, &cause);
-	if (r == -1 && errno == EAGAIN)
-		return;
-	if (r == -1) {
-		proc_kill(p, cause);
-		return;
-	}
-	if (r == 0) {
-		proc_close_channel(p); /* exit status follows via SIGCHLD */
-		return;
-	}
-	ipc_msg_close_fds(&msg); /* workers never send fds */
-	proc_on_message(m, p, &msg);
 }
 
 void
@@ -269,11 +113,8 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 	    (graceful && p->state == PROC_DRAINING))
 		return;
 	p->expected_exit = true;
-	if (p->channel != -1 &&
-	    ipc_send(p->channel, type, NULL, 0, NULL, 0) == -1 &&
-	    errno != EPIPE)
-		log_warn("sending %s to worker pid %ld", ipc_type_name(type),
-		    (long)p->pid);
+	if (p->channel != -1 && channel_send(p, type, NULL, 0, NULL, 0) == -1)
+		return; /* the failed send killed it */
 	/*
 	 * A serving worker is told, not signalled: a kill could land between
 	 * the kernel waking it for a connection and its accept(), and that
@@ -359,7 +200,7 @@ proc_forget(struct master *m, struct proc *p, int status)
 		    "worker pid %ld %s before it was ready (its reason is in %s)",
 		    (long)p->pid, why, m->errorlog_path);
 	}
-	proc_close_channel(p);
+	channel_close(p);
 	scoreboard_release(m, p->slot);
 	TAILQ_REMOVE(&m->procs, p, entry);
 	g->nprocs--;
@@ -394,6 +235,8 @@ proc_check_deadlines(struct master *m)
 	struct proc *p;
 
 	TAILQ_FOREACH (p, &m->procs, entry) {
+		if (channel_stalled(p, now))
+			proc_kill(p, "its channel went unread for 2 s");
 		if (p->deadline == 0 || now < p->deadline)
 			continue;
 		if (p->state == PROC_STARTING)

@@ -83,7 +83,11 @@ gen_make(const char *mpm, long start, long threads)
 	g->conf.error_log = xstrdup("/dev/null");
 	g->conf.start_servers = start;
 	g->conf.threads_per_child = threads;
-	g->binary_fd = g->docroot_fd = g->accesslog_fd = -1;
+	/* Any open fd does: the master passes them on unlooked at. */
+	g->binary_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	g->docroot_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	g->accesslog_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	g->config_text = conf_serialize(&g->conf, &g->config_len);
 	g->prefork = conf_mpm_is_prefork(&g->conf);
 	g->spawn_rate = 1;
 	g->id = ++m.next_gen;
@@ -93,11 +97,16 @@ gen_make(const char *mpm, long start, long threads)
 	return g;
 }
 
-/* Runs the master's event base until nothing more is ready. */
+#define TURNS 8 /* each reads one message per channel: more than enough */
+
+/* Runs the master's event base until what was sent is read. */
 static void
 turn(void)
 {
-	event_base_loop(m.base, EVLOOP_NONBLOCK);
+	int i;
+
+	for (i = 0; i < TURNS; i++)
+		event_base_loop(m.base, EVLOOP_NONBLOCK);
 }
 
 /* The worker PID says TYPE on its channel, and the master reads it. */
@@ -107,6 +116,21 @@ worker_says(pid_t pid, enum ipc_type type)
 	ck_assert_int_eq(
 	    ipc_send(stub_worker_end(pid), type, NULL, 0, NULL, 0), 0);
 	turn();
+}
+
+/* PID says HELLO as a worker would, then READY. */
+static void
+worker_ready(pid_t pid)
+{
+	struct ipc_hello hello;
+
+	memset(&hello, 0, sizeof(hello));
+	hello.version = IPC_VERSION;
+	hello.pid = (uint32_t)pid;
+	ck_assert_int_eq(ipc_send(stub_worker_end(pid), IPC_HELLO, &hello,
+			     sizeof(hello), NULL, 0),
+	    0);
+	worker_says(pid, IPC_READY);
 }
 
 /* The last message the master sent to PID (0 for none), the rest dropped. */
@@ -391,8 +415,7 @@ all_ready(struct generation *g)
 	unsigned i, n = count_procs(g, PROC_STARTING);
 
 	for (i = 0; i < n; i++)
-		worker_says(
-		    nth_proc(g, count_procs(g, -1) - n + i)->pid, IPC_READY);
+		worker_ready(nth_proc(g, count_procs(g, -1) - n + i)->pid);
 }
 
 /* Every worker of G was last told TYPE. */
@@ -415,11 +438,11 @@ START_TEST(test_graceful_promotes_when_all_ready)
 
 	reload_launch(&m, g, CTL_GRACEFUL, -1);
 	ck_assert_uint_eq(count_procs(g, PROC_STARTING), 3);
-	worker_says(nth_proc(g, 0)->pid, IPC_READY);
-	worker_says(nth_proc(g, 1)->pid, IPC_READY);
+	worker_ready(nth_proc(g, 0)->pid);
+	worker_ready(nth_proc(g, 1)->pid);
 	ck_assert_int_eq(g->state, GEN_STARTING); /* all 3, not 2 of 3 */
 	ck_assert_int_eq(old->state, GEN_ACTIVE);
-	worker_says(nth_proc(g, 2)->pid, IPC_READY);
+	worker_ready(nth_proc(g, 2)->pid);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	ck_assert_int_eq(old->state, GEN_DRAINING);
 	ck_assert_uint_eq(count_procs(old, PROC_DRAINING), 2);
@@ -449,7 +472,7 @@ START_TEST(test_first_start_needs_one_ready)
 	struct generation *g = gen_make("prefork", 4, 1);
 
 	reload_launch(&m, g, 0, -1);
-	worker_says(nth_proc(g, 2)->pid, IPC_READY);
+	worker_ready(nth_proc(g, 2)->pid);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	ck_assert(last_result()->ok);
 }
@@ -461,7 +484,7 @@ START_TEST(test_worker_death_fails_reload)
 	struct generation *g = gen_make("event", 2, 4);
 
 	reload_launch(&m, g, CTL_GRACEFUL, -1);
-	worker_says(nth_proc(g, 0)->pid, IPC_READY);
+	worker_ready(nth_proc(g, 0)->pid);
 	proc_exited(&m, nth_proc(g, 1)->pid, W_EXITCODE(1, 0));
 	master_maintain(&m, false); /* what SIGCHLD runs after reaping */
 	ck_assert(!m.reload.active);
@@ -483,7 +506,7 @@ START_TEST(test_ready_timeout_fails_reload)
 	struct generation *g = gen_make("prefork", 2, 1);
 
 	reload_launch(&m, g, CTL_GRACEFUL, -1);
-	worker_says(nth_proc(g, 0)->pid, IPC_READY);
+	worker_ready(nth_proc(g, 0)->pid);
 	stub.now += MASTER_READY_TIMEOUT_MS - 1;
 	reload_check(&m);
 	ck_assert(m.reload.active);
@@ -581,6 +604,123 @@ START_TEST(test_no_rollback_after_probation)
 }
 END_TEST
 
+/* ------------------------------------------------------------ channel */
+
+static const char chunk[IPC_MAX_PAYLOAD];
+
+/* The master's writes to P until its socket is full and some wait. */
+static void
+fill_channel(struct proc *p)
+{
+	int i;
+
+	for (i = 0; i < 1000 && p->out.count == 0; i++)
+		ck_assert_int_eq(
+		    channel_send(p, IPC_CONFIG, chunk, sizeof(chunk), NULL, 0),
+		    0);
+	ck_assert_uint_gt(p->out.count, 0);
+}
+
+START_TEST(test_unread_channel_never_blocks)
+{
+	struct generation *g = serving("prefork", 2);
+	struct proc *p = nth_proc(g, 0);
+
+	fill_channel(p); /* returned: the master did not block */
+	stub.now += 1999;
+	proc_check_deadlines(&m);
+	ck_assert_int_eq(p->state, PROC_READY);
+	stub.now += 1;
+	proc_check_deadlines(&m);
+	ck_assert_int_eq(p->state, PROC_STOPPING);
+	ck_assert_int_eq(p->channel, -1);
+	ck_assert_int_eq(stub.signals[0].sig, SIGKILL);
+	ck_assert_int_eq(nth_proc(g, 1)->state, PROC_READY);
+}
+END_TEST
+
+START_TEST(test_queue_drains_when_read)
+{
+	struct generation *g = serving("prefork", 1);
+	struct proc *p = nth_proc(g, 0);
+
+	fill_channel(p);
+	while (master_said(p->pid) != 0 && p->out.count > 0)
+		turn();
+	ck_assert_uint_eq(p->out.count, 0);
+	stub.now += 5000;
+	proc_check_deadlines(&m);
+	ck_assert_int_eq(p->state, PROC_READY);
+}
+END_TEST
+
+START_TEST(test_queue_bound_kills)
+{
+	struct generation *g = serving("prefork", 1);
+	struct proc *p = nth_proc(g, 0);
+	int i;
+
+	for (i = 0; i < 1000 && p->channel != -1; i++)
+		channel_send(p, IPC_CONFIG, chunk, sizeof(chunk), NULL, 0);
+	ck_assert_int_eq(p->state, PROC_STOPPING);
+	ck_assert_uint_eq(p->out.count, 0); /* dropped with the channel */
+}
+END_TEST
+
+struct msg_row {
+	int line;
+	int state;  /* the worker's state before it speaks */
+	bool hello; /* it said HELLO already */
+	uint16_t type;
+	bool killed;
+};
+
+START_TEST(test_messages_out_of_place)
+{
+	static const struct msg_row rows[] = {
+		{ CK_ROW, PROC_STARTING, false, IPC_READY, true },
+		{ CK_ROW, PROC_STARTING, true, IPC_HELLO, true },
+		{ CK_ROW, PROC_READY, true, IPC_READY, true },
+		{ CK_ROW, PROC_READY, true, IPC_STOP, true },
+		{ CK_ROW, PROC_READY, true, IPC_CTL_REPLY, true },
+		{ CK_ROW, PROC_DRAINING, true, IPC_HELLO, true },
+		{ CK_ROW, PROC_STARTING, true, IPC_READY, false },
+	};
+	struct generation *g;
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		teardown();
+		setup();
+		g = serving("prefork", 1);
+		p = nth_proc(g, 0);
+		p->state = rows[i].state;
+		p->hello_seen = rows[i].hello;
+		worker_says(p->pid, rows[i].type);
+		ck_assert_msg((p->state == PROC_STOPPING) == rows[i].killed,
+		    "row at line %d: state %d", rows[i].line, p->state);
+		ck_assert_msg(stub.nsignals == (rows[i].killed ? 1u : 0u),
+		    "row at line %d: %zu signals", rows[i].line, stub.nsignals);
+	}
+}
+END_TEST
+
+START_TEST(test_second_fatal_kills)
+{
+	struct generation *g = serving("prefork", 1);
+	struct proc *p = nth_proc(g, 0);
+	int end = stub_worker_end(p->pid);
+
+	ck_assert_int_eq(ipc_send(end, IPC_FATAL, "bye", 3, NULL, 0), 0);
+	turn();
+	ck_assert_int_eq(p->state, PROC_READY);
+	ck_assert_int_eq(ipc_send(end, IPC_FATAL, "bye", 3, NULL, 0), 0);
+	turn();
+	ck_assert_int_eq(p->state, PROC_STOPPING);
+}
+END_TEST
+
 static Suite *
 master_suite(void)
 {
@@ -613,6 +753,15 @@ master_suite(void)
 	tcase_add_test(tc, test_spawn_failure_fails_reload);
 	tcase_add_test(tc, test_unexpected_message_kills_worker);
 	tcase_add_test(tc, test_signals_queue_during_reload);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("channel");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_unread_channel_never_blocks);
+	tcase_add_test(tc, test_queue_drains_when_read);
+	tcase_add_test(tc, test_queue_bound_kills);
+	tcase_add_test(tc, test_messages_out_of_place);
+	tcase_add_test(tc, test_second_fatal_kills);
 	suite_add_tcase(s, tc);
 	return s;
 }
