@@ -10,6 +10,7 @@
 #define MPMD_CONF_H
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -147,6 +148,14 @@ void mime_finish(
 /* Type for a file name by its last extension, case-insensitive. */
 const char *mime_lookup(const struct mime_table *t, const char *name);
 void mime_free(struct mime_table *t);
+
+/*
+ * The uid and gid workers of CONF run as (User, Group), refusing root
+ * for either: the check `mpmd -t` makes is the one start makes. -1 with
+ * *CAUSE (malloc'd) when refused.
+ */
+int conf_identity(
+    const struct conf *conf, uid_t *uid, gid_t *gid, char **cause);
 
 /* True when ADDR (sockaddr_in/in6, v4-mapped v6 too) is in any CIDR. */
 bool conf_cidr_match(

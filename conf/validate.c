@@ -18,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "conf/parse.h"
+#include "lib/xmalloc.h"
 
 /* Number A must exceed B (or equal it, with or_equal); FIX says how. */
 static const struct {
@@ -99,6 +100,23 @@ build_mime(struct conf_parser *p)
 	conf->mime = t;
 }
 
+/*
+ * Unset, MaxRequestWorkers fits the process and thread counts, as
+ * Apache derives it from them: the default, or ServerLimit x
+ * ThreadsPerChild when that is smaller (ThreadsPerChild 1 for event).
+ */
+static void
+derive_max_request_workers(struct conf_parser *p)
+{
+	struct conf *conf = p->conf;
+	long long most =
+	    (long long)conf->server_limit * (long long)conf->threads_per_child;
+
+	if (p->set[CD_MAX_REQUEST_WORKERS].line == 0 &&
+	    !conf_mpm_is_prefork(conf) && conf->max_request_workers > most)
+		conf->max_request_workers = (long)most;
+}
+
 static void
 check_order(struct conf_parser *p)
 {
@@ -166,22 +184,67 @@ check_document_root(struct conf_parser *p)
 		conf_errorf(p, w, "DocumentRoot: %s: not a directory", path);
 }
 
-/* Only a root master switches identity; then the worker must not be root. */
+/* Refusing root for either: a worker never runs with privilege. */
+static int
+identity_user(const char *user, uid_t *uid, char **cause)
+{
+	const struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		xasprintf(cause, "User: unknown user '%s'", user);
+	else if (pw->pw_uid == 0)
+		xasprintf(
+		    cause, "User: workers must not run as root ('%s')", user);
+	else {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+identity_group(const char *group, gid_t *gid, char **cause)
+{
+	const struct group *gr;
+
+	if ((gr = getgrnam(group)) == NULL)
+		xasprintf(cause, "Group: unknown group '%s'", group);
+	else if (gr->gr_gid == 0)
+		xasprintf(cause,
+		    "Group: workers must not run in group root ('%s')", group);
+	else {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	return -1;
+}
+
+int
+conf_identity(const struct conf *conf, uid_t *uid, gid_t *gid, char **cause)
+{
+	if (identity_user(conf->user, uid, cause) == -1)
+		return -1;
+	return identity_group(conf->group, gid, cause);
+}
+
+/* Only a root master switches identity: the checks start makes, now. */
 static void
 check_identity(struct conf_parser *p)
 {
-	const struct passwd *pw;
-	const char *user = p->conf->user, *group = p->conf->group;
+	char *cause;
+	uid_t uid;
+	gid_t gid;
 
-	if ((pw = getpwnam(user)) == NULL)
+	if (identity_user(p->conf->user, &uid, &cause) == -1) {
 		conf_errorf(p, conf_where_of(p, CD_USER, CD_COUNT, CD_COUNT),
-		    "User: unknown user '%s'", user);
-	else if (pw->pw_uid == 0)
-		conf_errorf(p, conf_where_of(p, CD_USER, CD_COUNT, CD_COUNT),
-		    "User: workers must not run as root ('%s')", user);
-	if (getgrnam(group) == NULL)
+		    "%s", cause);
+		free(cause);
+	}
+	if (identity_group(p->conf->group, &gid, &cause) == -1) {
 		conf_errorf(p, conf_where_of(p, CD_GROUP, CD_COUNT, CD_COUNT),
-		    "Group: unknown group '%s'", group);
+		    "%s", cause);
+		free(cause);
+	}
 }
 
 void
@@ -196,6 +259,7 @@ conf_finish(struct conf_parser *p)
 	if (!(p->flags & CONF_WORKER))
 		build_mime(p);
 	mime_finish(&conf->mime);
+	derive_max_request_workers(p);
 	check_order(p);
 	if (p->flags & CONF_WORKER)
 		return;

@@ -10,8 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,31 +23,12 @@
 static int
 gen_identity(struct master *m, struct generation *g, char **cause)
 {
-	struct passwd *pw;
-	struct group *gr;
-
 	if (!m->as_root) {
 		g->uid = getuid();
 		g->gid = getgid();
 		return 0;
 	}
-	if ((pw = getpwnam(g->conf.user)) == NULL) {
-		xasprintf(cause, "User %s: no such user", g->conf.user);
-		return -1;
-	}
-	if ((gr = getgrnam(g->conf.group)) == NULL) {
-		xasprintf(cause, "Group %s: no such group", g->conf.group);
-		return -1;
-	}
-	if (pw->pw_uid == 0 || gr->gr_gid == 0) {
-		xasprintf(cause,
-		    "refusing to run workers as root (User %s, Group %s)",
-		    g->conf.user, g->conf.group);
-		return -1;
-	}
-	g->uid = pw->pw_uid;
-	g->gid = gr->gr_gid;
-	return 0;
+	return conf_identity(&g->conf, &g->uid, &g->gid, cause);
 }
 
 static int

@@ -74,11 +74,7 @@ master_stop(struct master *m, bool graceful)
 	log_notice("%s: %s", graceful ? "graceful-stop" : "stop",
 	    graceful ? "draining workers, then exiting"
 		     : "stopping workers now");
-	if (m->reload.active) {
-		control_reply(m->reload.client, false, "mpmd is stopping");
-		m->reload.active = false;
-		m->reload.gen = NULL;
-	}
+	reload_abandon(m);
 	notify_systemd("STOPPING=1");
 	m->stopping = true;
 	m->previous = NULL;
@@ -159,7 +155,7 @@ master_run(struct master *m, struct generation *first)
 	m->ev_tick = event_new(m->base, -1, EV_PERSIST, master_on_tick, m);
 	if (m->ev_tick == NULL || event_add(m->ev_tick, &tick) == -1)
 		fatalx("cannot start the maintenance timer");
-	reload_launch(m, first, 0, -1);
+	reload_launch(m, first, 0);
 	event_base_dispatch(m->base);
 	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
 		event_free(ev[i]);

@@ -99,14 +99,22 @@ struct generation {
 	char *fail_reason; /* why a STARTING generation cannot go on */
 };
 
+#define MASTER_WAITERS 16 /* mpmctl clients waiting on one reload */
+
+/* Control connections to answer with a reload's outcome. */
+struct waiters {
+	int fd[MASTER_WAITERS];
+	size_t n;
+};
+
 /* A start, graceful or restart in progress, and who waits for it. */
 struct reload {
 	bool active;
-	int verb; /* enum ctl_verb */
+	int verb; /* enum ctl_verb, 0 for the start */
 	struct generation *gen;
 	int64_t started;
 	int64_t deadline;
-	int client; /* control connection to answer, or -1 */
+	struct waiters waiters;
 };
 
 struct reload_result {
@@ -143,7 +151,8 @@ struct master {
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct event *ev_tick;
 	struct reload reload;
-	int reload_pending; /* a signal's reload that came during another */
+	int pending_verb;        /* a reload asked for during another */
+	struct waiters pending; /* ... and who asked for it */
 	struct generation *previous; /* kept to roll back to, on probation */
 	struct reload_result history[MASTER_HISTORY];
 	unsigned nhistory;
@@ -191,10 +200,15 @@ void logs_switch_error_log(struct master *m, const char *path);
 int logs_reopen(struct master *m, char **cause);
 
 /* reload.c: start, graceful and restart all bring up a new generation */
+/*
+ * Reads the config and brings up a new generation; during another reload
+ * it is queued (CLIENT, -1 for a signal, waits for the outcome).
+ */
 void reload_begin(struct master *m, int verb, int client);
 /* Brings up G (already created) as the new active generation. */
-void reload_launch(
-    struct master *m, struct generation *g, int verb, int client);
+void reload_launch(struct master *m, struct generation *g, int verb);
+/* The master stops: whoever waits on a reload is told so. */
+void reload_abandon(struct master *m);
 void reload_check(struct master *m);
 /* A worker of G crashed: a new generation that crash-loops is rolled back. */
 void reload_after_crash(struct master *m, struct generation *g);

@@ -38,15 +38,42 @@ history_add(struct master *m, int verb, bool ok, const char *text)
 	m->nhistory++;
 }
 
+/* Adds CLIENT (-1: a signal, nobody to answer) to W; false when full. */
+static bool
+waiters_add(struct waiters *w, int client)
+{
+	if (client == -1)
+		return true;
+	if (w->n == MASTER_WAITERS)
+		return false;
+	w->fd[w->n++] = client;
+	return true;
+}
+
+static void
+waiters_answer(struct waiters *w, bool ok, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		control_reply(w->fd[i], ok, "%s", text);
+	w->n = 0;
+}
+
+static void reload_start(struct master *m, int verb);
+
 static void
 reload_run_pending(evutil_socket_t fd, short what, void *arg)
 {
 	struct master *m = arg;
-	int verb = m->reload_pending;
+	int verb = m->pending_verb;
 
-	m->reload_pending = 0;
-	if (verb != 0)
-		reload_begin(m, verb, -1);
+	if (m->reload.active || verb == 0)
+		return; /* the one that began meanwhile runs this at its end */
+	m->pending_verb = 0;
+	m->reload.waiters = m->pending;
+	m->pending.n = 0;
+	reload_start(m, verb);
 }
 
 /* Out of the current call chain, so a reload never starts inside one. */
@@ -55,21 +82,21 @@ reload_schedule_pending(struct master *m)
 {
 	struct timeval now = { 0, 0 };
 
-	if (m->reload_pending != 0 && !m->stopping &&
+	if (m->pending_verb != 0 && !m->stopping &&
 	    event_base_once(
 		m->base, -1, EV_TIMEOUT, reload_run_pending, m, &now) == -1)
 		log_warnx("cannot schedule the pending reload");
 }
 
-static void reload_finish(struct master *m, int verb, int client, bool ok,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void reload_finish(struct master *m, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Logs, records, answers whoever waits, tells systemd. */
 static void
-reload_finish(
-    struct master *m, int verb, int client, bool ok, const char *fmt, ...)
+reload_finish(struct master *m, bool ok, const char *fmt, ...)
 {
 	char text[MASTER_RESULT_MAX];
+	int verb = m->reload.verb;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -78,12 +105,22 @@ reload_finish(
 	log_msg(ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, "%s: %s", verb_name(verb),
 	    text);
 	history_add(m, verb, ok, text);
-	control_reply(client, ok, "%s", text);
+	waiters_answer(&m->reload.waiters, ok, text);
 	notify_systemd("READY=1\nSTATUS=%s %s: %.200s", verb_name(verb),
 	    ok ? "succeeded" : "failed", text);
 	m->reload.active = false;
 	m->reload.gen = NULL;
 	reload_schedule_pending(m);
+}
+
+void
+reload_abandon(struct master *m)
+{
+	waiters_answer(&m->reload.waiters, false, "mpmd is stopping");
+	waiters_answer(&m->pending, false, "mpmd is stopping");
+	m->pending_verb = 0;
+	m->reload.active = false;
+	m->reload.gen = NULL;
 }
 
 static struct generation *
@@ -123,7 +160,7 @@ retire_generation(struct master *m, struct generation *g, bool graceful)
 
 /* Joins the config errors into one reply, one FILE:LINE message a line. */
 static void
-fail_config(struct master *m, int verb, int client, struct conf_errors *errs)
+fail_config(struct master *m, struct conf_errors *errs)
 {
 	struct generation *old = active_generation(m);
 	char text[MASTER_RESULT_MAX] = "";
@@ -135,13 +172,13 @@ fail_config(struct master *m, int verb, int client, struct conf_errors *errs)
 		    text + n, sizeof(text) - n, "\n  %s", errs->msg[i]);
 		n += w > 0 ? (size_t)w : 0;
 	}
-	reload_finish(m, verb, client, false,
+	reload_finish(m, false,
 	    "configuration has errors, nothing changed; still serving generation %u:%s",
 	    old != NULL ? old->id : 0, text);
 }
 
 void
-reload_launch(struct master *m, struct generation *g, int verb, int client)
+reload_launch(struct master *m, struct generation *g, int verb)
 {
 	long i;
 
@@ -150,7 +187,6 @@ reload_launch(struct master *m, struct generation *g, int verb, int client)
 	m->reload.gen = g;
 	m->reload.started = master_now();
 	m->reload.deadline = m->reload.started + MASTER_READY_TIMEOUT_MS;
-	m->reload.client = client;
 	g->state = GEN_STARTING;
 	for (i = 0; i < g->conf.start_servers; i++)
 		if (proc_spawn(m, g) == -1 && g->fail_reason == NULL)
@@ -158,30 +194,51 @@ reload_launch(struct master *m, struct generation *g, int verb, int client)
 	reload_check(m);
 }
 
+/* Another reload runs: this one follows it; a pending restart stays one. */
+static void
+reload_queue(struct master *m, int verb, int client)
+{
+	if (!waiters_add(&m->pending, client)) {
+		control_reply(client, false,
+		    "%d reloads already wait for the one in progress; try again when it ends",
+		    MASTER_WAITERS);
+		return;
+	}
+	if (m->pending_verb != CTL_RESTART)
+		m->pending_verb = verb;
+	log_notice(
+	    "%s: queued until the reload in progress ends", verb_name(verb));
+}
+
 void
 reload_begin(struct master *m, int verb, int client)
+{
+	if (m->stopping) {
+		control_reply(client, false, "mpmd is stopping");
+		return;
+	}
+	if (m->reload.active) {
+		reload_queue(m, verb, client);
+		return;
+	}
+	m->reload.waiters.n = 0;
+	(void)waiters_add(&m->reload.waiters, client);
+	reload_start(m, verb);
+}
+
+/* Parses, validates and opens the new generation, then launches it. */
+static void
+reload_start(struct master *m, int verb)
 {
 	struct conf_errors errs;
 	struct generation *g;
 	struct conf conf;
 	char *cause = NULL;
 
-	if (m->reload.active && client == -1 && !m->stopping) {
-		/* Runs after this one; a pending restart stays a restart. */
-		log_notice("%s: queued until the reload in progress ends",
-		    verb_name(verb));
-		if (m->reload_pending != CTL_RESTART)
-			m->reload_pending = verb;
-		return;
-	}
-	if (m->stopping || m->reload.active) {
-		control_reply(client, false, "%s",
-		    m->stopping ? "mpmd is stopping"
-				: "another reload is in progress");
-		return;
-	}
+	m->reload.active = true;
+	m->reload.verb = verb;
 	if (draining_generations(m) >= MASTER_MAX_DRAINING) {
-		control_reply(client, false,
+		reload_finish(m, false,
 		    "%u generations are still draining; try again when one has finished",
 		    draining_generations(m));
 		return;
@@ -192,7 +249,7 @@ reload_begin(struct master *m, int verb, int client)
 	memset(&errs, 0, sizeof(errs));
 	conf_init(&conf);
 	if (conf_load(&conf, m->conf_path, 0, &errs) == -1) {
-		fail_config(m, verb, client, &errs);
+		fail_config(m, &errs);
 		conf_errors_free(&errs);
 		conf_free(&conf);
 		return;
@@ -200,34 +257,31 @@ reload_begin(struct master *m, int verb, int client)
 	conf_errors_free(&errs);
 	if ((g = generation_new(m, &conf, &cause)) == NULL) {
 		conf_free(&conf);
-		reload_finish(
-		    m, verb, client, false, "%s; nothing changed", cause);
+		reload_finish(m, false, "%s; nothing changed", cause);
 		free(cause);
 		listeners_close_unused(m);
 		return;
 	}
-	reload_launch(m, g, verb, client);
+	reload_launch(m, g, verb);
 }
 
 static void
 reload_fail(struct master *m, struct generation *g, const char *why)
 {
 	struct generation *old = active_generation(m);
-	struct reload r = m->reload;
-
 	retire_generation(m, g, false);
 	listeners_close_unused(m);
 	if (old == NULL) {
-		reload_finish(m, r.verb, r.client, false,
+		reload_finish(m, false,
 		    "generation %u (MPM %s) failed: %s; nothing is serving",
 		    g->id, generation_mpm(g), why);
-		if (r.verb == 0) {
+		if (m->reload.verb == 0) {
 			m->start_failed = true;
 			master_stop(m, false);
 		}
 		return;
 	}
-	reload_finish(m, r.verb, r.client, false,
+	reload_finish(m, false,
 	    "generation %u (MPM %s) failed: %s; still serving generation %u (MPM %s)",
 	    g->id, generation_mpm(g), why, old->id, generation_mpm(old));
 }
@@ -249,7 +303,7 @@ reload_promote(struct master *m, struct generation *g)
 	g->promoted = master_now();
 	listeners_close_unused(m);
 	logs_switch_error_log(m, g->conf.error_log);
-	reload_finish(m, r.verb, r.client, true,
+	reload_finish(m, true,
 	    "generation %u (MPM %s, %u workers) ready in %lld ms; %u old workers %s",
 	    g->id, generation_mpm(g), g->nprocs,
 	    (long long)(master_now() - r.started), draining,

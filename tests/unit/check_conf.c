@@ -445,6 +445,11 @@ static const struct value_row valid_rows[] = {
 	ROW_NUM("MinSpareThreads 32", min_spare_threads, 32),
 	ROW_NUM("MaxSpareThreads 256", max_spare_threads, 256),
 	ROW_NUM("MaxRequestWorkers 1024", max_request_workers, 1024),
+	/* unset, it fits ServerLimit x ThreadsPerChild (Apache derives it) */
+	ROW_NUM("ServerLimit 4", max_request_workers, 128),
+	ROW_NUM("MPM event\nThreadsPerChild 1", max_request_workers, 64),
+	ROW_NUM("ThreadsPerChild 64", max_request_workers, 256),
+	ROW_NUM("MPM prefork\nServerLimit 4", max_request_workers, 256),
 	ROW_NUM("MaxConnectionsPerChild 1000", max_connections_per_child, 1000),
 	ROW_GET("KeepAlive Off", get_keepalive, "Off"),
 	ROW_GET("KeepAlive off\nkeepalive ON", get_keepalive, "On"),
@@ -649,8 +654,8 @@ static const struct error_row error_rows[] = {
 	    "test.conf:1: MaxRequestWorkers (256) must be at least "
 	    "ThreadsPerChild (300): lower ThreadsPerChild or raise "
 	    "MaxRequestWorkers" },
-	{ CK_ROW, "ServerLimit 4", 1,
-	    "test.conf:1: MaxRequestWorkers (256) exceeds ServerLimit x "
+	{ CK_ROW, "ServerLimit 4\nMaxRequestWorkers 256", 1,
+	    "test.conf:2: MaxRequestWorkers (256) exceeds ServerLimit x "
 	    "ThreadsPerChild (4 x 32 = 128): lower MaxRequestWorkers or raise "
 	    "ServerLimit or ThreadsPerChild" },
 	{ CK_ROW, "ThreadsPerChild 2\n\nMaxRequestWorkers 129", 1,
@@ -1064,6 +1069,10 @@ START_TEST(test_identity)
 			    "'no-such-group-mpmd'"));
 	ck_assert_int_eq(load("\nUser root\n", 0), -1);
 	ck_assert(has_error("test.conf:2: User: workers must not run as root"));
+	/* what the master refuses at start, -t refuses too */
+	ck_assert_int_eq(load("\n\nGroup root\n", 0), -1);
+	ck_assert(has_error(
+	    "test.conf:3: Group: workers must not run in group root ('root')"));
 }
 END_TEST
 

@@ -436,7 +436,7 @@ START_TEST(test_graceful_promotes_when_all_ready)
 	struct generation *old = serving("prefork", 2);
 	struct generation *g = gen_make("event", 3, 4);
 
-	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_launch(&m, g, CTL_GRACEFUL);
 	ck_assert_uint_eq(count_procs(g, PROC_STARTING), 3);
 	worker_ready(nth_proc(g, 0)->pid);
 	worker_ready(nth_proc(g, 1)->pid);
@@ -459,7 +459,7 @@ START_TEST(test_restart_stops_old_now)
 	struct generation *old = serving("threaded", 2);
 	struct generation *g = gen_make("threaded", 1, 4);
 
-	reload_launch(&m, g, CTL_RESTART, -1);
+	reload_launch(&m, g, CTL_RESTART);
 	all_ready(g);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	ck_assert_uint_eq(count_procs(old, PROC_STOPPING), 2);
@@ -471,7 +471,7 @@ START_TEST(test_first_start_needs_one_ready)
 {
 	struct generation *g = gen_make("prefork", 4, 1);
 
-	reload_launch(&m, g, 0, -1);
+	reload_launch(&m, g, 0);
 	worker_ready(nth_proc(g, 2)->pid);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	ck_assert(last_result()->ok);
@@ -483,7 +483,7 @@ START_TEST(test_worker_death_fails_reload)
 	struct generation *old = serving("prefork", 2);
 	struct generation *g = gen_make("event", 2, 4);
 
-	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_launch(&m, g, CTL_GRACEFUL);
 	worker_ready(nth_proc(g, 0)->pid);
 	proc_exited(&m, nth_proc(g, 1)->pid, W_EXITCODE(1, 0));
 	master_maintain(&m, false); /* what SIGCHLD runs after reaping */
@@ -505,7 +505,7 @@ START_TEST(test_ready_timeout_fails_reload)
 	struct generation *old = serving("prefork", 1);
 	struct generation *g = gen_make("prefork", 2, 1);
 
-	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_launch(&m, g, CTL_GRACEFUL);
 	worker_ready(nth_proc(g, 0)->pid);
 	stub.now += MASTER_READY_TIMEOUT_MS - 1;
 	reload_check(&m);
@@ -525,7 +525,7 @@ START_TEST(test_spawn_failure_fails_reload)
 	struct generation *g = gen_make("prefork", 2, 1);
 
 	stub.fail_spawn = true;
-	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_launch(&m, g, CTL_GRACEFUL);
 	ck_assert(!m.reload.active);
 	ck_assert_int_eq(old->state, GEN_ACTIVE);
 	ck_assert_ptr_nonnull(strstr(last_result()->text, "cannot spawn"));
@@ -551,14 +551,86 @@ START_TEST(test_signals_queue_during_reload)
 
 	serving("prefork", 1);
 	g = gen_make("prefork", 1, 1);
-	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_launch(&m, g, CTL_GRACEFUL);
 	reload_begin(&m, CTL_GRACEFUL, -1);
-	ck_assert_int_eq(m.reload_pending, CTL_GRACEFUL);
+	ck_assert_int_eq(m.pending_verb, CTL_GRACEFUL);
 	reload_begin(&m, CTL_RESTART, -1);
-	ck_assert_int_eq(m.reload_pending, CTL_RESTART);
+	ck_assert_int_eq(m.pending_verb, CTL_RESTART);
 	reload_begin(&m, CTL_GRACEFUL, -1); /* a restart is not downgraded */
-	ck_assert_int_eq(m.reload_pending, CTL_RESTART);
+	ck_assert_int_eq(m.pending_verb, CTL_RESTART);
 	ck_assert_ptr_eq(m.reload.gen, g);
+}
+END_TEST
+
+/* A control connection as mpmctl holds it: our end, the master's end. */
+static void
+client_pair(int sv[2])
+{
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+}
+
+/* The reply on our end of a control connection: 1 ok, 0 failed, -1 none. */
+static int
+client_reply(int fd, const char *want)
+{
+	static struct ipc_msg msg;
+	struct ctl_reply r;
+	const char *cause;
+
+	if (ipc_recv(fd, IPC_FROM_SERVER, &msg, &cause) != 1)
+		return -1;
+	memcpy(&r, msg.payload, sizeof(r));
+	ck_assert_msg(memmem(msg.payload + sizeof(r), msg.len - sizeof(r), want,
+			  strlen(want)) != NULL,
+	    "reply \"%.*s\" lacks \"%s\"", (int)(msg.len - sizeof(r)),
+	    (const char *)msg.payload + sizeof(r), want);
+	return (int)r.ok;
+}
+
+START_TEST(test_mpmctl_queues_during_reload)
+{
+	struct generation *g;
+	int a[2], b[2];
+
+	m.conf_path = "/nonexistent/mpmd.conf";
+	serving("prefork", 1);
+	g = gen_make("prefork", 1, 1);
+	reload_launch(&m, g, 0); /* the start, still settling */
+	client_pair(a);
+	client_pair(b);
+	reload_begin(&m, CTL_GRACEFUL, a[1]);
+	reload_begin(&m, CTL_RESTART, b[1]);
+	ck_assert_int_eq(client_reply(a[0], ""), -1); /* waits, not refused */
+	ck_assert_uint_eq(m.pending.n, 2);
+	ck_assert_int_eq(m.pending_verb, CTL_RESTART);
+	all_ready(g); /* the start ends, then the queued restart runs */
+	turn();
+	ck_assert_int_eq(client_reply(a[0], "configuration has errors"), 0);
+	ck_assert_int_eq(client_reply(b[0], "/nonexistent/mpmd.conf"), 0);
+	ck_assert(!m.reload.active);
+	close(a[0]);
+	close(b[0]);
+}
+END_TEST
+
+START_TEST(test_stop_answers_waiters)
+{
+	struct generation *g;
+	int a[2];
+
+	m.conf_path = "/nonexistent/mpmd.conf";
+	serving("prefork", 1);
+	g = gen_make("prefork", 1, 1);
+	reload_launch(&m, g, CTL_GRACEFUL);
+	client_pair(a);
+	reload_begin(&m, CTL_GRACEFUL, a[1]);
+	ck_assert_int_eq(client_reply(a[0], ""), -1);
+	master_stop(&m, false);
+	ck_assert_int_eq(client_reply(a[0], "mpmd is stopping"), 0);
+	ck_assert_uint_eq(m.pending.n, 0);
+	close(a[0]);
 }
 END_TEST
 
@@ -570,7 +642,7 @@ START_TEST(test_crash_loop_rolls_back)
 	struct generation *g = gen_make("event", 2, 4);
 	unsigned i;
 
-	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_launch(&m, g, CTL_GRACEFUL);
 	all_ready(g);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	for (i = 0; i < MASTER_ROLLBACK_CRASHES - 1; i++) {
@@ -592,7 +664,7 @@ START_TEST(test_no_rollback_after_probation)
 	struct generation *g = gen_make("event", 1, 4);
 	unsigned i;
 
-	reload_launch(&m, g, CTL_GRACEFUL, -1);
+	reload_launch(&m, g, CTL_GRACEFUL);
 	all_ready(g);
 	stub.now += MASTER_ROLLBACK_WINDOW_MS;
 	reload_end_probation(&m);
@@ -753,6 +825,8 @@ master_suite(void)
 	tcase_add_test(tc, test_spawn_failure_fails_reload);
 	tcase_add_test(tc, test_unexpected_message_kills_worker);
 	tcase_add_test(tc, test_signals_queue_during_reload);
+	tcase_add_test(tc, test_mpmctl_queues_during_reload);
+	tcase_add_test(tc, test_stop_answers_waiters);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("channel");
