@@ -109,11 +109,11 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
-/* Printable ASCII that needs no escape. */
+/* Printable ASCII that needs no escape; QUOTE: '"' needs one. */
 static bool
-plain(unsigned char c)
+plain(unsigned char c, bool quote)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return c >= 0x20 && c < 0x7f && (c != '"' || !quote) && c != '\\';
 }
 
 /* The escape of C into E (BUF_ESC_MAX bytes); returns its length. */
@@ -139,14 +139,14 @@ escape(unsigned char c, char *e)
 	return 4;
 }
 
-void
-buf_escaped(struct buf *b, const char *s, size_t n, size_t max)
+static void
+escaped(struct buf *b, const char *s, size_t n, size_t max, bool quote)
 {
 	char e[BUF_ESC_MAX];
 	size_t i, k, used = 0;
 
 	for (i = 0; i < n; i++) {
-		if (plain((unsigned char)s[i])) {
+		if (plain((unsigned char)s[i], quote)) {
 			e[0] = s[i];
 			k = 1;
 		} else
@@ -158,4 +158,16 @@ buf_escaped(struct buf *b, const char *s, size_t n, size_t max)
 		b->len += k;
 		used += k;
 	}
+}
+
+void
+buf_escaped(struct buf *b, const char *s, size_t n, size_t max)
+{
+	escaped(b, s, n, max, true);
+}
+
+void
+buf_escaped_text(struct buf *b, const char *s, size_t n, size_t max)
+{
+	escaped(b, s, n, max, false);
 }

@@ -70,5 +70,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
  * sends can split a log line or forge one.
  */
 void buf_escaped(struct buf *b, const char *s, size_t n, size_t max);
+/* The same for free text, the error log's: '"' stays as it is. */
+void buf_escaped_text(struct buf *b, const char *s, size_t n, size_t max);
 
 #endif

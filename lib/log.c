@@ -10,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/log.h"
 
-#define LOG_LINE_MAX 2048
+#define LOG_LINE_MAX  2048
+#define LOG_STAMP_MAX 32 /* "Sat Dec 05 06:19:10" */
 
 static const char *const level_names[] = {
 	"emerg",
@@ -66,38 +68,39 @@ log_level_name(enum log_level level)
 	return level_names[level];
 }
 
-/* One write() per line, so lines from many processes never interleave. */
+/*
+ * One write() per line, so lines from many processes never interleave.
+ * The message is escaped (control and non-ASCII bytes as \xhh, '\' as
+ * \\): whatever a client managed to get into it, it stays one line.
+ */
 static void
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX];
+	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX], stamp[LOG_STAMP_MAX];
 	struct timeval tv;
+	struct buf b;
 	struct tm tm;
-	size_t n;
-	int r;
+	int n;
 
 	if (level > log_max)
 		return;
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "[%a %b %d %H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n,
-	    ".%06ld %d] [%s:%s] [pid %ld] ", (long)tv.tv_usec,
-	    tm.tm_year + 1900, log_ident, level_names[level], (long)getpid());
-	n += (r > 0) ? (size_t)r : 0;
-	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	n += (r > 0) ? (size_t)r : 0;
-	if (n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
+	strftime(stamp, sizeof(stamp), "%a %b %d %H:%M:%S", &tm);
+	buf_fixed(&b, line, sizeof(line) - 1); /* room for the '\n' */
+	buf_printf(&b, "[%s.%06ld %d] [%s:%s] [pid %ld] ", stamp,
+	    (long)tv.tv_usec, tm.tm_year + 1900, log_ident, level_names[level],
+	    (long)getpid());
+	if ((n = vsnprintf(msg, sizeof(msg), fmt, ap)) > 0)
+		buf_escaped_text(&b, msg,
+		    (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1,
+		    SIZE_MAX);
 	if (errnum != 0) {
-		r = snprintf(
-		    line + n, sizeof(line) - n, ": %s", strerror(errnum));
-		n += (r > 0) ? (size_t)r : 0;
-		if (n >= sizeof(line) - 1)
-			n = sizeof(line) - 2;
+		buf_str(&b, ": ");
+		buf_str(&b, strerror(errnum));
 	}
-	line[n++] = '\n';
-	(void)!write(log_fd, line, n);
+	line[b.len++] = '\n';
+	(void)!write(log_fd, line, b.len);
 }
 
 void

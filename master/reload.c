@@ -62,6 +62,20 @@ waiters_answer(struct waiters *w, bool ok, const char *text)
 
 static void reload_start(struct master *m, int verb);
 
+/* "WHAT: first line", then each further line of TEXT as a line of its own. */
+static void
+log_lines(enum log_level level, const char *what, const char *text)
+{
+	size_t n = strcspn(text, "\n");
+
+	log_msg(level, "%s: %.*s", what, (int)n, text);
+	while (text[n] == '\n') {
+		text += n + 1;
+		n = strcspn(text, "\n");
+		log_msg(level, "%.*s", (int)n, text);
+	}
+}
+
 static void
 reload_run_pending(evutil_socket_t fd, short what, void *arg)
 {
@@ -102,8 +116,7 @@ reload_finish(struct master *m, bool ok, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_msg(ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, "%s: %s", verb_name(verb),
-	    text);
+	log_lines(ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, verb_name(verb), text);
 	history_add(m, verb, ok, text);
 	waiters_answer(&m->reload.waiters, ok, text);
 	notify_systemd("READY=1\nSTATUS=%s %s: %.200s", verb_name(verb),
