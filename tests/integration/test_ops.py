@@ -19,10 +19,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import mpmdtest as t  # noqa: E402
-from mpmdtest import eq, true  # noqa: E402
+from mpmdtest import ctl, eq, note, shown, true  # noqa: E402
 
-MPMCTL = os.path.join(t.BUILDDIR, "mpmctl")
-CTL_TIMEOUT = 30
 HUGE_NAME = "huge.bin"
 HUGE_SIZE = 32 << 20
 READ_STEP = 256 << 10       # the slow reader takes this much ...
@@ -41,41 +39,6 @@ LOG_BEFORE, LOG_BETWEEN, LOG_AFTER = 10, 5, 20
 NOTIFY_TIMEOUT = 10.0
 MONOTONIC_SLACK = 30.0      # seconds MONOTONIC_USEC may be off by
 START_SERVERS = 3
-
-GEN_LINE = re.compile(r"^generation (\d+): MPM (\S+), (active|draining|"
-                      r"starting), age \S+, (\d+) workers:([\d ]*)$")
-
-
-def note(text):
-    for line in str(text).splitlines():
-        print("# " + line, flush=True)
-
-
-def ctl(srv, verb, timeout=CTL_TIMEOUT):
-    return t.run([MPMCTL, "-f", srv.conf, verb], timeout=timeout)
-
-
-def shown(res):
-    return "exit %s\n--- stdout:\n%s--- stderr:\n%s" % res
-
-
-def generations(srv):
-    """[(id, mpm, state, [pids])] from mpmctl status."""
-    res = ctl(srv, "status")
-    eq(res[0], 0, "mpmctl status exit status\n" + shown(res))
-    gens = []
-    for line in res[1].splitlines():
-        m = GEN_LINE.match(line)
-        if m:
-            gens.append((int(m.group(1)), m.group(2), m.group(3),
-                         [int(p) for p in m.group(5).split()]))
-    return gens, res[1]
-
-
-def assert_serving(port, what):
-    r = t.get(port, "/small.txt")
-    eq((r.status, r.body == t.SMALL_DATA), (200, True),
-       "GET /small.txt %s" % what)
 
 
 def wait_exit(proc, timeout, what):
@@ -201,7 +164,7 @@ def begin_graceful_stop(srv):
     dl = SlowDownload(srv.port)
     dl.step()
     stopper = subprocess.Popen(
-        [MPMCTL, "-f", srv.conf, "graceful-stop"],
+        [t.MPMCTL, "-f", srv.conf, "graceful-stop"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
     t._popens.append(stopper)
@@ -211,7 +174,7 @@ def begin_graceful_stop(srv):
 
 
 def end_graceful_stop(srv, stopper, workers):
-    out, err = stopper.communicate(timeout=CTL_TIMEOUT)
+    out, err = stopper.communicate(timeout=t.CTL_TIMEOUT)
     res = (stopper.returncode, out.decode(), err.decode())
     eq(res[0], 0, "mpmctl graceful-stop exit status\n" + shown(res))
     true("mpmd stopped" in res[1], "no 'mpmd stopped'\n" + shown(res))
@@ -302,7 +265,7 @@ def storm(srv):
 
 
 def test_crash_storm():
-    mpm = "prefork" if "prefork" in t.mpms() else t.mpms()[0]
+    mpm = t.first_mpm()
     conf = ["StartServers %d" % START_SERVERS, "MinSpareServers 1",
             "MaxSpareServers %d" % START_SERVERS, "MinSpareThreads 1"]
     with t.Server(mpm, conf, tag="storm") as srv:
@@ -326,7 +289,7 @@ def test_crash_storm():
                                  "the storm (backoffs logged: %s ms)\n%s"
                                  % (START_SERVERS, RECOVER_TIMEOUT, delays,
                                     srv.diag()))
-        assert_serving(srv.port, "after the crash storm")
+        t.assert_serving(srv, "after the crash storm")
         note("pool back %.1f s after the last kill"
              % (time.monotonic() - last))
         srv.stop()
@@ -390,15 +353,15 @@ def test_status_draining():
         put_huge(srv)
         srv.start()
         srv.wait_workers(2)
-        gens, _ = generations(srv)
+        gens = t.generations(srv)
         eq([(g[0], g[2]) for g in gens], [(1, "active")], "generations "
            "before the graceful")
         dl = SlowDownload(srv.port)
         dl.step()
         res = ctl(srv, "graceful")
         eq(res[0], 0, "mpmctl graceful\n" + shown(res))
-        gens, text = generations(srv)
-        states = {g[0]: g[2] for g in gens}
+        text = t.status(srv)[1]
+        states = {g[0]: g[2] for g in t.parse_generations(text)}
         eq(states, {1: "draining", 2: "active"}, "generations while the "
            "download runs, from:\n" + text)
         true(re.search(r"^  connections: \d+", text, re.M),
@@ -410,7 +373,7 @@ def test_status_draining():
         check_download(dl, "across a graceful restart")
 
         def drained():
-            return [g[0] for g in generations(srv)[0] if g[3]] == [2]
+            return [g[0] for g in t.generations(srv) if g[3]] == [2]
         t.wait_for(drained, QUIET_TIMEOUT, "generation 1 to lose its "
                    "last worker")
         stop_and_check(srv)
@@ -444,7 +407,7 @@ def test_no_control_socket():
         t.wait_for(lambda: re.search(r"graceful: generation 2 .* ready",
                                      srv.error_text()), LOG_TIMEOUT,
                    "generation 2 in the error log")
-        assert_serving(srv.port, "after the signalled graceful")
+        t.assert_serving(srv, "after the signalled graceful")
         srv.stop()
 
 
@@ -518,8 +481,7 @@ def test_notify():
             res = ctl(srv, "graceful")
             eq(res[0], 0, "mpmctl graceful\n" + shown(res))
             check_reload(notify, "graceful", True)
-            with open(srv.conf, "a") as f:
-                f.write("KeepAliveTimeout soon\n")
+            t.break_config(srv)
             srv.proc.send_signal(signal.SIGUSR1)
             check_reload(notify, "kill -USR1 on a bad config", False)
             srv.write_config(srv.port)
@@ -585,7 +547,7 @@ def test_socket_activation():
                        t.START_TIMEOUT, "workers")
             true(srv.running(), "mpmd exited: %s\n%s"
                  % (srv.proc.returncode, srv.diag()))
-            assert_serving(port, "on the socket passed as fd 3")
+            t.assert_serving(srv, "on the socket passed as fd 3")
             want = "adopted socket %s:%d from systemd" % (t.HOST, port)
             true(want in srv.error_text() + t.read_text(srv.stderr),
                  "no '%s' in the error log or on stderr\n%s"
@@ -595,7 +557,7 @@ def test_socket_activation():
                      % want)
             res = ctl(srv, "graceful")
             eq(res[0], 0, "mpmctl graceful\n" + shown(res))
-            assert_serving(port, "after a graceful restart")
+            t.assert_serving(srv, "after a graceful restart")
             srv.stop()
             true(t.refused(port), "port %d answers after the stop" % port)
     finally:
