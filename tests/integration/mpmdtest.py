@@ -282,6 +282,17 @@ def _identity(pid):
         return None
 
 
+def wait_gone(pids, timeout):
+    """The pids of PIDS still alive after TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reap_strays()
+        left = [p for p in pids if alive(p)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(POLL_INTERVAL)
+
+
 def kill_pid(pid, sig=signal.SIGKILL):
     try:
         os.kill(pid, sig)
@@ -470,14 +481,16 @@ class Server:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def spawn(self, args=("-D", "FOREGROUND")):
+    def spawn(self, args=("-D", "FOREGROUND"), wrapper=(), **kw):
+        """The master on this config, run through WRAPPER (a command
+        that execs its arguments) when given; KW go to Popen."""
         out = open(self.stdout, "ab")
         err = open(self.stderr, "ab")
         try:
             self.proc = subprocess.Popen(
-                [MPMD] + list(args) + ["-f", self.conf],
+                list(wrapper) + [MPMD] + list(args) + ["-f", self.conf],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                cwd=self.root)
+                cwd=self.root, **kw)
         finally:
             out.close()
             err.close()
@@ -561,22 +574,13 @@ class Server:
             self.kill()
             raise AssertionError("master ignored SIGTERM for %.0f s, killed"
                                  " with SIGKILL\n%s" % (timeout, self.diag()))
-        left = self._wait_gone(workers, timeout)
+        left = wait_gone(workers, timeout)
         if left:
             for pid in left:
                 kill_pid(pid)
             raise AssertionError("workers %s still alive %.0f s after the "
                                  "master exited" % (left, timeout))
         return rc
-
-    def _wait_gone(self, pids, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            reap_strays()
-            left = [p for p in pids if alive(p)]
-            if not left or time.monotonic() >= deadline:
-                return left
-            time.sleep(POLL_INTERVAL)
 
     def kill(self):
         """Unconditional SIGKILL of the master and every worker seen."""
@@ -896,12 +900,18 @@ def check_date(value, what="Date"):
          "%s is not an IMF-fixdate: %r" % (what, value))
 
 
-def run(args, timeout=10, **kw):
-    """A short command with captured output, its pid tracked."""
+def popen(args, **kw):
+    """A command with captured output, started and its pid tracked."""
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          **kw)
     _popens.append(p)
+    return p
+
+
+def run(args, timeout=10, **kw):
+    """A short command with captured output, its pid tracked."""
+    p = popen(args, **kw)
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

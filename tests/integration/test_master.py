@@ -235,7 +235,7 @@ def term(srv):
         raise AssertionError("master alive %.0f s after SIGTERM\n%s"
                              % (t.STOP_TIMEOUT, srv.diag()))
     took = time.monotonic() - t0
-    left = srv._wait_gone(workers, t.STOP_TIMEOUT)
+    left = t.wait_gone(workers, t.STOP_TIMEOUT)
     for pid in left:
         t.kill_pid(pid)
     true(not left, "workers %s alive after the master exited" % left)

@@ -49,17 +49,6 @@ def wait_exit(proc, timeout, what):
                              % (what, timeout))
 
 
-def gone(pids, timeout):
-    """The pids of PIDS still alive after TIMEOUT."""
-    deadline = time.monotonic() + timeout
-    while True:
-        t.reap_strays()
-        left = [p for p in pids if t.alive(p)]
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(t.POLL_INTERVAL)
-
-
 # ---------------------------------------------------- a slow download
 
 _huge = None
@@ -163,11 +152,7 @@ def begin_graceful_stop(srv):
     answers only once the master has exited."""
     dl = SlowDownload(srv.port)
     dl.step()
-    stopper = subprocess.Popen(
-        [t.MPMCTL, "-f", srv.conf, "graceful-stop"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
-    t._popens.append(stopper)
+    stopper = t.popen([t.MPMCTL, "-f", srv.conf, "graceful-stop"])
     t.wait_for(lambda: "graceful-stop: draining" in srv.error_text(),
                LOG_TIMEOUT, "graceful-stop in the error log")
     return dl, stopper
@@ -181,7 +166,7 @@ def end_graceful_stop(srv, stopper, workers):
     wait_exit(srv.proc, EXIT_TIMEOUT, "master after graceful-stop")
     true(t.refused(srv.port), "port %d answers after graceful-stop"
          % srv.port)
-    left = gone(workers, EXIT_TIMEOUT)
+    left = t.wait_gone(workers, EXIT_TIMEOUT)
     true(not left, "workers %s outlived the master" % left)
 
 
@@ -238,7 +223,7 @@ def test_master_killed(mpm):
         srv.proc.kill()
         srv.proc.wait()
         began = time.monotonic()
-        left = gone(workers, ORPHAN_DRAIN + ORPHAN_MARGIN)
+        left = t.wait_gone(workers, ORPHAN_DRAIN + ORPHAN_MARGIN)
         idle.close()
         true(not left, "workers %s still alive %.0f s after kill -9 of the "
              "master (GracefulShutdownTimeout %d)\n%s"
@@ -517,20 +502,10 @@ def onto_fd3(fd):
 
 def spawn_activated(srv, lsock):
     """mpmd with LSOCK as fd 3, LISTEN_FDS=1 and LISTEN_PID its own pid."""
-    out = open(srv.stdout, "ab")
-    err = open(srv.stderr, "ab")
-    wrapper = 'LISTEN_PID=$$ LISTEN_FDS=1; export LISTEN_PID LISTEN_FDS; ' \
-              'exec "$@"'
-    try:
-        srv.proc = subprocess.Popen(
-            ["/bin/sh", "-c", wrapper, "sh", t.MPMD, "-D", "FOREGROUND",
-             "-f", srv.conf],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=srv.root,
-            close_fds=False, preexec_fn=lambda: onto_fd3(lsock.fileno()))
-    finally:
-        out.close()
-        err.close()
-    t._popens.append(srv.proc)
+    script = 'LISTEN_PID=$$ LISTEN_FDS=1; export LISTEN_PID LISTEN_FDS; ' \
+             'exec "$@"'
+    srv.spawn(wrapper=["/bin/sh", "-c", script, "sh"], close_fds=False,
+              preexec_fn=lambda: onto_fd3(lsock.fileno()))
 
 
 def test_socket_activation():
