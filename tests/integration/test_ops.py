@@ -540,13 +540,15 @@ def test_socket_activation():
 
 
 def build():
-    runner = t.Runner()
-    for mpm in t.mpms():
+    runner, mpms = t.mpm_runner()
+    if not mpms:
+        return runner
+    for mpm in mpms:
         runner.add("[%s] graceful-stop: a %d MiB download to a slow reader "
                    "completes, then the port refuses and the master is gone"
                    % (mpm, HUGE_SIZE >> 20), test_graceful_stop_download,
                    mpm)
-    for mpm in t.mpms():
+    for mpm in mpms:
         runner.add("[%s] kill -9 of the master: no worker left after "
                    "GracefulShutdownTimeout %d" % (mpm, ORPHAN_DRAIN),
                    test_master_killed, mpm)
@@ -554,7 +556,7 @@ def build():
                "drain is refused, not held", test_graceful_stop_new_client)
     runner.add("crash storm: backoff logged, pool back and serving",
                test_crash_storm)
-    for mpm in t.mpms():
+    for mpm in mpms:
         runner.add("[%s] reopen-logs after a rename: every request line in "
                    "exactly one file" % mpm, test_reopen_logs, mpm)
     runner.add("mpmctl status shows the old generation draining, then "
@@ -572,5 +574,4 @@ def build():
 
 
 if __name__ == "__main__":
-    t.bail_if_unbuilt()
     t.main(build())
