@@ -175,7 +175,7 @@ def storm(srv):
 def test_usr1_not_lost():
     """A graceful asked for while another is still starting its workers
     must not be dropped: the config written last is the one served."""
-    t.need_mpms("prefork", "threaded")
+    t.need_mpms("event", "prefork", "threaded")
     with t.Server("event", POOL, tag="twice") as srv:
         srv.start()
         srv.wait_workers(START_SERVERS)
@@ -204,6 +204,7 @@ def test_usr1_not_lost():
 # ------------------------------------ 2, 3: bad configs change nothing
 
 def test_bad_config():
+    t.need_mpms("event")
     with t.Server("event", POOL, tag="badconf") as srv:
         srv.start()
         before = srv.wait_workers(START_SERVERS, exact=True)
@@ -239,6 +240,7 @@ def unchanged(srv, before, gid, what):
 
 
 def test_failing_worker():
+    t.need_mpms("event")
     script = None
     with t.Server("event", POOL, tag="failmpm") as srv:
         srv.start()
@@ -272,6 +274,7 @@ def fail_graceful(srv, binary, gid, what):
 
 
 def test_signal_bad_config():
+    t.need_mpms("event")
     with t.Server("event", POOL, tag="sigbad") as srv:
         srv.start()
         before = srv.wait_workers(START_SERVERS, exact=True)
@@ -328,6 +331,7 @@ def test_restart_no_refused(mpm):
 # ------------------------------- 9: a Listen added, then dropped again
 
 def test_listen_add_drop():
+    t.need_mpms("event")
     with t.Server("event", POOL, tag="listen") as srv:
         srv.start()
         srv.wait_workers(START_SERVERS)

@@ -156,8 +156,7 @@ def test_pid_file():
 
 
 def test_start_servers():
-    if not os.access(os.path.join(t.BUILDDIR, "mpm-prefork"), os.X_OK):
-        t.skip("mpm-prefork is not built")
+    t.need_mpms("prefork")
     with t.Server("prefork", ["StartServers %d" % POOL_SIZE] + POOL_SPARE,
                   tag="pool") as srv:
         srv.start()

@@ -188,6 +188,7 @@ def probe(port):
 def test_graceful_stop_new_client():
     """Draining is no reason to hold new clients in a listen queue that
     nobody accepts from: they must be refused (or served)."""
+    t.need_mpms("event")
     with t.Server("event", ["StartServers 2", "GracefulShutdownTimeout 60"],
                   tag="gstop") as srv:
         put_huge(srv)
@@ -333,6 +334,7 @@ def test_reopen_logs(mpm):
 # ------------------------------------ 10: status, and no master at all
 
 def test_status_draining():
+    t.need_mpms("event")
     with t.Server("event", ["StartServers 2", "GracefulShutdownTimeout 60"],
                   tag="status") as srv:
         put_huge(srv)
@@ -378,6 +380,7 @@ def stop_and_check(srv):
 
 
 def test_no_control_socket():
+    t.need_mpms("event")
     with t.Server("event", ["StartServers 2"], tag="nosock") as srv:
         srv.start()
         srv.wait_workers(2)
@@ -458,6 +461,7 @@ def check_reload(notify, what, ok):
 
 
 def test_notify():
+    t.need_mpms("event")
     notify = NotifySocket()
     try:
         with t.Server("event", ["StartServers 2"], tag="notify") as srv:
@@ -479,6 +483,7 @@ def test_notify():
 
 
 def test_notify_abstract():
+    t.need_mpms("event")
     notify = NotifySocket(abstract=True)
     try:
         with t.Server("event", ["StartServers 1"], tag="notify") as srv:
@@ -509,6 +514,7 @@ def spawn_activated(srv, lsock):
 
 
 def test_socket_activation():
+    t.need_mpms("event")
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         lsock.bind((t.HOST, 0))
