@@ -33,6 +33,8 @@ STOP_TIMEOUT = 8.0      # SIGTERM to exit
 IO_TIMEOUT = 5.0        # one response
 CLOSE_TIMEOUT = 3.0     # server closing a connection it gave up on
 TEST_TIMEOUT = 45       # alarm for any single test
+CTL_TIMEOUT = 30        # mpmctl waits for the outcome, bounded by this
+STATE_TIMEOUT = 3.0     # a master mpmctl cannot reach, to exit
 PORT_RETRIES = 4        # new port when the chosen one got taken
 LOG_TAIL_LINES = 30
 STDERR_TAIL_LINES = 60  # room for a sanitizer report
@@ -47,6 +49,9 @@ SMALL_SIZE = 1024
 FIXED_MTIME = 1577836800  # Wed, 01 Jan 2020 00:00:00 GMT
 FIXED_MTIME_TEXT = "Wed, 01 Jan 2020 00:00:00 GMT"
 
+# a generation in `mpmctl status`: id, MPM, state, worker count, pids
+GEN_LINE = re.compile(r"^generation (\d+): MPM (\S+), (active|draining|"
+                      r"starting), age \S+, (\d+) workers:([\d ]*)$")
 IMF_FIXDATE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
@@ -71,8 +76,9 @@ def _alarm(signum, frame):
     raise TestTimeout("test exceeded %d s" % TEST_TIMEOUT)
 
 
-def _diag(text):
-    for line in str(text).rstrip("\n").split("\n"):
+def note(text):
+    """TEXT as TAP diagnostics, every line behind '# '."""
+    for line in str(text).splitlines():
         print("# " + line, flush=True)
 
 
@@ -114,7 +120,7 @@ class Runner:
         except BaseException:  # a failing test must not end the run
             signal.alarm(0)
             print("not ok %d - %s" % (n, name), flush=True)
-            _diag(traceback.format_exc())
+            note(traceback.format_exc())
             return False
         finally:
             signal.alarm(0)
@@ -133,7 +139,7 @@ def bail_if_unbuilt():
         return
     print("1..1")
     print("not ok 1 - mpmd binary present")
-    _diag("no executable %s (set MPMD_BUILDDIR)" % MPMD)
+    note("no executable %s (set MPMD_BUILDDIR)" % MPMD)
     sys.exit(1)
 
 
@@ -144,6 +150,20 @@ def mpms():
         return [m.strip() for m in env.split(",") if m.strip()]
     return [m for m in KNOWN_MPMS
             if os.access(os.path.join(BUILDDIR, "mpm-" + m), os.X_OK)]
+
+
+def need_mpms(*names):
+    """Skips the test unless every MPM named is under test."""
+    missing = [m for m in names if m not in mpms()]
+    if missing:
+        skip("MPM %s not built or not selected" % ", ".join(missing))
+
+
+def first_mpm():
+    """The MPM for a test that needs any one: prefork when it is under
+    test, else the first that is."""
+    m = mpms()
+    return "prefork" if "prefork" in m else m[0]
 
 
 def mpm_runner():
@@ -260,6 +280,17 @@ def _identity(pid):
             return os.readlink("/proc/%d/exe" % pid), f.read()
     except OSError:
         return None
+
+
+def wait_gone(pids, timeout):
+    """The pids of PIDS still alive after TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reap_strays()
+        left = [p for p in pids if alive(p)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(POLL_INTERVAL)
 
 
 def kill_pid(pid, sig=signal.SIGKILL):
@@ -450,14 +481,16 @@ class Server:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def spawn(self, args=("-D", "FOREGROUND")):
+    def spawn(self, args=("-D", "FOREGROUND"), wrapper=(), **kw):
+        """The master on this config, run through WRAPPER (a command
+        that execs its arguments) when given; KW go to Popen."""
         out = open(self.stdout, "ab")
         err = open(self.stderr, "ab")
         try:
             self.proc = subprocess.Popen(
-                [MPMD] + list(args) + ["-f", self.conf],
+                list(wrapper) + [MPMD] + list(args) + ["-f", self.conf],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                cwd=self.root)
+                cwd=self.root, **kw)
         finally:
             out.close()
             err.close()
@@ -541,22 +574,13 @@ class Server:
             self.kill()
             raise AssertionError("master ignored SIGTERM for %.0f s, killed"
                                  " with SIGKILL\n%s" % (timeout, self.diag()))
-        left = self._wait_gone(workers, timeout)
+        left = wait_gone(workers, timeout)
         if left:
             for pid in left:
                 kill_pid(pid)
             raise AssertionError("workers %s still alive %.0f s after the "
                                  "master exited" % (left, timeout))
         return rc
-
-    def _wait_gone(self, pids, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            reap_strays()
-            left = [p for p in pids if alive(p)]
-            if not left or time.monotonic() >= deadline:
-                return left
-            time.sleep(POLL_INTERVAL)
 
     def kill(self):
         """Unconditional SIGKILL of the master and every worker seen."""
@@ -876,12 +900,18 @@ def check_date(value, what="Date"):
          "%s is not an IMF-fixdate: %r" % (what, value))
 
 
-def run(args, timeout=10, **kw):
-    """A short command with captured output, its pid tracked."""
+def popen(args, **kw):
+    """A command with captured output, started and its pid tracked."""
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          **kw)
     _popens.append(p)
+    return p
+
+
+def run(args, timeout=10, **kw):
+    """A short command with captured output, its pid tracked."""
+    p = popen(args, **kw)
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -890,3 +920,88 @@ def run(args, timeout=10, **kw):
         raise AssertionError("%s did not finish within %d s" % (args, timeout))
     return p.returncode, out.decode("utf-8", "replace"), \
         err.decode("utf-8", "replace")
+
+
+# ------------------------------------------------ mpmctl and the master
+
+def ctl(srv, verb, timeout=CTL_TIMEOUT, conf=None):
+    """mpmctl VERB for SRV (or CONF): (exit status, stdout, stderr)."""
+    return run([MPMCTL, "-f", conf or srv.conf, verb], timeout=timeout)
+
+
+def shown(res):
+    """An (exit status, stdout, stderr) result, for a failure message."""
+    rc, out, err = res
+    if out and not out.endswith("\n"):
+        out += "\n"
+    return "exit %s\n--- stdout:\n%s--- stderr:\n%s" % (rc, out, err)
+
+
+def ctl_conf(srv):
+    """A config that stays valid, for mpmctl status: mpmctl reads its
+    config before it asks, and some tests break the master's on purpose.
+    Only ControlSocket matters, and it never changes."""
+    path = os.path.join(srv.conf_dir, "ctl.conf")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write(srv.config_text())
+    return path
+
+
+def master_state(srv):
+    """'exited with status N' or 'still running', waiting a little."""
+    try:
+        return "exited with status %d" % srv.proc.wait(STATE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return "still running"
+
+
+def status(srv):
+    """`mpmctl status`, which must succeed: (0, stdout, stderr)."""
+    res = ctl(srv, "status", conf=ctl_conf(srv))
+    if res[0] != 0:
+        raise AssertionError("mpmctl status failed (master %s)\n%s\n%s"
+                             % (master_state(srv), shown(res), srv.diag()))
+    return res
+
+
+def parse_generations(text):
+    """[(id, mpm, state, [pids])] from the text of mpmctl status."""
+    out = []
+    for line in text.splitlines():
+        m = GEN_LINE.match(line)
+        if m:
+            out.append((int(m.group(1)), m.group(2), m.group(3),
+                        [int(p) for p in m.group(5).split()]))
+    return out
+
+
+def generations(srv):
+    """[(id, mpm, state, [pids])] from mpmctl status; at least one."""
+    res = status(srv)
+    out = parse_generations(res[1])
+    true(out, "no generation line in mpmctl status\n" + shown(res))
+    return out
+
+
+def active(srv):
+    """The one active generation in mpmctl status."""
+    gens = [g for g in generations(srv) if g[2] == "active"]
+    eq(len(gens), 1, "active generations in mpmctl status")
+    return gens[0]
+
+
+def break_config(srv):
+    """Writes SRV's config with a bad value at the end; returns the
+    line number of that value."""
+    text = srv.config_text() + "KeepAliveTimeout soon\n"
+    with open(srv.conf, "w") as f:
+        f.write(text)
+    return text.count("\n")
+
+
+def assert_serving(srv, what):
+    """GET /small.txt on SRV's port answers 200 with the file."""
+    r = get(srv.port, "/small.txt")
+    eq((r.status, r.body == SMALL_DATA), (200, True),
+       "GET /small.txt %s" % what)

@@ -7,7 +7,6 @@ refuses a connection, and Listen lines come and go by graceful restart.
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 
@@ -15,10 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import loadgen  # noqa: E402
 import mpmdtest as t  # noqa: E402
-from mpmdtest import eq, true  # noqa: E402
+from mpmdtest import active, ctl, eq, note, shown, true  # noqa: E402
 
-MPMCTL = os.path.join(t.BUILDDIR, "mpmctl")
-CTL_TIMEOUT = 30        # mpmctl waits for the outcome, bounded by this
 SETTLE = 1.0            # load between two reloads
 STORM_TIME = 3.0        # seconds of kill -USR1
 STORM_INTERVAL = 0.2    # between two signals
@@ -48,80 +45,19 @@ ONE_LOOP_POOL = [
 SLOW_START_SERVERS = 16     # a reload that takes a while to be ready
 READING = "graceful: reading "
 
-GEN_LINE = re.compile(r"^generation (\d+): MPM (\S+), (active|draining|"
-                      r"starting), age \S+, (\d+) workers:([\d ]*)$")
 READY_LINE = re.compile(r"^generation (\d+) \(MPM (\S+), (\d+) workers\) "
                         r"ready in \d+ ms; (\d+) old workers (draining|"
                         r"stopped)$")
 
 
-def note(text):
-    for line in str(text).splitlines():
-        print("# " + line, flush=True)
-
-
-def need_mpms(*names):
-    missing = [m for m in names if m not in t.mpms()]
-    if missing:
-        t.skip("MPM %s not built" % ", ".join(missing))
-
-
 # -------------------------------------------------------------- mpmctl
-
-def ctl(srv, verb, timeout=CTL_TIMEOUT, conf=None):
-    return t.run([MPMCTL, "-f", conf or srv.conf, verb], timeout=timeout)
-
-
-def ctl_conf(srv):
-    """A config that stays valid, for mpmctl status: mpmctl reads its
-    config before it asks, and some tests break the master's on purpose.
-    Only ControlSocket matters, and it never changes."""
-    path = os.path.join(srv.conf_dir, "ctl.conf")
-    if not os.path.exists(path):
-        with open(path, "w") as f:
-            f.write(srv.config_text())
-    return path
-
-
-def shown(res):
-    return "exit %s\n--- stdout:\n%s--- stderr:\n%s" % res
-
-
-def generations(srv):
-    """[(id, mpm, state, [pids])] from mpmctl status."""
-    res = ctl(srv, "status", conf=ctl_conf(srv))
-    if res[0] != 0:
-        raise AssertionError("mpmctl status failed (master %s)\n%s\n%s"
-                             % (master_state(srv), shown(res), srv.diag()))
-    out = []
-    for line in res[1].splitlines():
-        m = GEN_LINE.match(line)
-        if m:
-            out.append((int(m.group(1)), m.group(2), m.group(3),
-                        [int(p) for p in m.group(5).split()]))
-    true(out, "no generation line in mpmctl status\n" + shown(res))
-    return out
-
-
-def master_state(srv):
-    try:
-        return "exited with status %d" % srv.proc.wait(REAP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return "still running"
-
-
-def active(srv):
-    gens = [g for g in generations(srv) if g[2] == "active"]
-    eq(len(gens), 1, "active generations in mpmctl status")
-    return gens[0]
-
 
 def quiet(srv):
     """Waits until nothing starts and nothing drains: one active
     generation, any other without workers (the master may keep the
     previous one listed, to roll back to). Returns the active one."""
     def settled():
-        gens = generations(srv)
+        gens = t.generations(srv)
         busy = [g for g in gens if g[2] != "active" and g[3]]
         act = [g for g in gens if g[2] == "active"]
         return act if len(act) == 1 and not busy and \
@@ -170,12 +106,6 @@ def write_atomic(srv):
     os.replace(tmp, srv.conf)
 
 
-def assert_serving(srv, what):
-    r = t.get(srv.port, "/small.txt")
-    eq((r.status, r.body == t.SMALL_DATA), (200, True),
-       "GET /small.txt %s" % what)
-
-
 def check_load(load, what):
     note("%s: %s" % (what, load.summary()))
     true(load.failed() == 0, "%s: requests failed\n%s" % (what,
@@ -187,7 +117,7 @@ def check_load(load, what):
 # ------------------------------------------------ 1: swaps under load
 
 def test_swaps_under_load():
-    need_mpms("prefork", *SWAP_ORDER)
+    t.need_mpms("prefork", *SWAP_ORDER)
     with t.Server("prefork", POOL, tag="swap") as srv:
         srv.start()
         srv.wait_workers(START_SERVERS)
@@ -210,7 +140,7 @@ def swap(srv, mpm):
 
 
 def test_usr1_storm(pool):
-    need_mpms("prefork", "event")
+    t.need_mpms("prefork", "event")
     with t.Server("event", pool, tag="storm") as srv:
         srv.start()
         srv.wait_workers(START_SERVERS)
@@ -245,7 +175,7 @@ def storm(srv):
 def test_usr1_not_lost():
     """A graceful asked for while another is still starting its workers
     must not be dropped: the config written last is the one served."""
-    need_mpms("prefork", "threaded")
+    t.need_mpms("event", "prefork", "threaded")
     with t.Server("event", POOL, tag="twice") as srv:
         srv.start()
         srv.wait_workers(START_SERVERS)
@@ -274,11 +204,12 @@ def test_usr1_not_lost():
 # ------------------------------------ 2, 3: bad configs change nothing
 
 def test_bad_config():
+    t.need_mpms("event")
     with t.Server("event", POOL, tag="badconf") as srv:
         srv.start()
         before = srv.wait_workers(START_SERVERS, exact=True)
         gid = active(srv)[0]
-        line = break_config(srv)
+        line = t.break_config(srv)
         res = ctl(srv, "graceful")
         true(res[0] != 0, "mpmctl graceful on a bad config exit status\n"
              + shown(res))
@@ -292,16 +223,8 @@ def test_bad_config():
         srv.stop()
 
 
-def break_config(srv):
-    """Appends a bad value; returns its line number."""
-    text = srv.config_text() + "KeepAliveTimeout soon\n"
-    with open(srv.conf, "w") as f:
-        f.write(text)
-    return text.count("\n")
-
-
 def unchanged(srv, before, gid, what):
-    true(srv.running(), "master %s %s\n%s" % (master_state(srv), what,
+    true(srv.running(), "master %s %s\n%s" % (t.master_state(srv), what,
                                                srv.diag()))
     eq(active(srv)[0], gid, "active generation %s" % what)
 
@@ -313,10 +236,11 @@ def unchanged(srv, before, gid, what):
         raise AssertionError("workers %s: %s, before %s\n%s"
                              % (what, srv.exec_workers(), before,
                                 srv.diag()))
-    assert_serving(srv, what)
+    t.assert_serving(srv, what)
 
 
 def test_failing_worker():
+    t.need_mpms("event")
     script = None
     with t.Server("event", POOL, tag="failmpm") as srv:
         srv.start()
@@ -350,11 +274,12 @@ def fail_graceful(srv, binary, gid, what):
 
 
 def test_signal_bad_config():
+    t.need_mpms("event")
     with t.Server("event", POOL, tag="sigbad") as srv:
         srv.start()
         before = srv.wait_workers(START_SERVERS, exact=True)
         gid = active(srv)[0]
-        line = break_config(srv)
+        line = t.break_config(srv)
         where = re.compile(r"(graceful|restart): configuration has errors, "
                            r"nothing changed[^\n]*\n\s*\S*mpmd\.conf:%d: \S"
                            % line)
@@ -399,13 +324,14 @@ def test_restart_no_refused(mpm):
         true(load.total_ok() >= MIN_REQUESTS, "only %d requests"
              % load.total_ok())
         eq(active(srv)[0], gid, "active generation after the restarts")
-        assert_serving(srv, "after the restarts")
+        t.assert_serving(srv, "after the restarts")
         srv.stop()
 
 
 # ------------------------------- 9: a Listen added, then dropped again
 
 def test_listen_add_drop():
+    t.need_mpms("event")
     with t.Server("event", POOL, tag="listen") as srv:
         srv.start()
         srv.wait_workers(START_SERVERS)
@@ -440,7 +366,9 @@ def test_listen_add_drop():
 
 
 def build():
-    runner = t.Runner()
+    runner, mpms = t.mpm_runner()
+    if not mpms:
+        return runner
     runner.add("graceful swaps prefork -> threaded -> event -> prefork "
                "under load: zero failed requests, workers run each binary",
                test_swaps_under_load)
@@ -458,7 +386,7 @@ def build():
     runner.add("kill -USR1 and kill -HUP on a bad config: logged with "
                "FILE:LINE, master and workers untouched",
                test_signal_bad_config)
-    for mpm in t.mpms():
+    for mpm in mpms:
         runner.add("[%s] mpmctl restart under a connect loop: no "
                    "connection refused" % mpm, test_restart_no_refused, mpm)
     runner.add("a Listen added by graceful serves; dropped by graceful it "
@@ -468,5 +396,4 @@ def build():
 
 
 if __name__ == "__main__":
-    t.bail_if_unbuilt()
     t.main(build())

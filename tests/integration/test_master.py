@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import mpmdtest as t  # noqa: E402
-from mpmdtest import eq, true  # noqa: E402
+from mpmdtest import eq, shown, true  # noqa: E402
 
 CMD_TIMEOUT = 10
 RESPAWN_TIMEOUT = 8.0
@@ -20,11 +20,6 @@ LOG_TIMEOUT = 3.0
 REQ_INTERVAL = 0.1
 POOL_SIZE = 3
 POOL_SPARE = ["MinSpareServers 1", "MaxSpareServers %d" % POOL_SIZE]
-
-
-def first_mpm():
-    m = t.mpms()
-    return "prefork" if "prefork" in m else m[0]
 
 
 def configtest(path):
@@ -43,22 +38,18 @@ def error_lines(err, fname, line):
     return [ln for ln in err.splitlines() if pat.search(ln)]
 
 
-def shown(rc, out, err):
-    return "exit %s\n--- stdout:\n%s\n--- stderr:\n%s" % (rc, out, err)
-
-
 # -------------------------------------------------------------- -t, -V
 
 def test_syntax_ok():
-    srv = t.Server(first_mpm(), tag="conftest")
+    srv = t.Server(t.first_mpm(), tag="conftest")
     rc, out, err = configtest(srv.write_config())
-    true("Syntax OK" in out, "no 'Syntax OK' on stdout\n" + shown(rc, out,
-                                                                   err))
-    eq(rc, 0, "exit status\n" + shown(rc, out, err))
+    true("Syntax OK" in out, "no 'Syntax OK' on stdout\n"
+         + shown((rc, out, err)))
+    eq(rc, 0, "exit status\n" + shown((rc, out, err)))
 
 
 def test_three_errors():
-    srv = t.Server(first_mpm(), tag="bad")
+    srv = t.Server(t.first_mpm(), tag="bad")
     extra = write(os.path.join(srv.conf_dir, "extra-1.conf"),
                   "StartServers lots\n")
     bad = write(os.path.join(srv.conf_dir, "bad.conf"), "\n".join([
@@ -76,9 +67,9 @@ def test_three_errors():
         ("extra-1.conf:1", os.path.basename(extra), 1))
         if not error_lines(err, fname, line)]
     true(not missing, "no error for %s\n%s" % (", ".join(missing),
-                                               shown(rc, out, err)))
+                                               shown((rc, out, err))))
     true("Syntax OK" not in out, "Syntax OK for a bad file")
-    eq(rc, 1, "exit status\n" + shown(rc, out, err))
+    eq(rc, 1, "exit status\n" + shown((rc, out, err)))
 
 
 def test_minimal_config():
@@ -90,12 +81,12 @@ def test_minimal_config():
     conf = write(os.path.join(srv.conf_dir, "minimal.conf"),
                  "ServerRoot %s\nWorkerDir %s\n" % (srv.root, t.BUILDDIR))
     rc, out, err = configtest(conf)
-    true("Syntax OK" in out, "no 'Syntax OK'\n" + shown(rc, out, err))
-    eq(rc, 0, "exit status\n" + shown(rc, out, err))
+    true("Syntax OK" in out, "no 'Syntax OK'\n" + shown((rc, out, err)))
+    eq(rc, 0, "exit status\n" + shown((rc, out, err)))
 
 
 def test_named_errors():
-    srv = t.Server(first_mpm(), tag="named")
+    srv = t.Server(t.first_mpm(), tag="named")
     missing_dir = "/nonexistent-mpmd-test/htdocs"
     conf = write(os.path.join(srv.conf_dir, "named.conf"), "\n".join([
         "ServerRoot %s" % srv.root,                              # 1
@@ -109,17 +100,17 @@ def test_named_errors():
     unknown = error_lines(err, "named.conf", 4)
     docroot = error_lines(err, "named.conf", 5)
     true(any("Frobnicate" in ln for ln in unknown),
-         "no named.conf:4 error naming Frobnicate\n" + shown(rc, out, err))
+         "no named.conf:4 error naming Frobnicate\n" + shown((rc, out, err)))
     true(any(missing_dir in ln or "DocumentRoot" in ln for ln in docroot),
          "no named.conf:5 error about the DocumentRoot\n"
-         + shown(rc, out, err))
-    eq(rc, 1, "exit status\n" + shown(rc, out, err))
+         + shown((rc, out, err)))
+    eq(rc, 1, "exit status\n" + shown((rc, out, err)))
 
 
 def test_version():
     rc, out, err = t.run([t.MPMD, "-V"], timeout=CMD_TIMEOUT)
     text = out + err
-    eq(rc, 0, "exit status\n" + shown(rc, out, err))
+    eq(rc, 0, "exit status\n" + shown((rc, out, err)))
     lines = [ln for ln in text.splitlines() if ln.strip()]
     true(lines and re.search(r"mpmd\b.*\d+\.\d+", lines[0], re.I),
          "first line is not a version line\n" + text)
@@ -132,7 +123,7 @@ def test_version():
 # ------------------------------------------------------------ startup
 
 def test_port_in_use():
-    srv = t.Server(first_mpm(), tag="inuse")
+    srv = t.Server(t.first_mpm(), tag="inuse")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
         blocker.bind((t.HOST, 0))
         blocker.listen(1)
@@ -156,7 +147,7 @@ def test_port_in_use():
 
 
 def test_pid_file():
-    with t.Server(first_mpm(), tag="pidfile") as srv:
+    with t.Server(t.first_mpm(), tag="pidfile") as srv:
         srv.start()
         got = t.wait_for(lambda: t.read_text(srv.pid_file).strip(), 2,
                          "the pid file")
@@ -165,8 +156,7 @@ def test_pid_file():
 
 
 def test_start_servers():
-    if not os.access(os.path.join(t.BUILDDIR, "mpm-prefork"), os.X_OK):
-        t.skip("mpm-prefork is not built")
+    t.need_mpms("prefork")
     with t.Server("prefork", ["StartServers %d" % POOL_SIZE] + POOL_SPARE,
                   tag="pool") as srv:
         srv.start()
@@ -244,7 +234,7 @@ def term(srv):
         raise AssertionError("master alive %.0f s after SIGTERM\n%s"
                              % (t.STOP_TIMEOUT, srv.diag()))
     took = time.monotonic() - t0
-    left = srv._wait_gone(workers, t.STOP_TIMEOUT)
+    left = t.wait_gone(workers, t.STOP_TIMEOUT)
     for pid in left:
         t.kill_pid(pid)
     true(not left, "workers %s alive after the master exited" % left)

@@ -85,11 +85,6 @@ CRASH_LOG = re.compile(r"\[[^\]\s]*:(emerg|alert|crit)\]|killed by signal|"
                        r"AddressSanitizer|LeakSanitizer|runtime error:")
 
 
-def need(mpm):
-    if mpm not in t.mpms():
-        t.skip("mpm-%s not built or not selected" % mpm)
-
-
 def check_no_crash(srv):
     bad = [ln for ln in srv.error_text().splitlines()
            if CRASH_LOG.search(ln)]
@@ -160,7 +155,7 @@ def close_all(clients):
 # ------------------------------------------ 1. idle keep-alive on event
 
 def test_event_idle_keepalive():
-    need("event")
+    t.need_mpms("event")
     conf = SINGLE_EVENT + ["KeepAliveTimeout %d" % LONG_KEEPALIVE,
                            "MaxKeepAliveRequests 0"]
     with t.Server("event", conf, "idle") as srv:
@@ -246,7 +241,6 @@ def drain(sock, timeout):
 
 
 def test_slow_reader(mpm):
-    need(mpm)
     size = huge_size()
     with t.Server(mpm, SLOW_READER_CONF[mpm], "slowread") as srv:
         write_huge(srv, size)
@@ -291,7 +285,7 @@ class Trickler(threading.Thread):
 
 
 def test_slow_sender():
-    need("event")
+    t.need_mpms("event")
     conf = SINGLE_EVENT + ["RequestReadTimeout header=%d body=%d"
                            % (HEADER_TIMEOUT, HEADER_TIMEOUT)]
     raw = request("GET", "/small.txt")
@@ -422,7 +416,7 @@ def check_held(clients):
 
 
 def test_pool(p):
-    need(p["mpm"])
+    t.need_mpms(p["mpm"])
     with t.Server(p["mpm"], pool_conf(p), "pool") as srv:
         srv.start()
         w = Watch(srv)
@@ -454,7 +448,7 @@ def test_pool(p):
 # ------------------------------------------------------ 5. recycling
 
 def test_recycle():
-    need("prefork")
+    t.need_mpms("prefork")
     conf = ["MaxConnectionsPerChild %d" % RECYCLE_AFTER, "StartServers 2",
             "MinSpareServers 1", "MaxSpareServers 2", "ServerLimit 2",
             "MaxRequestWorkers 2", "ThreadsPerChild 1"]
@@ -523,7 +517,7 @@ def diff(a, b):
 def test_same_answers():
     mpms = t.mpms()
     if len(mpms) < 2:
-        t.skip("fewer than two MPMs built")
+        t.skip("fewer than two MPMs built or selected")
     # One ServerRoot for all, so each file has the same inode and mtime.
     srv = t.Server(mpms[0], tag="same")
     got = {}
@@ -553,12 +547,13 @@ def test_same_answers():
 # ------------------------------------------------------------ register
 
 def build():
-    runner = t.Runner()
-    t.bail_if_unbuilt()
+    runner, mpms = t.mpm_runner()
+    if not mpms:
+        return runner
     runner.add("[event] %d idle keep-alive connections on one thread; new "
                "and reused connections answered within %.0f s"
                % (IDLE_CONNS, PROMPT), test_event_idle_keepalive)
-    for mpm in t.KNOWN_MPMS:
+    for mpm in mpms:
         runner.add("[%s] a stalled reader of a huge file does not block %d "
                    "other requests" % (mpm, OTHERS), test_slow_reader, mpm)
     runner.add("[event] a head trickling in a byte every %.1f s does not "

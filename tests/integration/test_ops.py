@@ -19,10 +19,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import mpmdtest as t  # noqa: E402
-from mpmdtest import eq, true  # noqa: E402
+from mpmdtest import ctl, eq, note, shown, true  # noqa: E402
 
-MPMCTL = os.path.join(t.BUILDDIR, "mpmctl")
-CTL_TIMEOUT = 30
 HUGE_NAME = "huge.bin"
 HUGE_SIZE = 32 << 20
 READ_STEP = 256 << 10       # the slow reader takes this much ...
@@ -42,41 +40,6 @@ NOTIFY_TIMEOUT = 10.0
 MONOTONIC_SLACK = 30.0      # seconds MONOTONIC_USEC may be off by
 START_SERVERS = 3
 
-GEN_LINE = re.compile(r"^generation (\d+): MPM (\S+), (active|draining|"
-                      r"starting), age \S+, (\d+) workers:([\d ]*)$")
-
-
-def note(text):
-    for line in str(text).splitlines():
-        print("# " + line, flush=True)
-
-
-def ctl(srv, verb, timeout=CTL_TIMEOUT):
-    return t.run([MPMCTL, "-f", srv.conf, verb], timeout=timeout)
-
-
-def shown(res):
-    return "exit %s\n--- stdout:\n%s--- stderr:\n%s" % res
-
-
-def generations(srv):
-    """[(id, mpm, state, [pids])] from mpmctl status."""
-    res = ctl(srv, "status")
-    eq(res[0], 0, "mpmctl status exit status\n" + shown(res))
-    gens = []
-    for line in res[1].splitlines():
-        m = GEN_LINE.match(line)
-        if m:
-            gens.append((int(m.group(1)), m.group(2), m.group(3),
-                         [int(p) for p in m.group(5).split()]))
-    return gens, res[1]
-
-
-def assert_serving(port, what):
-    r = t.get(port, "/small.txt")
-    eq((r.status, r.body == t.SMALL_DATA), (200, True),
-       "GET /small.txt %s" % what)
-
 
 def wait_exit(proc, timeout, what):
     try:
@@ -84,17 +47,6 @@ def wait_exit(proc, timeout, what):
     except subprocess.TimeoutExpired:
         raise AssertionError("%s: still running after %.0f s"
                              % (what, timeout))
-
-
-def gone(pids, timeout):
-    """The pids of PIDS still alive after TIMEOUT."""
-    deadline = time.monotonic() + timeout
-    while True:
-        t.reap_strays()
-        left = [p for p in pids if t.alive(p)]
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(t.POLL_INTERVAL)
 
 
 # ---------------------------------------------------- a slow download
@@ -200,25 +152,21 @@ def begin_graceful_stop(srv):
     answers only once the master has exited."""
     dl = SlowDownload(srv.port)
     dl.step()
-    stopper = subprocess.Popen(
-        [MPMCTL, "-f", srv.conf, "graceful-stop"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
-    t._popens.append(stopper)
+    stopper = t.popen([t.MPMCTL, "-f", srv.conf, "graceful-stop"])
     t.wait_for(lambda: "graceful-stop: draining" in srv.error_text(),
                LOG_TIMEOUT, "graceful-stop in the error log")
     return dl, stopper
 
 
 def end_graceful_stop(srv, stopper, workers):
-    out, err = stopper.communicate(timeout=CTL_TIMEOUT)
+    out, err = stopper.communicate(timeout=t.CTL_TIMEOUT)
     res = (stopper.returncode, out.decode(), err.decode())
     eq(res[0], 0, "mpmctl graceful-stop exit status\n" + shown(res))
     true("mpmd stopped" in res[1], "no 'mpmd stopped'\n" + shown(res))
     wait_exit(srv.proc, EXIT_TIMEOUT, "master after graceful-stop")
     true(t.refused(srv.port), "port %d answers after graceful-stop"
          % srv.port)
-    left = gone(workers, EXIT_TIMEOUT)
+    left = t.wait_gone(workers, EXIT_TIMEOUT)
     true(not left, "workers %s outlived the master" % left)
 
 
@@ -240,6 +188,7 @@ def probe(port):
 def test_graceful_stop_new_client():
     """Draining is no reason to hold new clients in a listen queue that
     nobody accepts from: they must be refused (or served)."""
+    t.need_mpms("event")
     with t.Server("event", ["StartServers 2", "GracefulShutdownTimeout 60"],
                   tag="gstop") as srv:
         put_huge(srv)
@@ -275,7 +224,7 @@ def test_master_killed(mpm):
         srv.proc.kill()
         srv.proc.wait()
         began = time.monotonic()
-        left = gone(workers, ORPHAN_DRAIN + ORPHAN_MARGIN)
+        left = t.wait_gone(workers, ORPHAN_DRAIN + ORPHAN_MARGIN)
         idle.close()
         true(not left, "workers %s still alive %.0f s after kill -9 of the "
              "master (GracefulShutdownTimeout %d)\n%s"
@@ -302,7 +251,7 @@ def storm(srv):
 
 
 def test_crash_storm():
-    mpm = "prefork" if "prefork" in t.mpms() else t.mpms()[0]
+    mpm = t.first_mpm()
     conf = ["StartServers %d" % START_SERVERS, "MinSpareServers 1",
             "MaxSpareServers %d" % START_SERVERS, "MinSpareThreads 1"]
     with t.Server(mpm, conf, tag="storm") as srv:
@@ -326,7 +275,7 @@ def test_crash_storm():
                                  "the storm (backoffs logged: %s ms)\n%s"
                                  % (START_SERVERS, RECOVER_TIMEOUT, delays,
                                     srv.diag()))
-        assert_serving(srv.port, "after the crash storm")
+        t.assert_serving(srv, "after the crash storm")
         note("pool back %.1f s after the last kill"
              % (time.monotonic() - last))
         srv.stop()
@@ -385,20 +334,21 @@ def test_reopen_logs(mpm):
 # ------------------------------------ 10: status, and no master at all
 
 def test_status_draining():
+    t.need_mpms("event")
     with t.Server("event", ["StartServers 2", "GracefulShutdownTimeout 60"],
                   tag="status") as srv:
         put_huge(srv)
         srv.start()
         srv.wait_workers(2)
-        gens, _ = generations(srv)
+        gens = t.generations(srv)
         eq([(g[0], g[2]) for g in gens], [(1, "active")], "generations "
            "before the graceful")
         dl = SlowDownload(srv.port)
         dl.step()
         res = ctl(srv, "graceful")
         eq(res[0], 0, "mpmctl graceful\n" + shown(res))
-        gens, text = generations(srv)
-        states = {g[0]: g[2] for g in gens}
+        text = t.status(srv)[1]
+        states = {g[0]: g[2] for g in t.parse_generations(text)}
         eq(states, {1: "draining", 2: "active"}, "generations while the "
            "download runs, from:\n" + text)
         true(re.search(r"^  connections: \d+", text, re.M),
@@ -410,7 +360,7 @@ def test_status_draining():
         check_download(dl, "across a graceful restart")
 
         def drained():
-            return [g[0] for g in generations(srv)[0] if g[3]] == [2]
+            return [g[0] for g in t.generations(srv) if g[3]] == [2]
         t.wait_for(drained, QUIET_TIMEOUT, "generation 1 to lose its "
                    "last worker")
         stop_and_check(srv)
@@ -430,6 +380,7 @@ def stop_and_check(srv):
 
 
 def test_no_control_socket():
+    t.need_mpms("event")
     with t.Server("event", ["StartServers 2"], tag="nosock") as srv:
         srv.start()
         srv.wait_workers(2)
@@ -444,7 +395,7 @@ def test_no_control_socket():
         t.wait_for(lambda: re.search(r"graceful: generation 2 .* ready",
                                      srv.error_text()), LOG_TIMEOUT,
                    "generation 2 in the error log")
-        assert_serving(srv.port, "after the signalled graceful")
+        t.assert_serving(srv, "after the signalled graceful")
         srv.stop()
 
 
@@ -510,6 +461,7 @@ def check_reload(notify, what, ok):
 
 
 def test_notify():
+    t.need_mpms("event")
     notify = NotifySocket()
     try:
         with t.Server("event", ["StartServers 2"], tag="notify") as srv:
@@ -518,8 +470,7 @@ def test_notify():
             res = ctl(srv, "graceful")
             eq(res[0], 0, "mpmctl graceful\n" + shown(res))
             check_reload(notify, "graceful", True)
-            with open(srv.conf, "a") as f:
-                f.write("KeepAliveTimeout soon\n")
+            t.break_config(srv)
             srv.proc.send_signal(signal.SIGUSR1)
             check_reload(notify, "kill -USR1 on a bad config", False)
             srv.write_config(srv.port)
@@ -532,6 +483,7 @@ def test_notify():
 
 
 def test_notify_abstract():
+    t.need_mpms("event")
     notify = NotifySocket(abstract=True)
     try:
         with t.Server("event", ["StartServers 1"], tag="notify") as srv:
@@ -555,23 +507,14 @@ def onto_fd3(fd):
 
 def spawn_activated(srv, lsock):
     """mpmd with LSOCK as fd 3, LISTEN_FDS=1 and LISTEN_PID its own pid."""
-    out = open(srv.stdout, "ab")
-    err = open(srv.stderr, "ab")
-    wrapper = 'LISTEN_PID=$$ LISTEN_FDS=1; export LISTEN_PID LISTEN_FDS; ' \
-              'exec "$@"'
-    try:
-        srv.proc = subprocess.Popen(
-            ["/bin/sh", "-c", wrapper, "sh", t.MPMD, "-D", "FOREGROUND",
-             "-f", srv.conf],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=srv.root,
-            close_fds=False, preexec_fn=lambda: onto_fd3(lsock.fileno()))
-    finally:
-        out.close()
-        err.close()
-    t._popens.append(srv.proc)
+    script = 'LISTEN_PID=$$ LISTEN_FDS=1; export LISTEN_PID LISTEN_FDS; ' \
+             'exec "$@"'
+    srv.spawn(wrapper=["/bin/sh", "-c", script, "sh"], close_fds=False,
+              preexec_fn=lambda: onto_fd3(lsock.fileno()))
 
 
 def test_socket_activation():
+    t.need_mpms("event")
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         lsock.bind((t.HOST, 0))
@@ -585,7 +528,7 @@ def test_socket_activation():
                        t.START_TIMEOUT, "workers")
             true(srv.running(), "mpmd exited: %s\n%s"
                  % (srv.proc.returncode, srv.diag()))
-            assert_serving(port, "on the socket passed as fd 3")
+            t.assert_serving(srv, "on the socket passed as fd 3")
             want = "adopted socket %s:%d from systemd" % (t.HOST, port)
             true(want in srv.error_text() + t.read_text(srv.stderr),
                  "no '%s' in the error log or on stderr\n%s"
@@ -595,7 +538,7 @@ def test_socket_activation():
                      % want)
             res = ctl(srv, "graceful")
             eq(res[0], 0, "mpmctl graceful\n" + shown(res))
-            assert_serving(port, "after a graceful restart")
+            t.assert_serving(srv, "after a graceful restart")
             srv.stop()
             true(t.refused(port), "port %d answers after the stop" % port)
     finally:
@@ -603,13 +546,15 @@ def test_socket_activation():
 
 
 def build():
-    runner = t.Runner()
-    for mpm in t.mpms():
+    runner, mpms = t.mpm_runner()
+    if not mpms:
+        return runner
+    for mpm in mpms:
         runner.add("[%s] graceful-stop: a %d MiB download to a slow reader "
                    "completes, then the port refuses and the master is gone"
                    % (mpm, HUGE_SIZE >> 20), test_graceful_stop_download,
                    mpm)
-    for mpm in t.mpms():
+    for mpm in mpms:
         runner.add("[%s] kill -9 of the master: no worker left after "
                    "GracefulShutdownTimeout %d" % (mpm, ORPHAN_DRAIN),
                    test_master_killed, mpm)
@@ -617,7 +562,7 @@ def build():
                "drain is refused, not held", test_graceful_stop_new_client)
     runner.add("crash storm: backoff logged, pool back and serving",
                test_crash_storm)
-    for mpm in t.mpms():
+    for mpm in mpms:
         runner.add("[%s] reopen-logs after a rename: every request line in "
                    "exactly one file" % mpm, test_reopen_logs, mpm)
     runner.add("mpmctl status shows the old generation draining, then "
@@ -635,5 +580,4 @@ def build():
 
 
 if __name__ == "__main__":
-    t.bail_if_unbuilt()
     t.main(build())
