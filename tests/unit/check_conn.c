@@ -1,7 +1,7 @@
 /*
- * The connection state machine and the static file handler, driven over
- * a socketpair: real struct conn objects, a temporary document root, a
- * pipe as the access log.
+ * Check suite for workers/conn.c, the per-connection HTTP state machine,
+ * driven over a socketpair: real struct conn objects serving a temporary
+ * document root, a pipe as the access log.
  */
 #include "config.h"
 
@@ -218,8 +218,8 @@ setup(void)
 	signal(SIGPIPE, SIG_IGN);
 	setenv("TZ", "UTC", 1);
 	tzset();
-	snprintf(root, sizeof(root), "/tmp/check_static.XXXXXX");
-	snprintf(outside, sizeof(outside), "/tmp/check_static_out.XXXXXX");
+	snprintf(root, sizeof(root), "/tmp/check_conn.XXXXXX");
+	snprintf(outside, sizeof(outside), "/tmp/check_conn_out.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(root));
 	ck_assert_ptr_nonnull(mkdtemp(outside));
 	put(outside, "secret.txt", "secret\n", strlen("secret\n"));
@@ -2016,9 +2016,9 @@ START_TEST(test_status_denied)
 END_TEST
 
 static Suite *
-static_suite(void)
+conn_suite(void)
 {
-	Suite *s = suite_create("static");
+	Suite *s = suite_create("conn");
 	struct {
 		const char *name;
 		const TTest *tests[TESTS_PER_CASE];
@@ -2059,5 +2059,5 @@ static_suite(void)
 int
 main(void)
 {
-	return ck_run(static_suite());
+	return ck_run(conn_suite());
 }
