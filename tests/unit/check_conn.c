@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "tests/unit/ck.h"
+#include "tests/unit/docroot.h"
 
 #include "conf/conf.h"
 #include "protocol/http.h"
@@ -39,19 +39,16 @@
 #define REQ_MAX        8192
 #define VALUE_MAX      1024
 #define MAX_SPINS      10000
-#define BIG_SIZE       300000 /* more than a socketpair buffer holds */
 #define PEER_ADDR      "192.0.2.7"
 #define OTHER_ADDR     "198.51.100.1"
 #define PEER_PORT      4321
 #define HOUR           3600
 #define SB_TEST_SLOTS  2
 #define NOBODY_UID     65534
-#define ROOT_MAX       64   /* the mkdtemp() names */
 #define QUERY_LEN      6000 /* a redirect head bigger than a small SO_SNDBUF */
 #define TESTS_PER_CASE 10
 
-static char root[ROOT_MAX];
-static char outside[ROOT_MAX];
+static struct docroot docroot;
 static struct conf conf;
 static struct conn_ctx ctx;
 static atomic_int logfd;
@@ -69,111 +66,18 @@ static char hello_lm[HTTP_DATE_LEN + 1];
 static char hello_old[HTTP_DATE_LEN + 1];
 static char hello_new[HTTP_DATE_LEN + 1];
 
-/* --- fixture: a document root --- */
-
-static void
-put(const char *dir, const char *rel, const char *data, size_t len)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd != -1, "create %s: %s", path, strerror(errno));
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-static void
-put_str(const char *rel, const char *data)
-{
-	put(root, rel, data, strlen(data));
-}
-
-static void
-mkdir_in(const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
-}
-
-static void
-link_in(const char *target, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	ck_assert_int_eq(symlink(target, path), 0);
-}
-
-static void
-make_big(void)
-{
-	char *data = malloc(BIG_SIZE);
-	size_t i;
-
-	ck_assert_ptr_nonnull(data);
-	for (i = 0; i < BIG_SIZE; i++)
-		data[i] = (char)('a' + i % 26);
-	put(root, "big.bin", data, BIG_SIZE);
-	free(data);
-}
-
-static void
-make_tree(void)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-
-	put_str("index.html", "<p>root</p>\n");
-	put_str("hello.txt", "hello world\n");
-	put_str("a b.txt", "spaced\n");
-	put_str("page.html", "<p>page</p>\n");
-	put_str("style.css", "p{}\n");
-	put_str("app.js", "1;\n");
-	put_str("img.png", "PNG\n");
-	put_str("noext", "raw\n");
-	put_str("empty.txt", "");
-	put_str("locked.txt", "locked\n");
-	mkdir_in("sub");
-	put_str("sub/index.html", "<p>sub</p>\n");
-	mkdir_in("a dir");
-	put_str("a dir/index.html", "<p>a dir</p>\n");
-	mkdir_in("noindex");
-	put_str("noindex/file.txt", "file\n");
-	mkdir_in("alt");
-	put_str("alt/default.htm", "alt\n");
-	make_big();
-	link_in("hello.txt", "in.txt");
-	link_in("../hello.txt", "sub/up.txt");
-	snprintf(target, sizeof(target), "%s/secret.txt", outside);
-	link_in(target, "out.txt");
-	snprintf(target, sizeof(target), "../%s/secret.txt",
-	    strrchr(outside, '/') + 1);
-	link_in(target, "rel-out.txt");
-	link_in(outside, "outdir");
-	link_in("/proc/self/root/etc/hostname", "magic.txt");
-	snprintf(path, sizeof(path), "%s/fifo", root);
-	ck_assert_int_eq(mkfifo(path, 0644), 0);
-	snprintf(path, sizeof(path), "%s/locked.txt", root);
-	ck_assert_int_eq(chmod(path, 0), 0);
-}
+/* --- fixture: a document root, a configuration, a log pipe --- */
 
 static void
 hello_validators(void)
 {
-	char path[PATH_MAX];
-	struct stat st;
+	time_t mtime;
 
-	snprintf(path, sizeof(path), "%s/hello.txt", root);
-	ck_assert_int_eq(stat(path, &st), 0);
-	snprintf(hello_etag, sizeof(hello_etag), "\"%llx.%lx-%llx\"",
-	    (unsigned long long)st.st_mtim.tv_sec,
-	    (unsigned long)st.st_mtim.tv_nsec, (unsigned long long)st.st_size);
-	http_date(hello_lm, st.st_mtim.tv_sec);
-	http_date(hello_old, st.st_mtim.tv_sec - HOUR);
-	http_date(hello_new, st.st_mtim.tv_sec + HOUR);
+	docroot_validators(
+	    &docroot, "hello.txt", hello_etag, sizeof(hello_etag), &mtime);
+	http_date(hello_lm, mtime);
+	http_date(hello_old, mtime - HOUR);
+	http_date(hello_new, mtime + HOUR);
 	hello_lm[HTTP_DATE_LEN] = hello_old[HTTP_DATE_LEN] = '\0';
 	hello_new[HTTP_DATE_LEN] = '\0';
 }
@@ -218,12 +122,7 @@ setup(void)
 	signal(SIGPIPE, SIG_IGN);
 	setenv("TZ", "UTC", 1);
 	tzset();
-	snprintf(root, sizeof(root), "/tmp/check_conn.XXXXXX");
-	snprintf(outside, sizeof(outside), "/tmp/check_conn_out.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
-	ck_assert_ptr_nonnull(mkdtemp(outside));
-	put(outside, "secret.txt", "secret\n", strlen("secret\n"));
-	make_tree();
+	docroot_create(&docroot, "check_conn");
 	hello_validators();
 	setup_conf();
 	ck_assert_int_eq(pipe2(logpipe, O_CLOEXEC | O_NONBLOCK), 0);
@@ -232,17 +131,11 @@ setup(void)
 	memset(&own_slot, 0, sizeof(own_slot));
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conf = &conf;
-	ctx.docroot = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ctx.docroot = open(docroot.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ne(ctx.docroot, -1);
 	ctx.accesslog = &logfd;
 	ctx.graceful = &graceful;
 	ctx.sb = &own_slot;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static void
@@ -252,8 +145,7 @@ teardown(void)
 	close(logpipe[0]);
 	close(logpipe[1]);
 	conf_free(&conf);
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	nftw(outside, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	docroot_remove(&docroot);
 }
 
 /* --- a client on the other end of a socketpair --- */
@@ -644,7 +536,7 @@ START_TEST(test_unreadable)
 	bool root_user = (geteuid() == 0);
 
 	if (root_user) {
-		ck_assert_int_eq(chmod(root, 0755), 0);
+		ck_assert_int_eq(chmod(docroot.dir, 0755), 0);
 		ck_assert_msg(
 		    seteuid(NOBODY_UID) == 0, "seteuid: %s", strerror(errno));
 	}
@@ -878,10 +770,11 @@ START_TEST(test_big_file)
 		int status;
 		size_t first, len;
 	} t[] = {
-		{ __LINE__, GET("/big.bin"), 200, 0, BIG_SIZE },
+		{ __LINE__, GET("/big.bin"), 200, 0, DOCROOT_BIG_SIZE },
 		{ __LINE__, RANGE_BIG("bytes=100000-249999"), 206, 100000,
 		    150000 },
-		{ __LINE__, RANGE_BIG("bytes=-10"), 206, BIG_SIZE - 10, 10 },
+		{ __LINE__, RANGE_BIG("bytes=-10"), 206, DOCROOT_BIG_SIZE - 10,
+		    10 },
 	};
 	struct client cl;
 	struct resp r;
