@@ -131,16 +131,20 @@ docroot_remove(const struct docroot *d)
 }
 
 void
-docroot_validators(const struct docroot *d, const char *rel, char *etag,
-    size_t etagsz, time_t *mtime)
+docroot_stat(const struct docroot *d, const char *rel, struct stat *st)
 {
 	char path[PATH_MAX];
-	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", d->dir, rel);
-	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(
+	    stat(path, st) == 0, "stat %s: %s", path, strerror(errno));
+}
+
+void
+docroot_etag(const struct stat *st, char *etag, size_t etagsz)
+{
 	snprintf(etag, etagsz, "\"%llx.%lx-%llx\"",
-	    (unsigned long long)st.st_mtim.tv_sec,
-	    (unsigned long)st.st_mtim.tv_nsec, (unsigned long long)st.st_size);
-	*mtime = st.st_mtim.tv_sec;
+	    (unsigned long long)st->st_mtim.tv_sec,
+	    (unsigned long)st->st_mtim.tv_nsec,
+	    (unsigned long long)st->st_size);
 }

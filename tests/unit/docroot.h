@@ -19,8 +19,9 @@
 #ifndef MPMD_TESTS_DOCROOT_H
 #define MPMD_TESTS_DOCROOT_H
 
+#include <sys/stat.h>
+
 #include <stddef.h>
-#include <time.h>
 
 #define DOCROOT_NAME_MAX 64     /* the mkdtemp() names */
 #define DOCROOT_BIG_SIZE 300000 /* more than a socketpair buffer holds */
@@ -36,8 +37,10 @@ void docroot_create(struct docroot *d, const char *prefix);
 /* Removes both trees. */
 void docroot_remove(const struct docroot *d);
 
-/* The strong ETag workers/static.c gives REL, and its mtime. */
-void docroot_validators(const struct docroot *d, const char *rel, char *etag,
-    size_t etagsz, time_t *mtime);
+/* stat() of REL beneath the root. */
+void docroot_stat(const struct docroot *d, const char *rel, struct stat *st);
+
+/* The strong ETag workers/static.c gives the file ST describes. */
+void docroot_etag(const struct stat *st, char *etag, size_t etagsz);
 
 #endif
