@@ -11,18 +11,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "tests/unit/ck.h"
+#include "tests/unit/logpipe.h"
 
 #include "conf/conf.h"
 #include "workers/accesslog.h"
@@ -33,8 +31,7 @@
 #define HELLO_LEN 12 /* the body bytes a buffered line reports */
 #define NCASES(t) (sizeof(t) / sizeof((t)[0]))
 
-static atomic_int logfd;
-static int logpipe[2] = { -1, -1 };
+static struct logpipe logpipe;
 static struct sockaddr_in peer;
 
 static void
@@ -42,8 +39,7 @@ setup(void)
 {
 	setenv("TZ", "UTC", 1);
 	tzset();
-	ck_assert_int_eq(pipe2(logpipe, O_CLOEXEC | O_NONBLOCK), 0);
-	atomic_store(&logfd, logpipe[1]);
+	logpipe_open(&logpipe);
 	memset(&peer, 0, sizeof(peer));
 	peer.sin_family = AF_INET;
 	peer.sin_port = htons(PEER_PORT);
@@ -53,17 +49,7 @@ setup(void)
 static void
 teardown(void)
 {
-	close(logpipe[0]);
-	close(logpipe[1]);
-}
-
-static size_t
-read_log(char *out, size_t outsz)
-{
-	ssize_t n = read(logpipe[0], out, outsz - 1);
-
-	out[n > 0 ? n : 0] = '\0';
-	return n > 0 ? (size_t)n : 0;
+	logpipe_close(&logpipe);
 }
 
 /* An HTTP/1.1 entry from PEER_ADDR, every other field empty. */
@@ -183,8 +169,8 @@ buf_check(struct buf_run *br, int k)
 {
 	size_t i;
 
-	br->loglen +=
-	    read_log(br->log + br->loglen, sizeof(br->log) - br->loglen);
+	br->loglen += logpipe_read(
+	    &logpipe, br->log + br->loglen, sizeof(br->log) - br->loglen);
 	br->lines[k] = 0;
 	for (i = 0; i < br->loglen; i++)
 		br->lines[k] += br->log[i] == '\n';
@@ -213,7 +199,7 @@ buf_log(const struct buf_run *br, size_t i)
 	e.target = target;
 	e.status = 200;
 	e.bytes = HELLO_LEN;
-	accesslog_write(&logfd, CONF_LOG_COMBINED, &e);
+	accesslog_write(&logpipe.fd, CONF_LOG_COMBINED, &e);
 }
 
 /* Every line is a whole line of ours, request I on line I. */
@@ -392,15 +378,15 @@ START_TEST(test_accesslog_flush_all)
 	park_step = 0;
 	ck_assert_int_eq(pthread_create(&tid, NULL, buf_exit_thread, br), 0);
 	park_wait(1);
-	ck_assert_uint_eq(read_log(br->log, sizeof(br->log)), 0);
+	ck_assert_uint_eq(logpipe_read(&logpipe, br->log, sizeof(br->log)), 0);
 	accesslog_flush_all();
-	n = read_log(br->log, sizeof(br->log));
+	n = logpipe_read(&logpipe, br->log, sizeof(br->log));
 	ck_assert_uint_gt(n, 0);
 	ck_assert_int_eq(br->log[n - 1], '\n');
 	ck_assert_ptr_nonnull(memchr(br->log, '\n', n));
 	park_set(2);
 	ck_assert_int_eq(pthread_join(tid, NULL), 0);
-	n = read_log(br->log, sizeof(br->log));
+	n = logpipe_read(&logpipe, br->log, sizeof(br->log));
 	ck_assert_uint_gt(n, 0);
 	ck_assert_int_eq(br->log[n - 1], '\n');
 	free(br);

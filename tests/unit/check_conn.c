@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "tests/unit/ck.h"
+#include "tests/unit/logpipe.h"
 #include "tests/unit/docroot.h"
 
 #include "conf/conf.h"
@@ -48,9 +49,8 @@
 static struct docroot docroot;
 static struct conf conf;
 static struct conn_ctx ctx;
-static atomic_int logfd;
 static atomic_int graceful;
-static int logpipe[2] = { -1, -1 };
+static struct logpipe logpipe;
 static struct sb_slot own_slot;
 static struct {
 	struct sb_header h;
@@ -122,15 +122,14 @@ setup(void)
 	docroot_create(&docroot, "check_conn");
 	hello_validators();
 	setup_conf();
-	ck_assert_int_eq(pipe2(logpipe, O_CLOEXEC | O_NONBLOCK), 0);
-	atomic_store(&logfd, logpipe[1]);
+	logpipe_open(&logpipe);
 	atomic_store(&graceful, 0);
 	memset(&own_slot, 0, sizeof(own_slot));
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conf = &conf;
 	ctx.docroot = open(docroot.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ne(ctx.docroot, -1);
-	ctx.accesslog = &logfd;
+	ctx.accesslog = &logpipe.fd;
 	ctx.graceful = &graceful;
 	ctx.sb = &own_slot;
 }
@@ -139,8 +138,7 @@ static void
 teardown(void)
 {
 	close(ctx.docroot);
-	close(logpipe[0]);
-	close(logpipe[1]);
+	logpipe_close(&logpipe);
 	conf_free(&conf);
 	docroot_remove(&docroot);
 }
@@ -1256,15 +1254,6 @@ END_TEST
 
 /* --- access log --- */
 
-static size_t
-read_log(char *out, size_t outsz)
-{
-	ssize_t n = read(logpipe[0], out, outsz - 1);
-
-	out[n > 0 ? n : 0] = '\0';
-	return n > 0 ? (size_t)n : 0;
-}
-
 /* The line without its "[date]" so rows need not know the time. */
 static void
 strip_time(char *line)
@@ -1327,7 +1316,7 @@ START_TEST(test_accesslog)
 		cl_send(&cl, t->req);
 		cl_run(&cl);
 		cl_close(&cl);
-		read_log(log, sizeof(log));
+		logpipe_read(&logpipe, log, sizeof(log));
 		for (p = log; (p = strchr(p, '[')) != NULL; p++)
 			strip_time(p);
 		ck_assert_msg(strncmp(log, t->want, strlen(t->want)) == 0,
@@ -1346,7 +1335,7 @@ START_TEST(test_accesslog_slow_body)
 	cl_send(&cl, "POST /p HTTP/1.1\r\nHost: x\r\nReferer: http://r/\r\n"
 		     "User-Agent: agent\r\nContent-Length: 3\r\n\r\na");
 	ck_assert_int_eq(cl_run(&cl), CONN_IO_READ);
-	ck_assert_uint_eq(read_log(log, sizeof(log)), 0);
+	ck_assert_uint_eq(logpipe_read(&logpipe, log, sizeof(log)), 0);
 	/* another connection on this thread reuses the scratch buffers */
 	{
 		struct client other;
@@ -1357,11 +1346,11 @@ START_TEST(test_accesslog_slow_body)
 		    "\r\nHost: x\r\nUser-Agent: zzzzzzzzz\r\n\r\n");
 		cl_run(&other);
 		cl_close(&other);
-		read_log(log, sizeof(log));
+		logpipe_read(&logpipe, log, sizeof(log));
 	}
 	cl_send(&cl, "bc");
 	ck_assert_int_eq(cl_run(&cl), CONN_IO_READ);
-	read_log(log, sizeof(log));
+	logpipe_read(&logpipe, log, sizeof(log));
 	strip_time(log);
 	ck_assert_msg(
 	    strncmp(log, "192.0.2.7 - -  \"POST /p HTTP/1.1\" 405 ",
