@@ -281,7 +281,7 @@ def test_signal_bad_config():
         gid = active(srv)[0]
         line = t.break_config(srv)
         where = re.compile(r"(graceful|restart): configuration has errors, "
-                           r"nothing changed[^\n]*\n\s*\S*mpmd\.conf:%d: \S"
+                           r"nothing changed[^\n]*\n[^\n]*\] \s*\S*mpmd\.conf:%d: \S"
                            % line)
         for sig in (signal.SIGUSR1, signal.SIGHUP):
             srv.proc.send_signal(sig)
