@@ -33,11 +33,12 @@
 #define BACKLOG_MAX           65535
 
 /* Defaults that are not a single string or number in the table. */
-#define DEFAULT_MPM          "event"
-#define DEFAULT_LISTEN_ADDR  "127.0.0.1"
-#define DEFAULT_LISTEN_PORT  8080
-#define DEFAULT_INDEX        "index.html"
-#define DEFAULT_READ_TIMEOUT 20
+#define DEFAULT_MPM           "event"
+#define DEFAULT_LISTEN_ADDR   "127.0.0.1"
+#define DEFAULT_LISTEN_PORT   8080
+#define DEFAULT_INDEX         "index.html"
+#define DEFAULT_READ_TIMEOUT  20
+#define CONF_READ_TIMEOUT_MAX 64 /* "T-MAX,MinRate=RATE" */
 static const char *const default_status_allow[] = { "127.0.0.0/8", "::1" };
 
 static const struct {
@@ -54,7 +55,7 @@ typedef int conf_set_fn(
     struct conf_parser *, const struct conf_directive *, int, char **);
 static conf_set_fn set_string, set_server_root, set_mpm, set_listen;
 static conf_set_fn set_log_level, set_custom_log, set_directory_index;
-static conf_set_fn set_add_type, set_number, set_keepalive, set_read_timeout;
+static conf_set_fn set_add_type, set_number, set_bool, set_read_timeout;
 static conf_set_fn set_server_status, set_status_allow, set_include;
 
 #define FIELD(f) offsetof(struct conf, f)
@@ -73,6 +74,11 @@ static conf_set_fn set_server_status, set_status_allow, set_include;
 		.name = n, .min_args = 1, .max_args = 1, .set = set_number, \
 		.kind = CK_LONG, .off = FIELD(f), .min = lo, .max = hi,     \
 		.def = dflt                                                 \
+	}
+#define BOOL(n, f, dflt)                                                  \
+	{                                                                 \
+		.name = n, .min_args = 1, .max_args = 1, .set = set_bool, \
+		.kind = CK_BOOL, .off = FIELD(f), .def = dflt             \
 	}
 #define SPECIAL(n, lo, hi, fn)                                        \
 	{                                                             \
@@ -124,7 +130,10 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    "MaxRequestWorkers", max_request_workers, 1, THREADS_MAX, 256),
 	[CD_MAX_CONNECTIONS_PER_CHILD] = NUMBER("MaxConnectionsPerChild",
 	    max_connections_per_child, 0, COUNT_MAX, 0),
-	[CD_KEEPALIVE] = SPECIAL("KeepAlive", 1, 1, set_keepalive),
+	[CD_MAX_OPEN_CONNECTIONS_PER_CHILD] =
+	    NUMBER("MaxOpenConnectionsPerChild", max_open_connections_per_child,
+		0, COUNT_MAX, 0),
+	[CD_KEEPALIVE] = BOOL("KeepAlive", keepalive, true),
 	[CD_KEEPALIVE_TIMEOUT] = NUMBER(
 	    "KeepAliveTimeout", keepalive_timeout, 1, KEEPALIVE_TIMEOUT_MAX, 5),
 	[CD_MAX_KEEPALIVE_REQUESTS] = NUMBER(
@@ -157,6 +166,7 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    .def = 1048576 },
 	[CD_LISTEN_BACKLOG] =
 	    NUMBER("ListenBacklog", listen_backlog, 1, BACKLOG_MAX, 511),
+	[CD_SERVE_DOT_FILES] = BOOL("ServeDotFiles", serve_dot_files, false),
 	[CD_SERVER_STATUS] =
 	    STRING("ServerStatus", server_status, set_server_status, NULL),
 	[CD_STATUS_ALLOW] =
@@ -446,13 +456,13 @@ set_add_type(struct conf_parser *p, const struct conf_directive *d, int argc,
 }
 
 static int
-set_keepalive(struct conf_parser *p, const struct conf_directive *d, int argc,
+set_bool(struct conf_parser *p, const struct conf_directive *d, int argc,
     char **argv)
 {
 	if (strcasecmp(argv[0], "on") == 0)
-		p->conf->keepalive = true;
+		*(bool *)field(p->conf, d) = true;
 	else if (strcasecmp(argv[0], "off") == 0)
-		p->conf->keepalive = false;
+		*(bool *)field(p->conf, d) = false;
 	else {
 		conf_errorf(
 		    p, NULL, "%s: '%s' must be On or Off", d->name, argv[0]);
@@ -461,57 +471,94 @@ set_keepalive(struct conf_parser *p, const struct conf_directive *d, int argc,
 	return 0;
 }
 
-/* One "header=N" or "body=N"; Apache's ranges and MinRate are refused. */
+/* "T", "T-MAX" or either with ",MinRate=RATE" (after the stage's '='). */
 static int
-read_timeout_arg(struct conf_parser *p, const struct conf_directive *d,
-    const char *arg, long *header, long *body)
+read_timeout_value(struct conf_parser *p, const struct conf_directive *d,
+    const char *arg, struct conf_read_timeout *rt)
 {
-	const char *eq = strchr(arg, '=');
+	char text[CONF_READ_TIMEOUT_MAX], *rate, *dash;
 	long long v;
 
-	if (strcasestr(arg, "minrate") != NULL) {
-		conf_errorf(p, NULL, "%s: MinRate is not supported", d->name);
+	if (snprintf(text, sizeof(text), "%s", arg) >= (int)sizeof(text)) {
+		conf_errorf(p, NULL, "%s: '%s' is too long", d->name, arg);
 		return -1;
 	}
+	memset(rt, 0, sizeof(*rt));
+	if ((rate = strchr(text, ',')) != NULL) {
+		*rate++ = '\0';
+		if (strncasecmp(rate, "MinRate=", 8) != 0) {
+			conf_errorf(p, NULL, "%s: '%s' is not MinRate=BYTES",
+			    d->name, rate);
+			return -1;
+		}
+		if (conf_parse_number(rate + 8, &v) == -1 || v < 1 ||
+		    v > COUNT_MAX) {
+			conf_errorf(p, NULL,
+			    "%s: MinRate '%s' is not a byte count (1..%lld)",
+			    d->name, rate + 8, COUNT_MAX);
+			return -1;
+		}
+		rt->min_rate = (long)v;
+	}
+	if ((dash = strchr(text, '-')) != NULL) {
+		*dash++ = '\0';
+		if (number_arg(p, d, dash, &v) == -1)
+			return -1;
+		rt->max = (long)v;
+	}
+	if (number_arg(p, d, text, &v) == -1)
+		return -1;
+	rt->timeout = (long)v;
+	if (rt->max != 0 && rt->min_rate == 0) {
+		conf_errorf(p, NULL,
+		    "%s: '%s': a range T-MAX needs MinRate=BYTES to extend T",
+		    d->name, arg);
+		return -1;
+	}
+	if (rt->max != 0 && rt->max <= rt->timeout) {
+		conf_errorf(p, NULL,
+		    "%s: '%s': the maximum must be more than %ld seconds",
+		    d->name, arg, rt->timeout);
+		return -1;
+	}
+	return 0;
+}
+
+/* One "header=..." or "body=..." (Apache's stages and their syntax). */
+static int
+read_timeout_arg(struct conf_parser *p, const struct conf_directive *d,
+    const char *arg, struct conf_read_timeout *header,
+    struct conf_read_timeout *body)
+{
+	const char *eq = strchr(arg, '=');
+
 	if (eq == NULL) {
 		conf_errorf(p, NULL, "%s: '%s' is not header=N or body=N",
 		    d->name, arg);
 		return -1;
 	}
-	if (strchr(eq, '-') != NULL) {
-		conf_errorf(p, NULL,
-		    "%s: '%s': ranges are not supported, give one number of seconds",
-		    d->name, arg);
-		return -1;
-	}
-	if (number_arg(p, d, eq + 1, &v) == -1)
-		return -1;
 	if (eq - arg == 6 && strncasecmp(arg, "header", 6) == 0)
-		*header = (long)v;
-	else if (eq - arg == 4 && strncasecmp(arg, "body", 4) == 0)
-		*body = (long)v;
-	else {
-		conf_errorf(p, NULL,
-		    "%s: unknown stage '%.*s' (header or body)", d->name,
-		    (int)(eq - arg), arg);
-		return -1;
-	}
-	return 0;
+		return read_timeout_value(p, d, eq + 1, header);
+	if (eq - arg == 4 && strncasecmp(arg, "body", 4) == 0)
+		return read_timeout_value(p, d, eq + 1, body);
+	conf_errorf(p, NULL, "%s: unknown stage '%.*s' (header or body)",
+	    d->name, (int)(eq - arg), arg);
+	return -1;
 }
 
 static int
 set_read_timeout(struct conf_parser *p, const struct conf_directive *d,
     int argc, char **argv)
 {
-	long header = p->conf->request_read_timeout_header;
-	long body = p->conf->request_read_timeout_body;
+	struct conf_read_timeout header = p->conf->read_header;
+	struct conf_read_timeout body = p->conf->read_body;
 	int i;
 
 	for (i = 0; i < argc; i++)
 		if (read_timeout_arg(p, d, argv[i], &header, &body) == -1)
 			return -1;
-	p->conf->request_read_timeout_header = header;
-	p->conf->request_read_timeout_body = body;
+	p->conf->read_header = header;
+	p->conf->read_body = body;
 	return 0;
 }
 
@@ -583,9 +630,8 @@ init_compound(struct conf *conf)
 	conf->custom_log_format = CONF_LOG_COMBINED;
 	conf->directory_index[conf->ndirectory_index++] =
 	    xstrdup(DEFAULT_INDEX);
-	conf->keepalive = true;
-	conf->request_read_timeout_header = DEFAULT_READ_TIMEOUT;
-	conf->request_read_timeout_body = DEFAULT_READ_TIMEOUT;
+	conf->read_header.timeout = DEFAULT_READ_TIMEOUT;
+	conf->read_body.timeout = DEFAULT_READ_TIMEOUT;
 	inet_pton(AF_INET, DEFAULT_LISTEN_ADDR, &lo);
 	conf_listen_fill(
 	    &conf->listen[conf->nlisten++], AF_INET, &lo, DEFAULT_LISTEN_PORT);
@@ -605,6 +651,8 @@ conf_init(struct conf *conf)
 	for (d = conf_directives; d < conf_directives + CD_COUNT; d++) {
 		if (d->kind == CK_LONG || d->kind == CK_INT64)
 			store_number(conf, d, d->def);
+		else if (d->kind == CK_BOOL)
+			*(bool *)field(conf, d) = d->def != 0;
 		else if (d->kind != CK_SPECIAL && d->def_str != NULL)
 			*(char **)field(conf, d) = xstrdup(d->def_str);
 	}

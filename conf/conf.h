@@ -46,6 +46,17 @@ struct conf_cidr {
 	unsigned prefix;
 };
 
+/*
+ * One stage of RequestReadTimeout, Apache's "T[-MAX][,MinRate=RATE]":
+ * T seconds from the stage's start, one more for every RATE bytes
+ * received, MAX seconds at the most.
+ */
+struct conf_read_timeout {
+	long timeout;  /* seconds */
+	long max;      /* seconds, 0 = no cap (only with a rate) */
+	long min_rate; /* bytes a second, 0 = the timeout is fixed */
+};
+
 enum conf_log_format {
 	CONF_LOG_COMMON,
 	CONF_LOG_COMBINED,
@@ -93,19 +104,21 @@ struct conf {
 	long max_spare_threads;
 	long max_request_workers;
 	long max_connections_per_child;
+	long max_open_connections_per_child; /* 0: from RLIMIT_NOFILE */
 
 	bool keepalive;
 	long keepalive_timeout;      /* seconds */
 	long max_keepalive_requests; /* 0 = unlimited */
 	long timeout;                /* seconds, for sends and stalled bodies */
-	long request_read_timeout_header; /* seconds */
-	long request_read_timeout_body;   /* seconds */
-	long graceful_shutdown_timeout;   /* seconds */
+	struct conf_read_timeout read_header; /* RequestReadTimeout header= */
+	struct conf_read_timeout read_body;   /* RequestReadTimeout body= */
+	long graceful_shutdown_timeout;       /* seconds */
 	long limit_request_line;
 	long limit_request_field_size;
 	long limit_request_fields;
 	int64_t limit_request_body; /* bytes; 0 = unlimited */
 	long listen_backlog;
+	bool serve_dot_files; /* else a path segment starting with . is 404 */
 
 	char *server_status; /* URL path of the status page, NULL = off */
 	struct conf_cidr status_allow[CONF_MAX_STATUS_ALLOW];

@@ -47,6 +47,7 @@ enum conf_dir {
 	CD_MAX_SPARE_THREADS,
 	CD_MAX_REQUEST_WORKERS,
 	CD_MAX_CONNECTIONS_PER_CHILD,
+	CD_MAX_OPEN_CONNECTIONS_PER_CHILD,
 	CD_KEEPALIVE,
 	CD_KEEPALIVE_TIMEOUT,
 	CD_MAX_KEEPALIVE_REQUESTS,
@@ -58,6 +59,7 @@ enum conf_dir {
 	CD_LIMIT_REQUEST_FIELDS,
 	CD_LIMIT_REQUEST_BODY,
 	CD_LISTEN_BACKLOG,
+	CD_SERVE_DOT_FILES,
 	CD_SERVER_STATUS,
 	CD_STATUS_ALLOW,
 	CD_INCLUDE,
@@ -71,6 +73,7 @@ enum conf_kind {
 	CK_PATH,    /* char * at off, resolved against ServerRoot */
 	CK_LONG,    /* long at off, range min..max */
 	CK_INT64,   /* int64_t at off, range min..max */
+	CK_BOOL,    /* bool at off: On or Off */
 };
 
 /* A position in a config file; line 0 = the file as a whole. */

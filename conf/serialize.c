@@ -89,6 +89,17 @@ put_cidr(FILE *f, const char *name, const struct conf_cidr *c)
 	fprintf(f, "%s %s/%u\n", name, host, c->prefix);
 }
 
+/* " STAGE=T[-MAX][,MinRate=RATE]" */
+static void
+put_read_timeout(FILE *f, const char *stage, const struct conf_read_timeout *rt)
+{
+	fprintf(f, " %s=%ld", stage, rt->timeout);
+	if (rt->max > 0)
+		fprintf(f, "-%ld", rt->max);
+	if (rt->min_rate > 0)
+		fprintf(f, ",MinRate=%ld", rt->min_rate);
+}
+
 static void
 put_special(FILE *f, const struct conf *conf, enum conf_dir id)
 {
@@ -112,13 +123,11 @@ put_special(FILE *f, const struct conf *conf, enum conf_dir id)
 	case CD_ADD_TYPE:
 		put_mime(f, &conf->mime);
 		break;
-	case CD_KEEPALIVE:
-		fprintf(f, "%s %s\n", name, conf->keepalive ? "On" : "Off");
-		break;
 	case CD_REQUEST_READ_TIMEOUT:
-		fprintf(f, "%s header=%ld body=%ld\n", name,
-		    conf->request_read_timeout_header,
-		    conf->request_read_timeout_body);
+		fputs(name, f);
+		put_read_timeout(f, "header", &conf->read_header);
+		put_read_timeout(f, "body", &conf->read_body);
+		fputc('\n', f);
 		break;
 	case CD_STATUS_ALLOW:
 		for (i = 0; i < conf->nstatus_allow; i++)
@@ -138,6 +147,12 @@ put_directive(FILE *f, const struct conf *conf, enum conf_dir id)
 	switch (d->kind) {
 	case CK_SPECIAL:
 		put_special(f, conf, id);
+		break;
+	case CK_BOOL:
+		fprintf(f, "%s %s\n", d->name,
+		    *(const bool *)(const void *)((const char *)conf + d->off)
+			? "On"
+			: "Off");
 		break;
 	case CK_LONG:
 	case CK_INT64:

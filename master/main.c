@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -242,6 +243,24 @@ setup_failed(const char *cause)
 	exit(1);
 }
 
+/*
+ * Workers inherit the most open files the master may have (nginx's
+ * worker_rlimit_nofile): systemd's soft limit of 1,024 would otherwise
+ * bound every event process at about 500 connections.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("raising the open-file limit to %llu",
+		    (unsigned long long)rl.rlim_max);
+}
+
 /* Everything that can fail on a bad config fails here, on the terminal. */
 static struct generation *
 master_setup(struct master *m, struct conf *conf)
@@ -254,6 +273,7 @@ master_setup(struct master *m, struct conf *conf)
 	TAILQ_INIT(&m->procs);
 	m->sb_fd = m->ctl_fd = m->stop_client = -1;
 	m->as_root = geteuid() == 0;
+	raise_nofile();
 	m->started_wall = time(NULL);
 	if ((m->errorlog_fd = open_error_log(conf->error_log)) == -1) {
 		fprintf(stderr, "mpmd: cannot open ErrorLog %s: %s\n",

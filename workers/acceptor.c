@@ -7,14 +7,19 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <stdint.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "workers/accesslog.h"
 #include "workers/acceptor.h"
 
-#define ACCEPTOR_EVENTS 8
+#define ACCEPTOR_EVENTS        8
+#define ACCEPTOR_WARN_EVERY_MS 1000
 
 void
 acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
@@ -25,6 +30,7 @@ acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
 	a->extra_fd = extra_fd;
 	a->timeout = -1;
 	a->npending = 0;
+	a->paused_until = 0;
 	if ((a->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < w->nlisteners; i++) {
@@ -68,14 +74,35 @@ acceptor_timeout(const struct acceptor *a)
 	return due > INT32_MAX ? INT32_MAX : (int)due;
 }
 
+/* Paused (out of fds): waits on the extra fd alone until the pause ends. */
+static bool
+acceptor_poll_paused(struct acceptor *a, int64_t left)
+{
+	struct pollfd pfd = { .fd = a->extra_fd, .events = POLLIN };
+	int timeout = acceptor_timeout(a);
+
+	if (timeout < 0 || timeout > left)
+		timeout = (int)left;
+	if (poll(&pfd, a->extra_fd >= 0 ? 1 : 0, timeout) == -1 &&
+	    errno != EINTR)
+		fatal("poll");
+	if (accesslog_due() == 0)
+		accesslog_flush();
+	return pfd.revents != 0;
+}
+
 /* Fills the pending list; returns true when the extra fd is readable. */
 static bool
 acceptor_poll(struct acceptor *a)
 {
 	struct epoll_event ev[ACCEPTOR_EVENTS];
+	int64_t left = a->paused_until - mono_ms();
 	bool extra = false;
 	int n, i;
 
+	a->npending = 0;
+	if (left > 0)
+		return acceptor_poll_paused(a, left);
 	n = epoll_wait(a->ep, ev, ACCEPTOR_EVENTS, acceptor_timeout(a));
 	a->npending = 0;
 	if (n == -1 && errno != EINTR)
@@ -90,6 +117,28 @@ acceptor_poll(struct acceptor *a)
 			a->pending[a->npending++] = ev[i].data.fd;
 	}
 	return extra;
+}
+
+/*
+ * Out of fds: one warning a second at most, saying how often it
+ * happened meanwhile, instead of one per failed accept() (thousands a
+ * second with the listener still readable).
+ */
+static void
+warn_out_of_fds(int err)
+{
+	static _Atomic int64_t last = -ACCEPTOR_WARN_EVERY_MS;
+	static atomic_uint quiet;
+	int64_t now = mono_ms(), then = atomic_load(&last);
+
+	if (now - then < ACCEPTOR_WARN_EVERY_MS ||
+	    !atomic_compare_exchange_strong(&last, &then, now)) {
+		atomic_fetch_add(&quiet, 1);
+		return;
+	}
+	log_warnx(
+	    "accept4: %s: not accepting for %d ms (%u more times since the last warning)",
+	    strerror(err), ACCEPTOR_PAUSE_MS, atomic_exchange(&quiet, 0));
 }
 
 /* Accepts from the listeners the last poll reported, until they are dry. */
@@ -108,9 +157,13 @@ accept_pending(struct acceptor *a, struct worker *w, int *fd,
 			sb_add(&w->sb->accepted, 1);
 			return true;
 		}
+		if (errno == EMFILE || errno == ENFILE) {
+			warn_out_of_fds(errno);
+			a->paused_until = mono_ms() + ACCEPTOR_PAUSE_MS;
+			a->npending = 0;
+			return false;
+		}
 		a->npending--; /* drained (EAGAIN) or failing: poll again */
-		if (errno == EMFILE || errno == ENFILE)
-			log_warn("accept4");
 	}
 	return false;
 }
@@ -134,5 +187,8 @@ acceptor_wait(struct acceptor *a, struct worker *w, int *fd,
 	runtime_accept_leave(w);
 	if (got)
 		return ACCEPTOR_CONN;
-	return extra ? ACCEPTOR_EXTRA : ACCEPTOR_AGAIN;
+	if (extra)
+		return ACCEPTOR_EXTRA;
+	return a->timeout == 0 && a->paused_until > mono_ms() ? ACCEPTOR_PAUSE
+							      : ACCEPTOR_AGAIN;
 }

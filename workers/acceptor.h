@@ -17,12 +17,15 @@
 
 #include "workers/runtime.h"
 
+#define ACCEPTOR_PAUSE_MS 250 /* no accept() for this long after EMFILE */
+
 struct acceptor {
 	int ep;
 	int extra_fd;
 	int timeout;    /* of its epoll_wait(): -1, or 0 once acceptor_fd() */
 	int pending[8]; /* listeners reported ready, not yet drained */
 	int npending;
+	int64_t paused_until; /* out of fds: mono_ms() to accept again */
 };
 
 void acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd);
@@ -38,6 +41,12 @@ enum acceptor_result {
 	ACCEPTOR_CONN,  /* *fd is a new non-blocking client socket */
 	ACCEPTOR_EXTRA, /* the extra fd is readable */
 	ACCEPTOR_AGAIN, /* spurious wakeup or a transient error: call again */
+	/*
+	 * Out of file descriptors (EMFILE, ENFILE): an event loop stops
+	 * watching acceptor_fd() for ACCEPTOR_PAUSE_MS. A blocking caller
+	 * never sees it: its next wait watches the extra fd alone meanwhile.
+	 */
+	ACCEPTOR_PAUSE,
 };
 
 /* Blocks until a connection or the extra fd; PEER gets the address. */

@@ -77,20 +77,21 @@ etag_list_match(const char *list, const char *etag)
 
 int
 static_not_modified(
-    const struct static_file *f, const char *inm, const char *ims)
+    const struct static_file *f, const char *inm, const char *ims, int64_t now)
 {
 	int64_t t;
 
 	if (inm != NULL)
 		return etag_list_match(inm, f->etag) ? 304 : 0;
-	if (ims != NULL && (t = http_date_parse(ims)) >= 0 && f->mtime <= t)
+	if (ims != NULL && (t = http_date_parse(ims)) >= 0 && t <= now &&
+	    f->mtime <= t)
 		return 304;
 	return 0;
 }
 
 /* If-Range needs a strong match: a weak tag never matches (13.1.5). */
 bool
-static_if_range(const struct static_file *f, const char *if_range)
+static_if_range(const struct static_file *f, const char *if_range, int64_t now)
 {
 	int64_t t;
 
@@ -99,7 +100,7 @@ static_if_range(const struct static_file *f, const char *if_range)
 	if (if_range[0] == 'W' && if_range[1] == '/')
 		return false;
 	t = http_date_parse(if_range);
-	return t >= 0 && t == f->mtime;
+	return t >= 0 && t == f->mtime && f->mtime < now;
 }
 
 /*

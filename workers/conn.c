@@ -42,6 +42,7 @@
 #define CONN_LINGER_BYTES  (64 * 1024)  /* ... and this many bytes discarded */
 #define CONN_LOG_FIELD_MAX 4096         /* a logged field kept across reads */
 #define CONN_SIZE_MAX      128          /* an idle connection's whole state */
+#define CONN_STEP_BUDGET   64           /* steps per conn_step(): see there */
 #define MS_PER_SEC         1000
 
 static const char conn_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -123,7 +124,7 @@ conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 		 peerlen >= sizeof(struct sockaddr_in6))
 		memcpy(&c->peer.sin6, peer, sizeof(struct sockaddr_in6));
 	/* The first request has RequestReadTimeout header to arrive. */
-	c->deadline = conn_after(ctx->conf->request_read_timeout_header);
+	c->deadline = conn_after(ctx->conf->read_header.timeout);
 	return c;
 }
 
@@ -402,7 +403,8 @@ conn_begin(struct conn *c)
 		c->inlen -= c->inpos;
 		c->inpos = 0;
 	}
-	c->deadline = conn_after(c->ctx->conf->request_read_timeout_header);
+	x->stage_started = mono_ms();
+	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
 	c->state = CS_HEAD;
 	return 0;
 }
@@ -424,10 +426,32 @@ conn_fill_head(struct conn *c)
 	return n > 0 ? STEP_GO : conn_read_error(n);
 }
 
+/*
+ * RequestReadTimeout with MinRate: the stage's timeout from its start,
+ * a second more for every MinRate bytes received, up to its maximum.
+ * A client that sends slower than that is cut at the timeout.
+ */
+static void
+conn_extend(
+    struct conn *c, const struct conf_read_timeout *rt, uint64_t received)
+{
+	int64_t start = c->x->stage_started, d;
+
+	if (rt->min_rate <= 0)
+		return;
+	d = start +
+	    (rt->timeout + (int64_t)(received / (uint64_t)rt->min_rate)) *
+		MS_PER_SEC;
+	if (rt->max > 0 && d > start + rt->max * MS_PER_SEC)
+		d = start + rt->max * MS_PER_SEC;
+	c->deadline = d;
+}
+
 /* The parser wants more: keep what came so far on the heap. */
 static enum step
 conn_head_incomplete(struct conn *c)
 {
+	conn_extend(c, &c->ctx->conf->read_header, c->inlen - c->inpos);
 	if (c->in != c->buf &&
 	    conn_buf_take(c, c->in + c->inpos, c->inlen - c->inpos) == -1)
 		return conn_error_close(c, 500);
@@ -471,7 +495,8 @@ conn_body_begin(struct conn *c)
 	/* 100 only to HTTP/1.1 clients that wait for it (RFC 9110 10.1.1) */
 	if (x->r.expect_continue && x->r.minor >= 1 && c->inpos == c->inlen)
 		x->cont_sent = 0;
-	c->deadline = conn_after(c->ctx->conf->request_read_timeout_body);
+	x->stage_started = mono_ms();
+	c->deadline = conn_after(c->ctx->conf->read_body.timeout);
 	c->state = CS_BODY;
 	return STEP_GO;
 }
@@ -570,8 +595,11 @@ conn_do_body(struct conn *c)
 	rv = http_parse_body(
 	    &x->r, c->in + c->inpos, c->inlen - c->inpos, &used);
 	c->inpos += (uint32_t)used;
-	if (rv == HTTP_INCOMPLETE)
+	if (rv == HTTP_INCOMPLETE) {
+		conn_extend(
+		    c, &c->ctx->conf->read_body, (uint64_t)x->r.body_seen);
 		return STEP_GO;
+	}
 	if (rv != HTTP_DONE)
 		return conn_error_close(c, rv);
 	x->has_body = false;
@@ -773,12 +801,23 @@ conn_park(struct conn *c, enum step s)
 	}
 }
 
+/*
+ * One call does at most CONN_STEP_BUDGET state steps, then yields: a
+ * client pipelining without end (MaxKeepAliveRequests 0) or streaming a
+ * body must not keep its event loop from every other connection. Waiting
+ * to write brings it back at once, after the others had their turn.
+ */
 enum conn_io
 conn_step(struct conn *c)
 {
+	unsigned budget = CONN_STEP_BUDGET;
 	enum step s;
 
 	do {
+		if (budget-- == 0) {
+			s = STEP_WRITE;
+			break;
+		}
 		switch (c->state) {
 		case CS_IDLE:
 		case CS_HEAD:

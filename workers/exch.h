@@ -24,7 +24,8 @@ struct conn_ctx;
 
 struct exch {
 	struct http_request r;
-	time_t started; /* wall clock at the first byte, for the log */
+	time_t started;        /* wall clock at the first byte, for the log */
+	int64_t stage_started; /* mono_ms() the head or the body began */
 	int status;
 	bool keep_alive; /* what the response head says */
 	bool has_body;   /* a request body is still to be discarded */

@@ -34,16 +34,11 @@
 #include "lib/xmalloc.h"
 #include "workers/accesslog.h"
 #include "workers/acceptor.h"
+#include "workers/handoff.h"
 #include "workers/runtime.h"
 
 #define EVENT_HANDOFF_BATCH 32
 #define EVENT_ACCEPT_BATCH  32 /* then the loop serves what it has */
-
-struct handoff {
-	int fd; /* -1: wake up and check whether to exit */
-	socklen_t peerlen;
-	struct sockaddr_storage peer;
-};
 
 struct loop {
 	struct event_base *base;
@@ -51,7 +46,7 @@ struct loop {
 	struct event *ev_drain;
 	struct event *ev_flush; /* buffered access-log lines are due */
 	bool flush_armed;
-	int pipe[2];
+	struct inbox inbox; /* connections other loops pass us */
 	atomic_uint nconns;
 	struct evworker *proc;
 	pthread_t tid;
@@ -72,9 +67,24 @@ struct evworker {
 	atomic_bool acceptor_done; /* no more handoffs can come */
 	struct acceptor acc;       /* loop 0's */
 	struct event *ev_accept;
+	struct event *ev_resume; /* out of fds: accept again after a pause */
+	long max_conns;          /* connections held open at once */
+	atomic_bool at_bound;    /* loop 0 waits for one to close */
 };
 
 static void econn_on_event(evutil_socket_t fd, short what, void *arg);
+static void loop_arm_flush(struct loop *l);
+
+static long
+process_conns(struct evworker *p)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < p->nloops; i++)
+		n += atomic_load(&p->loops[i].nconns);
+	return n;
+}
 
 /* Draining, empty, and the acceptor can hand over nothing more. */
 static void
@@ -98,6 +108,9 @@ econn_free(struct econn *e)
 	free(e);
 	atomic_fetch_sub(&l->nconns, 1);
 	sb_sub(&l->proc->w.sb->connections, 1);
+	/* Room again under the bound: loop 0 accepts once it looks. */
+	if (atomic_load(&l->proc->at_bound))
+		inbox_wake(&l->proc->loops[0].inbox);
 	loop_exit_if_done(l);
 }
 
@@ -125,6 +138,7 @@ econn_wait(struct econn *e, enum conn_io io)
 	struct timeval tv;
 
 	econn_track_busy(e);
+	loop_arm_flush(e->loop); /* whatever it logged leaves when due */
 	if (io == CONN_IO_CLOSE) {
 		econn_free(e);
 		return;
@@ -176,7 +190,6 @@ static void
 econn_on_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct econn *e = arg;
-	struct loop *l = e->loop;
 	enum conn_io io;
 
 	if ((what & EV_TIMEOUT) && mono_ms() >= conn_deadline(e->c))
@@ -184,7 +197,6 @@ econn_on_event(evutil_socket_t fd, short what, void *arg)
 	else
 		io = conn_step(e->c);
 	econn_wait(e, io);
-	loop_arm_flush(l);
 }
 
 static void
@@ -206,21 +218,20 @@ loop_adopt(struct loop *l, const struct handoff *h)
 	econn_wait(e, conn_step(e->c));
 }
 
+static void loop_accept_resume(struct evworker *p);
+
 static void
 loop_on_handoff(evutil_socket_t fd, short what, void *arg)
 {
 	struct handoff h[EVENT_HANDOFF_BATCH];
 	struct loop *l = arg;
-	ssize_t n;
-	size_t i;
+	size_t i, n;
 
-	n = read(fd, h, sizeof(h));
-	if (n <= 0)
-		return;
-	for (i = 0; i < (size_t)n / sizeof(h[0]); i++)
-		if (h[i].fd >= 0)
-			loop_adopt(l, &h[i]);
-	loop_arm_flush(l);
+	n = inbox_take(&l->inbox, h, EVENT_HANDOFF_BATCH);
+	for (i = 0; i < n; i++)
+		loop_adopt(l, &h[i]);
+	if (l == &l->proc->loops[0] && atomic_load(&l->proc->at_bound))
+		loop_accept_resume(l->proc);
 	loop_exit_if_done(l);
 }
 
@@ -261,13 +272,13 @@ loop_init(struct evworker *p, struct loop *l)
 	    (l->base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("cannot create an event base");
 	event_config_free(cfg);
-	if (pipe2(l->pipe, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe2");
+	if (inbox_init(&l->inbox) == -1)
+		fatal("eventfd");
 	l->proc = p;
 	l->ev_handoff = event_new(
-	    l->base, l->pipe[0], EV_READ | EV_PERSIST, loop_on_handoff, l);
+	    l->base, l->inbox.efd, EV_READ | EV_PERSIST, loop_on_handoff, l);
 	if (l->ev_handoff == NULL || event_add(l->ev_handoff, NULL) == -1)
-		fatalx("cannot watch the handoff pipe");
+		fatalx("cannot watch the handoff inbox");
 	if ((l->ev_flush = evtimer_new(l->base, loop_on_flush, l)) == NULL)
 		fatalx("cannot create the access-log timer");
 }
@@ -285,31 +296,24 @@ least_loaded(struct evworker *p)
 	return best;
 }
 
-static void
+static int
 hand_off(struct loop *l, struct handoff *h)
 {
-	ssize_t n;
-
 	atomic_fetch_add(&l->nconns, 1);
-	do
-		n = write(l->pipe[1], h, sizeof(*h));
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*h)) {
-		/* The loop is too far behind to take more: shed this one. */
-		atomic_fetch_sub(&l->nconns, 1);
-		close(h->fd);
-	}
+	if (inbox_push(&l->inbox, h) == 0)
+		return 0;
+	atomic_fetch_sub(&l->nconns, 1);
+	return -1;
 }
 
-/* A handoff of fd -1 makes a loop look at whether it is done. */
+/* Each loop looks at whether it is done. */
 static void
 wake_loops(struct evworker *p)
 {
-	struct handoff h = { .fd = -1 };
 	size_t i;
 
 	for (i = 0; i < p->nloops; i++)
-		(void)!write(p->loops[i].pipe[1], &h, sizeof(h));
+		inbox_wake(&p->loops[i].inbox);
 }
 
 /* Loop 0 stops accepting for good: the process drains. */
@@ -319,26 +323,60 @@ loop_stop_accepting(struct loop *l)
 	struct evworker *p = l->proc;
 
 	event_free(p->ev_accept);
-	p->ev_accept = NULL;
+	event_free(p->ev_resume);
+	p->ev_accept = p->ev_resume = NULL;
+	atomic_store(&p->at_bound, false);
 	acceptor_close(&p->acc);
 	atomic_store(&p->acceptor_done, true);
 	wake_loops(p);
 }
 
-/* Keeps the connection unless another loop has fewer. */
+/* Keeps the connection unless another loop has fewer and takes it. */
 static void
 loop_place(struct loop *l, struct handoff *h)
 {
 	struct loop *to = least_loaded(l->proc);
 
-	if (to != l) {
-		hand_off(to, h);
+	if (to != l && hand_off(to, h) == 0)
 		return;
-	}
 	atomic_fetch_add(&l->nconns, 1);
 	loop_adopt(l, h);
 }
 
+/* Loop 0 stops watching the listeners for a while. */
+static void
+loop_accept_pause(struct evworker *p, bool at_bound)
+{
+	struct timeval tv = { 0, ACCEPTOR_PAUSE_MS * 1000 };
+
+	event_del(p->ev_accept);
+	if (!at_bound) {
+		if (event_add(p->ev_resume, &tv) == -1)
+			loop_accept_resume(p);
+		return;
+	}
+	atomic_store(&p->at_bound, true); /* a closing one wakes us ... */
+	if (process_conns(p) < p->max_conns)
+		loop_accept_resume(p); /* ... unless it closed meanwhile */
+}
+
+static void
+loop_accept_resume(struct evworker *p)
+{
+	if (p->ev_accept == NULL || process_conns(p) >= p->max_conns)
+		return;
+	atomic_store(&p->at_bound, false);
+	if (event_add(p->ev_accept, NULL) == -1)
+		fatalx("cannot watch the listeners");
+}
+
+static void
+loop_on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	loop_accept_resume(arg);
+}
+
+/* At the bound a connection waits in the backlog, not in our table. */
 static void
 loop_on_accept(evutil_socket_t fd, short what, void *arg)
 {
@@ -348,15 +386,24 @@ loop_on_accept(evutil_socket_t fd, short what, void *arg)
 	int n;
 
 	for (n = 0; n < EVENT_ACCEPT_BATCH; n++) {
+		if (process_conns(p) >= p->max_conns) {
+			loop_accept_pause(p, true);
+			return;
+		}
 		memset(&h, 0, sizeof(h));
 		switch (
 		    acceptor_wait(&p->acc, &p->w, &h.fd, &h.peer, &h.peerlen)) {
 		case ACCEPTOR_CONN:
 			loop_place(l, &h);
+			if (runtime_recycle_due(&p->w))
+				runtime_drain_and_wake(&p->w);
 			break;
 		case ACCEPTOR_EXTRA:
 			if (atomic_load(&p->w.graceful))
 				loop_stop_accepting(l);
+			return;
+		case ACCEPTOR_PAUSE:
+			loop_accept_pause(p, false);
 			return;
 		case ACCEPTOR_AGAIN:
 			return;
@@ -371,7 +418,9 @@ loop_accept(struct evworker *p, struct loop *l)
 	acceptor_open(&p->acc, &p->w, p->w.wake);
 	p->ev_accept = event_new(l->base, acceptor_fd(&p->acc),
 	    EV_READ | EV_PERSIST, loop_on_accept, l);
-	if (p->ev_accept == NULL || event_add(p->ev_accept, NULL) == -1)
+	p->ev_resume = evtimer_new(l->base, loop_on_resume, p);
+	if (p->ev_accept == NULL || p->ev_resume == NULL ||
+	    event_add(p->ev_accept, NULL) == -1)
 		fatalx("cannot watch the listeners");
 }
 
@@ -387,6 +436,8 @@ main(void)
 	p->nloops = (size_t)p->w.conf.threads_per_child;
 	p->loops = xcalloc(p->nloops, sizeof(*p->loops));
 	p->w.sb->threads = (uint32_t)p->nloops;
+	/* Each loop: its epoll, its inbox's eventfd, libevent's own. */
+	p->max_conns = runtime_conn_limit(&p->w, 3 * (long)p->nloops);
 	for (i = 0; i < p->nloops; i++)
 		loop_init(p, &p->loops[i]);
 	loop_accept(p, &p->loops[0]);

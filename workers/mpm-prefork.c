@@ -33,6 +33,7 @@ main(void)
 			runtime_channel_read(&self);
 			break;
 		case ACCEPTOR_AGAIN:
+		case ACCEPTOR_PAUSE: /* never in a blocking wait */
 			break;
 		}
 	}

@@ -33,6 +33,7 @@ thread_main(void *arg)
 			break;
 		case ACCEPTOR_EXTRA:
 		case ACCEPTOR_AGAIN:
+		case ACCEPTOR_PAUSE: /* never in a blocking wait */
 			break;
 		}
 	}

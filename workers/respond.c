@@ -144,7 +144,8 @@ respond_range(const struct exch *x, const struct static_file *f, int64_t *first,
 	*last = f->size - 1;
 	if (r->method != HTTP_GET || r->range == NULL)
 		return 200;
-	if (r->if_range != NULL && !static_if_range(f, r->if_range))
+	if (r->if_range != NULL &&
+	    !static_if_range(f, r->if_range, (int64_t)x->started))
 		return 200;
 	switch (range_parse(r->range, f->size, first, last)) {
 	case RANGE_OK:
@@ -221,8 +222,8 @@ respond_file(struct exch *x, const struct conf *conf, const char *path,
 	int64_t first, last;
 	int status;
 
-	if ((status = static_not_modified(
-		 f, x->r.if_none_match, x->r.if_modified_since)) == 0)
+	if ((status = static_not_modified(f, x->r.if_none_match,
+		 x->r.if_modified_since, (int64_t)x->started)) == 0)
 		status = respond_range(x, f, &first, &last);
 	reply_init(&rp, status, keep);
 	rp.etag = f->etag;
@@ -273,6 +274,11 @@ respond_static(struct exch *x, const struct conn_ctx *ctx, char *path,
 	int status;
 
 	reply_init(&rp, 0, keep);
+	if (!conf->serve_dot_files && static_hidden(path)) {
+		respond_page(
+		    x, &rp, 404, keep, head, out, outsz); /* as absent */
+		return;
+	}
 	status = static_open(ctx->docroot, path, STATIC_PATH_MAX,
 	    conf->directory_index, conf->ndirectory_index, &f);
 	if (status == 301) {

@@ -7,6 +7,7 @@
 
 #include <sys/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/eventfd.h>
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -406,6 +408,29 @@ runtime_recycle_due(const struct worker *w)
 	long max = w->conf.max_connections_per_child;
 
 	return max > 0 && sb_read(&w->sb->accepted) >= (uint64_t)max;
+}
+
+#define RUNTIME_FD_RESERVE   16 /* 0-3, docroot, log, epoll, eventfd, slack */
+#define RUNTIME_FDS_PER_CONN 2  /* its socket and the file it sends */
+
+long
+runtime_conn_limit(const struct worker *w, long fixed)
+{
+	long set = w->conf.max_open_connections_per_child, room;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return set > 0 ? set : LONG_MAX;
+	room = ((long)rl.rlim_cur - RUNTIME_FD_RESERVE - fixed -
+		   (long)w->nlisteners) /
+	       RUNTIME_FDS_PER_CONN;
+	if (room < 1)
+		room = 1;
+	if (set > room)
+		log_warnx(
+		    "MaxOpenConnectionsPerChild %ld: the open-file limit %ld leaves room for %ld; accept() will pause when fds run out",
+		    set, (long)rl.rlim_cur, room);
+	return set > 0 ? set : room;
 }
 
 void

@@ -63,6 +63,12 @@ void runtime_stop_now(struct worker *w) __attribute__((noreturn));
 int64_t runtime_drain_left(const struct worker *w);
 /* MaxConnectionsPerChild reached: time to drain and let a new one come. */
 bool runtime_recycle_due(const struct worker *w);
+/*
+ * The most connections this process holds open at once: the
+ * MaxOpenConnectionsPerChild set, or what the open-file limit leaves
+ * room for beside the fds the process itself needs (FIXED more of them).
+ */
+long runtime_conn_limit(const struct worker *w, long fixed);
 
 #define RUNTIME_THREAD_STACK (256 * 1024) /* request threads use little */
 void runtime_start_thread(pthread_t *tid, void *(*fn)(void *), void *arg);

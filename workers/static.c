@@ -211,6 +211,19 @@ static_open(int docroot, char *path, size_t pathsz, char *const *index,
 	return static_open_index(docroot, path, pathsz, index, nindex, f);
 }
 
+#define WELL_KNOWN "/.well-known"
+
+bool
+static_hidden(const char *path)
+{
+	size_t n = sizeof(WELL_KNOWN) - 1;
+
+	if (strncmp(path, WELL_KNOWN, n) == 0 &&
+	    (path[n] == '/' || path[n] == '\0'))
+		path += n;
+	return strstr(path, "/.") != NULL;
+}
+
 void
 static_close(struct static_file *f)
 {

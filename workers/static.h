@@ -34,18 +34,32 @@ struct static_file {
 int static_open(int docroot, char *path, size_t pathsz, char *const *index,
     size_t nindex, struct static_file *f);
 
+/*
+ * True when a segment of PATH (decoded, without dot segments) starts
+ * with '.': .htpasswd, .git/config. Only /.well-known/ (RFC 8615) is
+ * public by design.
+ */
+bool static_hidden(const char *path);
+
 /* Closes the file F, unless it came from memory. */
 void static_close(struct static_file *f);
 
 /*
  * If-None-Match, else If-Modified-Since, for GET and HEAD (RFC 9110
- * 13.2.2 steps 3 and 4). Either may be NULL. Returns 304 or 0.
+ * 13.2.2 steps 3 and 4). Either may be NULL. An If-Modified-Since later
+ * than NOW (the server's clock) is invalid and ignored, as Apache does.
+ * Returns 304 or 0.
  */
 int static_not_modified(
-    const struct static_file *f, const char *inm, const char *ims);
+    const struct static_file *f, const char *inm, const char *ims, int64_t now);
 
-/* True when the If-Range validator (entity-tag or date) still holds. */
-bool static_if_range(const struct static_file *f, const char *if_range);
+/*
+ * True when the If-Range validator still holds: a strong entity-tag, or
+ * the Last-Modified date when that is a strong validator, at least a
+ * second before NOW (RFC 9110 8.8.2.2, 13.1.5).
+ */
+bool static_if_range(
+    const struct static_file *f, const char *if_range, int64_t now);
 
 /* True when an If-None-Match list holds ETAG ("*" included; weak match). */
 bool etag_list_match(const char *list, const char *etag);

@@ -308,7 +308,9 @@ def test_ims(c):
     future = formatdate(time.time() + 86400, usegmt=True)
     older = formatdate(t.FIXED_MTIME - 86400, usegmt=True)
     bad = []
-    for since, want in ((t.FIXED_MTIME_TEXT, 304), (future, 304),
+    # A date later than the server's clock is invalid: ignored, as Apache
+    # does (a 304 for it would cache the file until that date).
+    for since, want in ((t.FIXED_MTIME_TEXT, 304), (future, 200),
                         (older, 200)):
         r = t.get(c.port(), "/small.txt", {"If-Modified-Since": since})
         if r.status != want:
@@ -605,7 +607,7 @@ TESTS = [
     ("Range inside the 1 MiB file", test_range_big),
     ("Range beyond the end -> 416", test_range_unsatisfiable),
     ("If-None-Match with the ETag -> 304", test_inm),
-    ("If-Modified-Since equal/future -> 304, older -> 200", test_ims),
+    ("If-Modified-Since equal -> 304, older or future -> 200", test_ims),
     ("5 requests on one keep-alive connection", test_keepalive_five),
     ("HTTP/1.0 without keep-alive is closed", test_http10_close),
     ("HTTP/1.0 with Connection: keep-alive stays open",

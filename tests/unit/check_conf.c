@@ -249,8 +249,14 @@ get_keepalive(const struct conf *c)
 static const char *
 get_read_timeout(const struct conf *c)
 {
-	snprintf(got, sizeof(got), "%ld/%ld", c->request_read_timeout_header,
-	    c->request_read_timeout_body);
+	const struct conf_read_timeout *h = &c->read_header, *b = &c->read_body;
+
+	if (h->max == 0 && h->min_rate == 0 && b->max == 0 && b->min_rate == 0)
+		snprintf(got, sizeof(got), "%ld/%ld", h->timeout, b->timeout);
+	else
+		snprintf(got, sizeof(got), "%ld-%ld,%ld/%ld-%ld,%ld",
+		    h->timeout, h->max, h->min_rate, b->timeout, b->max,
+		    b->min_rate);
 	return got;
 }
 
@@ -460,6 +466,12 @@ static const struct value_row valid_rows[] = {
 	ROW_GET("RequestReadTimeout body=5", get_read_timeout, "20/5"),
 	ROW_GET("RequestReadTimeout header=7 body=9", get_read_timeout, "7/9"),
 	ROW_GET("RequestReadTimeout BODY=3 Header=4", get_read_timeout, "4/3"),
+	/* Apache's ranges and rates */
+	ROW_GET(
+	    "RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500",
+	    get_read_timeout, "20-40,500/20-0,500"),
+	ROW_GET("RequestReadTimeout header=5,minrate=100", get_read_timeout,
+	    "5-0,100/20-0,0"),
 	ROW_NUM("GracefulShutdownTimeout 120", graceful_shutdown_timeout, 120),
 	ROW_NUM("LimitRequestLine 4096", limit_request_line, 4096),
 	ROW_NUM("LimitRequestFieldSize 16384", limit_request_field_size, 16384),
@@ -599,12 +611,18 @@ static const struct error_row error_rows[] = {
 	    "test.conf:1: Timeout: '99999999999999999999999' is out of range "
 	    "(1..86400)" },
 	{ CK_ROW, "RequestReadTimeout header=20-40", 1,
-	    "test.conf:1: RequestReadTimeout: 'header=20-40': ranges are not "
-	    "supported" },
-	{ CK_ROW, "RequestReadTimeout header=20,MinRate=500", 1,
-	    "test.conf:1: RequestReadTimeout: MinRate is not supported" },
+	    "test.conf:1: RequestReadTimeout: '20-40': a range T-MAX needs "
+	    "MinRate=BYTES to extend T" },
+	{ CK_ROW, "RequestReadTimeout header=20-10,MinRate=5", 1,
+	    "test.conf:1: RequestReadTimeout: '20-10,MinRate=5': the maximum "
+	    "must be more than 20 seconds" },
+	{ CK_ROW, "RequestReadTimeout body=10,MaxRate=500", 1,
+	    "test.conf:1: RequestReadTimeout: 'MaxRate=500' is not "
+	    "MinRate=BYTES" },
+	{ CK_ROW, "RequestReadTimeout body=10,MinRate=0", 1,
+	    "test.conf:1: RequestReadTimeout: MinRate '0' is not a byte count" },
 	{ CK_ROW, "RequestReadTimeout body=10 MinRate=500", 1,
-	    "test.conf:1: RequestReadTimeout: MinRate is not supported" },
+	    "test.conf:1: RequestReadTimeout: unknown stage 'MinRate'" },
 	{ CK_ROW, "RequestReadTimeout header=0", 1,
 	    "test.conf:1: RequestReadTimeout: '0' is out of range (1..86400)" },
 	{ CK_ROW, "RequestReadTimeout body=86401", 1,
@@ -1236,10 +1254,10 @@ check_same(const struct conf *a, const struct conf *b)
 	ck_assert_int_eq(a->keepalive_timeout, b->keepalive_timeout);
 	ck_assert_int_eq(a->max_keepalive_requests, b->max_keepalive_requests);
 	ck_assert_int_eq(a->timeout, b->timeout);
-	ck_assert_int_eq(
-	    a->request_read_timeout_header, b->request_read_timeout_header);
-	ck_assert_int_eq(
-	    a->request_read_timeout_body, b->request_read_timeout_body);
+	ck_assert(memcmp(&a->read_header, &b->read_header,
+		      sizeof(a->read_header)) == 0);
+	ck_assert(
+	    memcmp(&a->read_body, &b->read_body, sizeof(a->read_body)) == 0);
 	ck_assert_int_eq(
 	    a->graceful_shutdown_timeout, b->graceful_shutdown_timeout);
 	ck_assert_int_eq(a->limit_request_line, b->limit_request_line);
@@ -1286,36 +1304,38 @@ START_TEST(test_round_trip)
 	    "a9 b1 b2 b3 b4 b5 b6 b7 b8 b9 c1 c2 c3 "
 	    "c4 c5 c6 c7 c8 c9 d1 d2 d3 d4 d5 d6 d7\n",
 	    0644);
-	ck_assert_msg(load("MPM threaded\n"
-			   "Listen 10.0.0.1:8080\n"
-			   "Listen [2001:db8::1]:443\n"
-			   "Listen 9000\n"
-			   "User daemon\n"
-			   "Group daemon\n"
-			   "PidFile \"run dir/mpmd.pid\"\n"
-			   "ControlSocket /tmp/ctl\\\"sock\n"
-			   "ErrorLog \"logs/err #1.log\"\n"
-			   "LogLevel debug\n"
-			   "CustomLog \"/var/log/my access.log\" common\n"
-			   "DocumentRoot \"my docs\"\n"
-			   "DirectoryIndex index.htm \"default page.html\" "
-			   "\"#hash.html\" \"q\\\"\\\\.html\"\n"
-			   "TypesConfig conf/other.types\n"
-			   "AddType text/x-special html .Spc\n"
-			   "StartServers 3\nServerLimit 16\n"
-			   "MinSpareServers 1\nMaxSpareServers 4\n"
-			   "ThreadsPerChild 50\nMinSpareThreads 10\n"
-			   "MaxSpareThreads 90\nMaxRequestWorkers 800\n"
-			   "MaxConnectionsPerChild 12345\nKeepAlive Off\n"
-			   "KeepAliveTimeout 9\nMaxKeepAliveRequests 0\n"
-			   "Timeout 33\nRequestReadTimeout header=11 body=12\n"
-			   "GracefulShutdownTimeout 44\nLimitRequestLine 1000\n"
-			   "LimitRequestFieldSize 2000\nLimitRequestFields 77\n"
-			   "LimitRequestBody 0\nListenBacklog 128\n"
-			   "ServerStatus /server-status\n"
-			   "StatusAllow 10.0.0.0/8 2001:db8::/32 "
-			   "::ffff:192.0.2.1\n",
-			  0) == 0,
+	ck_assert_msg(
+	    load(
+		"MPM threaded\n"
+		"Listen 10.0.0.1:8080\n"
+		"Listen [2001:db8::1]:443\n"
+		"Listen 9000\n"
+		"User daemon\n"
+		"Group daemon\n"
+		"PidFile \"run dir/mpmd.pid\"\n"
+		"ControlSocket /tmp/ctl\\\"sock\n"
+		"ErrorLog \"logs/err #1.log\"\n"
+		"LogLevel debug\n"
+		"CustomLog \"/var/log/my access.log\" common\n"
+		"DocumentRoot \"my docs\"\n"
+		"DirectoryIndex index.htm \"default page.html\" "
+		"\"#hash.html\" \"q\\\"\\\\.html\"\n"
+		"TypesConfig conf/other.types\n"
+		"AddType text/x-special html .Spc\n"
+		"StartServers 3\nServerLimit 16\n"
+		"MinSpareServers 1\nMaxSpareServers 4\n"
+		"ThreadsPerChild 50\nMinSpareThreads 10\n"
+		"MaxSpareThreads 90\nMaxRequestWorkers 800\n"
+		"MaxConnectionsPerChild 12345\nKeepAlive Off\n"
+		"KeepAliveTimeout 9\nMaxKeepAliveRequests 0\n"
+		"Timeout 33\nRequestReadTimeout header=11-30,MinRate=200 body=12\n"
+		"GracefulShutdownTimeout 44\nLimitRequestLine 1000\n"
+		"LimitRequestFieldSize 2000\nLimitRequestFields 77\n"
+		"LimitRequestBody 0\nListenBacklog 128\n"
+		"ServerStatus /server-status\n"
+		"StatusAllow 10.0.0.0/8 2001:db8::/32 "
+		"::ffff:192.0.2.1\n",
+		0) == 0,
 	    "%s", all_errors());
 	ck_assert_str_eq(conf.control_socket, "/tmp/ctl\\\"sock");
 	ck_assert_str_eq(conf.directory_index[3], "q\"\\.html");

@@ -27,6 +27,7 @@
 #include "tests/unit/docroot.h"
 
 #include "conf/conf.h"
+#include "lib/clock.h"
 #include "protocol/http.h"
 #include "protocol/scoreboard.h"
 #include "workers/conn.h"
@@ -62,14 +63,21 @@ static char hello_etag[STATIC_ETAG_MAX];
 static char hello_lm[HTTP_DATE_LEN + 1];
 static char hello_old[HTTP_DATE_LEN + 1];
 static char hello_new[HTTP_DATE_LEN + 1];
+static char date_future[HTTP_DATE_LEN + 1]; /* later than the server's clock */
 
 /* --- fixture: a document root, a configuration, a log pipe --- */
 
 static void
 hello_validators(void)
 {
+	struct timespec two_hours_ago[2] = { { time(NULL) - 2 * HOUR, 0 },
+		{ time(NULL) - 2 * HOUR, 0 } };
 	struct stat st;
+	char path[sizeof(docroot.dir) + sizeof("/hello.txt")];
 
+	/* Old enough for its Last-Modified to be a strong validator. */
+	snprintf(path, sizeof(path), "%s/hello.txt", docroot.dir);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, two_hours_ago, 0), 0);
 	docroot_stat(&docroot, "hello.txt", &st);
 	docroot_etag(&st, hello_etag, sizeof(hello_etag));
 	http_date(hello_lm, st.st_mtim.tv_sec);
@@ -77,6 +85,8 @@ hello_validators(void)
 	http_date(hello_new, st.st_mtim.tv_sec + HOUR);
 	hello_lm[HTTP_DATE_LEN] = hello_old[HTTP_DATE_LEN] = '\0';
 	hello_new[HTTP_DATE_LEN] = '\0';
+	http_date(date_future, time(NULL) + HOUR);
+	date_future[HTTP_DATE_LEN] = '\0';
 }
 
 static void
@@ -246,6 +256,7 @@ expand(const char *tmpl, char *out, size_t outsz)
 		{ "{lm}", hello_lm },
 		{ "{old}", hello_old },
 		{ "{new}", hello_new },
+		{ "{future}", date_future },
 	};
 	size_t i, len = 0, n;
 
@@ -755,6 +766,9 @@ static const struct case_ cond_cases[] = {
 	    NULL, "", NULL },
 	{ __LINE__, COND("If-Modified-Since: {old}\r\n"), 200, NULL, NULL, NULL,
 	    NULL, "hello world\n", NULL },
+	/* later than the server's clock: invalid, ignored (Apache) */
+	{ __LINE__, COND("If-Modified-Since: {future}\r\n"), 200, NULL, NULL,
+	    NULL, NULL, "hello world\n", NULL },
 	{ __LINE__, COND("If-Modified-Since: yesterday\r\n"), 200, NULL, NULL,
 	    NULL, NULL, "hello world\n", NULL },
 	{ __LINE__,
@@ -1236,7 +1250,7 @@ START_TEST(test_deadlines)
 	struct client cl;
 	int64_t before;
 
-	conf.request_read_timeout_header = 7;
+	conf.read_header.timeout = 7;
 	conf.keepalive_timeout = 3;
 	conf.timeout = 11;
 	before = mono_ms();

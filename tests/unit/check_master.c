@@ -56,10 +56,7 @@ teardown(void)
 
 	while ((p = TAILQ_FIRST(&m.procs)) != NULL) {
 		TAILQ_REMOVE(&m.procs, p, entry);
-		if (p->ev_channel != NULL)
-			event_free(p->ev_channel);
-		if (p->channel != -1)
-			close(p->channel);
+		channel_close(p);
 		free(p);
 	}
 	munmap(m.sb, sb_size(m.nslots));

@@ -187,6 +187,8 @@ END_TEST
 #define DATE_AT     "Sat, 01 Jan 2000 00:00:00 GMT"
 #define DATE_BEFORE "Fri, 31 Dec 1999 23:00:00 GMT"
 #define DATE_AFTER  "Sat, 01 Jan 2000 01:00:00 GMT"
+#define DATE_LATER  "Sat, 01 Jan 2000 03:00:00 GMT"
+#define NOW         (MTIME + 7200) /* the server's clock: 02:00 */
 
 static const struct static_file cond_file = {
 	.fd = -1,
@@ -215,12 +217,14 @@ START_TEST(test_not_modified)
 		{ CK_ROW, NULL, DATE_AFTER, 304 },
 		{ CK_ROW, NULL, DATE_BEFORE, 0 },
 		{ CK_ROW, NULL, "yesterday", 0 },
+		/* later than the server's clock: invalid, ignored (Apache) */
+		{ CK_ROW, NULL, DATE_LATER, 0 },
 	};
 	size_t i;
 	int got;
 
 	for (i = 0; i < NCASES(t); i++) {
-		got = static_not_modified(&cond_file, t[i].inm, t[i].ims);
+		got = static_not_modified(&cond_file, t[i].inm, t[i].ims, NOW);
 		ck_assert_msg(
 		    got == t[i].want, "row at line %d: %d", t[i].line, got);
 	}
@@ -232,22 +236,28 @@ START_TEST(test_if_range)
 	static const struct {
 		int line;
 		const char *if_range;
+		int64_t now;
 		bool want;
 	} t[] = {
-		{ CK_ROW, ETAG, true },
-		{ CK_ROW, "\"other\"", false },
-		{ CK_ROW, "W/" ETAG, false }, /* a weak tag never matches */
-		{ CK_ROW, DATE_AT, true },
-		{ CK_ROW, DATE_BEFORE, false },
-		{ CK_ROW, DATE_AFTER, false },
-		{ CK_ROW, "yesterday", false },
-		{ CK_ROW, "", false },
+		{ CK_ROW, ETAG, NOW, true },
+		{ CK_ROW, "\"other\"", NOW, false },
+		{ CK_ROW, "W/" ETAG, NOW,
+		    false }, /* a weak tag never matches */
+		{ CK_ROW, DATE_AT, NOW, true },
+		{ CK_ROW, DATE_BEFORE, NOW, false },
+		{ CK_ROW, DATE_AFTER, NOW, false },
+		{ CK_ROW, "yesterday", NOW, false },
+		{ CK_ROW, "", NOW, false },
+		/* modified within the second of Date: a weak validator */
+		{ CK_ROW, DATE_AT, MTIME, false },
+		{ CK_ROW, DATE_AT, MTIME + 1, true },
+		{ CK_ROW, ETAG, MTIME, true },
 	};
 	size_t i;
 
 	for (i = 0; i < NCASES(t); i++)
-		ck_assert_msg(
-		    static_if_range(&cond_file, t[i].if_range) == t[i].want,
+		ck_assert_msg(static_if_range(&cond_file, t[i].if_range,
+				  t[i].now) == t[i].want,
 		    "row at line %d", t[i].line);
 }
 END_TEST

@@ -1,0 +1,41 @@
+/*
+ * Connections passed from the loop that accepted them to another event
+ * loop of the same process. Each loop has an inbox: a locked, growing
+ * queue and an eventfd that is readable while something waits in it. A
+ * push never fails for want of room (the process's connection bound
+ * bounds the queue), so no connection is ever dropped on the way.
+ */
+#ifndef MPMD_HANDOFF_H
+#define MPMD_HANDOFF_H
+
+#include <sys/socket.h>
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct handoff {
+	int fd;
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+};
+
+struct inbox {
+	pthread_mutex_t lock;
+	struct handoff *items;
+	size_t len, cap;
+	int efd; /* eventfd: watch it for reading */
+};
+
+int inbox_init(struct inbox *in); /* -1 with errno */
+void inbox_free(struct inbox *in);
+/* Queues H for the owner of IN and wakes it; -1 (ENOMEM) if it cannot. */
+int inbox_push(struct inbox *in, const struct handoff *h);
+/* Wakes the owner with nothing queued: it looks at whether it is done. */
+void inbox_wake(struct inbox *in);
+/*
+ * Moves up to MAX queued handoffs, oldest first, into OUT and returns
+ * how many; the eventfd stays readable while more wait.
+ */
+size_t inbox_take(struct inbox *in, struct handoff *out, size_t max);
+
+#endif
