@@ -200,6 +200,14 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 		log_debug("worker pid %ld ready", (long)p->pid);
 		reload_check(p->master);
 		break;
+	case IPC_LOGS_REOPENED:
+		if (!p->reopen_pending) {
+			proc_kill(p, "LOGS_REOPENED it was not asked for");
+			break;
+		}
+		p->reopen_pending = false;
+		logs_check_reopened(p->master);
+		break;
 	case IPC_FATAL:
 		/* Said once, as it exits: a second one is a flood. */
 		if (p->fatal_seen) {

@@ -61,6 +61,28 @@ control_reply(int client, bool ok, const char *fmt, ...)
 	close(client);
 }
 
+/* Adds CLIENT (-1: a signal, nobody to answer) to W; false when full. */
+bool
+waiters_add(struct waiters *w, int client)
+{
+	if (client == -1)
+		return true;
+	if (w->n == MASTER_WAITERS)
+		return false;
+	w->fd[w->n++] = client;
+	return true;
+}
+
+void
+waiters_answer(struct waiters *w, bool ok, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		control_reply(w->fd[i], ok, "%s", text);
+	w->n = 0;
+}
+
 static void
 control_dispatch(struct master *m, int fd, int verb)
 {
@@ -84,10 +106,8 @@ control_dispatch(struct master *m, int fd, int verb)
 		master_stop(m, verb == CTL_GRACEFUL_STOP);
 		break;
 	case CTL_REOPEN_LOGS:
-		if (logs_reopen(m, &cause) == -1)
+		if (logs_reopen(m, fd, &cause) == -1)
 			control_reply(fd, false, "%s", cause);
-		else
-			control_reply(fd, true, "logs reopened");
 		free(cause);
 		break;
 	default:

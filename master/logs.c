@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,8 +17,9 @@
 #include "master/master.h"
 #include "protocol/ipc.h"
 
-#define ACCESSLOG_MODE 0640
-#define ERRORLOG_MODE  0640
+#define ACCESSLOG_MODE  0640
+#define ERRORLOG_MODE   0640
+#define LOGS_CONFIRM_MS 2000 /* for every worker to confirm a reopen */
 
 /*
  * Reopens PATH onto the fd number FD, so the master's own references stay
@@ -59,17 +61,47 @@ send_reopen(struct master *m, const struct generation *g)
 	int fds[2] = { m->errorlog_fd, g->accesslog_fd };
 	struct proc *p;
 
-	TAILQ_FOREACH (p, &m->procs, entry)
-		if (p->gen == g && p->channel != -1 &&
-		    (p->state == PROC_READY || p->state == PROC_DRAINING) &&
-		    channel_send(p, IPC_REOPEN_LOGS, NULL, 0, fds, 2) == -1)
-			log_warnx(
-			    "REOPEN_LOGS not sent to pid %ld", (long)p->pid);
+	TAILQ_FOREACH (p, &m->procs, entry) {
+		if (p->gen != g || p->channel == -1 ||
+		    (p->state != PROC_READY && p->state != PROC_DRAINING))
+			continue;
+		if (channel_send(p, IPC_REOPEN_LOGS, NULL, 0, fds, 2) == 0)
+			p->reopen_pending = true;
+	}
 }
 
-/* After logrotate renamed the files: reopen them and pass them on. */
+static unsigned
+unconfirmed(const struct master *m)
+{
+	const struct proc *p;
+	unsigned n = 0;
+
+	TAILQ_FOREACH (p, &m->procs, entry)
+		n += p->reopen_pending && p->channel != -1;
+	return n;
+}
+
+void
+logs_check_reopened(struct master *m)
+{
+	char text[96];
+	unsigned n;
+
+	if (m->reopen_waiters.n == 0)
+		return;
+	if ((n = unconfirmed(m)) > 0 && master_now() < m->reopen_deadline)
+		return;
+	if (n == 0)
+		snprintf(text, sizeof(text), "logs reopened");
+	else
+		snprintf(text, sizeof(text),
+		    "logs reopened; %u workers did not confirm within %d ms", n,
+		    LOGS_CONFIRM_MS);
+	waiters_answer(&m->reopen_waiters, true, text);
+}
+
 int
-logs_reopen(struct master *m, char **cause)
+logs_reopen(struct master *m, int client, char **cause)
 {
 	struct generation *g;
 
@@ -89,5 +121,12 @@ logs_reopen(struct master *m, char **cause)
 		send_reopen(m, g);
 	}
 	log_notice("logs reopened");
+	if (!waiters_add(&m->reopen_waiters, client)) {
+		xasprintf(cause, "%d clients already wait for reopen-logs",
+		    MASTER_WAITERS);
+		return -1;
+	}
+	m->reopen_deadline = master_now() + LOGS_CONFIRM_MS;
+	logs_check_reopened(m);
 	return 0;
 }

@@ -37,6 +37,7 @@ master_maintain(struct master *m, bool tick)
 
 	proc_reap(m);
 	proc_check_deadlines(m);
+	logs_check_reopened(m);
 	reload_check(m);
 	for (g = TAILQ_FIRST(&m->gens); g != NULL; g = next) {
 		next = TAILQ_NEXT(g, entry);
@@ -75,6 +76,7 @@ master_stop(struct master *m, bool graceful)
 	    graceful ? "draining workers, then exiting"
 		     : "stopping workers now");
 	reload_abandon(m);
+	waiters_answer(&m->reopen_waiters, false, "mpmd is stopping");
 	notify_systemd("STOPPING=1");
 	m->stopping = true;
 	m->previous = NULL;
@@ -97,6 +99,8 @@ master_free(struct master *m)
 		TAILQ_REMOVE(&m->gens, g, entry);
 		generation_free(g);
 	}
+	if (m->ev_spawn != NULL)
+		event_free(m->ev_spawn);
 	if (m->base != NULL)
 		event_base_free(m->base);
 	free(m->pid_file);

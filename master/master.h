@@ -52,6 +52,7 @@ struct proc {
 	int64_t out_since;      /* the queue last moved, or began */
 	bool hello_seen;
 	bool fatal_seen;
+	bool reopen_pending; /* REOPEN_LOGS sent, LOGS_REOPENED not yet */
 	enum proc_state state;
 	uint32_t capacity; /* request slots: 1 for prefork, else threads */
 	int64_t started;
@@ -87,6 +88,7 @@ struct generation {
 	uid_t uid;
 	gid_t gid;
 	unsigned nprocs;
+	unsigned spawn_wanted; /* asked of the pool, forked one a loop turn */
 	unsigned spawn_rate;
 	unsigned crashes;
 	int64_t last_crash;
@@ -150,9 +152,10 @@ struct master {
 	uint32_t nslots;
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct event *ev_tick;
+	struct event *ev_spawn; /* the pool's next fork */
 	struct reload reload;
-	int pending_verb;        /* a reload asked for during another */
-	struct waiters pending; /* ... and who asked for it */
+	int pending_verb;            /* a reload asked for during another */
+	struct waiters pending;      /* ... and who asked for it */
 	struct generation *previous; /* kept to roll back to, on probation */
 	struct reload_result history[MASTER_HISTORY];
 	unsigned nhistory;
@@ -161,6 +164,8 @@ struct master {
 	char *ctl_path;
 	struct event *ev_ctl;
 	int stop_client; /* answered when the master exits, or -1 */
+	struct waiters reopen_waiters; /* mpmctl reopen-logs, until confirmed */
+	int64_t reopen_deadline;
 	bool start_failed;
 };
 
@@ -197,7 +202,14 @@ const char *generation_mpm(const struct generation *g);
 
 /* logs.c: the error log and the access logs */
 void logs_switch_error_log(struct master *m, const char *path);
-int logs_reopen(struct master *m, char **cause);
+/*
+ * After logrotate renamed the files: reopens them and passes them on;
+ * CLIENT is answered once every worker confirmed it writes to the new
+ * files (or LOGS_CONFIRM_MS passed). -1 with *CAUSE when a file fails.
+ */
+int logs_reopen(struct master *m, int client, char **cause);
+/* A worker confirmed, or went: answers the waiting clients when all did. */
+void logs_check_reopened(struct master *m);
 
 /* reload.c: start, graceful and restart all bring up a new generation */
 /*
@@ -221,6 +233,10 @@ int control_start(struct master *m); /* once the event base exists */
 void control_reply(int client, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void control_close(struct master *m);
+/* Adds CLIENT (-1: a signal, nobody to answer) to W; false when full. */
+bool waiters_add(struct waiters *w, int client);
+/* Answers every client in W with OK and TEXT, and forgets them. */
+void waiters_answer(struct waiters *w, bool ok, const char *text);
 
 /* report.c: what `mpmctl status` shows */
 void report_status(struct master *m, int client);
@@ -249,6 +265,13 @@ void proc_check_deadlines(struct master *m);
 
 /* pool.c: spare processes and threads of the active generation */
 void pool_maintain(struct master *m, struct generation *g);
+/*
+ * Forks WANT workers for G, one per turn of the event loop: a burst of
+ * spawns (a new generation, a pool a hostile worker's scoreboard made
+ * look busy, a rollback) never keeps the master from its control socket
+ * or its workers' channels.
+ */
+void pool_spawn(struct master *m, struct generation *g, unsigned want);
 
 /* scoreboard.c: the shared memfd, read as untrusted counters */
 int scoreboard_create(struct master *m, char **cause);

@@ -6,8 +6,11 @@
  */
 #include "config.h"
 
-#include "master/master.h"
+#include <event2/event.h>
+
 #include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "master/master.h"
 
 struct pool_view {
 	unsigned procs; /* live, not asked to stop */
@@ -22,7 +25,8 @@ pool_look(struct master *m, struct generation *g, struct pool_view *v)
 	uint32_t busy, idle, best = 0;
 	struct proc *p;
 
-	v->procs = v->starting = v->idle = 0;
+	v->procs = v->starting = g->spawn_wanted; /* as good as started */
+	v->idle = 0;
 	v->most_idle = NULL;
 	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g)
@@ -67,16 +71,56 @@ pool_spare_bounds(const struct generation *g, uint32_t *min, uint32_t *max)
 }
 
 static void
+pool_on_spawn(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval now = { 0, 0 };
+	struct master *m = arg;
+	struct generation *g;
+	bool more = false;
+
+	TAILQ_FOREACH (g, &m->gens, entry) {
+		if (g->spawn_wanted == 0)
+			continue;
+		if (g->state == GEN_DRAINING || m->stopping) {
+			g->spawn_wanted = 0;
+			continue;
+		}
+		g->spawn_wanted--;
+		if (proc_spawn(m, g) == -1) {
+			g->spawn_wanted =
+			    0; /* logged; the next tick tries again */
+			if (g->state == GEN_STARTING && g->fail_reason == NULL)
+				g->fail_reason =
+				    xstrdup("cannot spawn workers");
+		}
+		more |= g->spawn_wanted > 0;
+	}
+	reload_check(m);
+	if (more && evtimer_add(m->ev_spawn, &now) == -1)
+		fatalx("cannot schedule the next spawn");
+}
+
+void
+pool_spawn(struct master *m, struct generation *g, unsigned want)
+{
+	struct timeval now = { 0, 0 };
+
+	g->spawn_wanted += want;
+	if (m->ev_spawn == NULL &&
+	    (m->ev_spawn = evtimer_new(m->base, pool_on_spawn, m)) == NULL)
+		fatalx("cannot create the spawn timer");
+	if (!evtimer_pending(m->ev_spawn, NULL) &&
+	    evtimer_add(m->ev_spawn, &now) == -1)
+		fatalx("cannot schedule a spawn");
+}
+
+static void
 pool_grow(struct master *m, struct generation *g, unsigned want)
 {
-	unsigned i;
-
-	for (i = 0; i < want; i++)
-		if (proc_spawn(m, g) == -1)
-			break;
 	if (want > 1)
-		log_info("generation %u: spawned %u workers (%u running)",
-		    g->id, i, g->nprocs);
+		log_info("generation %u: spawning %u workers (%u running)",
+		    g->id, want, g->nprocs);
+	pool_spawn(m, g, want);
 }
 
 void

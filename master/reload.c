@@ -38,28 +38,6 @@ history_add(struct master *m, int verb, bool ok, const char *text)
 	m->nhistory++;
 }
 
-/* Adds CLIENT (-1: a signal, nobody to answer) to W; false when full. */
-static bool
-waiters_add(struct waiters *w, int client)
-{
-	if (client == -1)
-		return true;
-	if (w->n == MASTER_WAITERS)
-		return false;
-	w->fd[w->n++] = client;
-	return true;
-}
-
-static void
-waiters_answer(struct waiters *w, bool ok, const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < w->n; i++)
-		control_reply(w->fd[i], ok, "%s", text);
-	w->n = 0;
-}
-
 static void reload_start(struct master *m, int verb);
 
 /* "WHAT: first line", then each further line of TEXT as a line of its own. */
@@ -193,18 +171,13 @@ fail_config(struct master *m, struct conf_errors *errs)
 void
 reload_launch(struct master *m, struct generation *g, int verb)
 {
-	long i;
-
 	m->reload.active = true;
 	m->reload.verb = verb;
 	m->reload.gen = g;
 	m->reload.started = master_now();
 	m->reload.deadline = m->reload.started + MASTER_READY_TIMEOUT_MS;
 	g->state = GEN_STARTING;
-	for (i = 0; i < g->conf.start_servers; i++)
-		if (proc_spawn(m, g) == -1 && g->fail_reason == NULL)
-			g->fail_reason = xstrdup("cannot spawn workers");
-	reload_check(m);
+	pool_spawn(m, g, (unsigned)g->conf.start_servers);
 }
 
 /* Another reload runs: this one follows it; a pending restart stays one. */
@@ -382,8 +355,11 @@ reload_after_crash(struct master *m, struct generation *g)
 	char *cause = NULL;
 
 	if (old == NULL || g->state != GEN_ACTIVE ||
-	    g->crashes < MASTER_ROLLBACK_CRASHES ||
 	    master_now() - g->promoted >= MASTER_ROLLBACK_WINDOW_MS)
+		return;
+	/* Enough crashes, or none of its workers is left: nothing serves. */
+	if (g->crashes < MASTER_ROLLBACK_CRASHES &&
+	    (g->nprocs > 0 || g->crashes < (unsigned)g->conf.start_servers))
 		return;
 	if (listeners_open(m, &old->conf, &cause) == -1) {
 		log_warnx(
@@ -400,10 +376,13 @@ reload_after_crash(struct master *m, struct generation *g)
 	old->respawn_after = 0;
 	old->promoted = master_now();
 	listeners_close_unused(m);
+	pool_maintain(m, old); /* its workers drained: new ones, now */
 	snprintf(text, sizeof(text),
-	    "generation %u (MPM %s) crashed %u times in its first %d s: rolled back to generation %u (MPM %s)",
+	    "generation %u (MPM %s) crashed %u times in its first %d s%s: rolled back to generation %u (MPM %s)",
 	    g->id, generation_mpm(g), g->crashes,
-	    MASTER_ROLLBACK_WINDOW_MS / 1000, old->id, generation_mpm(old));
+	    MASTER_ROLLBACK_WINDOW_MS / 1000,
+	    g->nprocs == 0 ? ", none of its workers left" : "", old->id,
+	    generation_mpm(old));
 	log_msg(LOG_LVL_ERROR, "%s", text);
 	history_add(m, CTL_GRACEFUL, false, text);
 }

@@ -49,6 +49,7 @@ static const struct ipc_rule ipc_rules[] = {
 	    sizeof(struct ipc_hello), 0, 0 },
 	{ IPC_READY, "READY", IPC_FROM_WORKER, 0, 0, 0, 0 },
 	{ IPC_FATAL, "FATAL", IPC_FROM_WORKER, 1, IPC_FATAL_MAX, 0, 0 },
+	{ IPC_LOGS_REOPENED, "LOGS_REOPENED", IPC_FROM_WORKER, 0, 0, 0, 0 },
 	{ IPC_SETUP, "SETUP", IPC_FROM_MASTER, sizeof(struct ipc_setup),
 	    sizeof(struct ipc_setup), 0, 0 },
 	{ IPC_CONFIG, "CONFIG", IPC_FROM_MASTER, 1, IPC_MAX_PAYLOAD, 0, 0 },

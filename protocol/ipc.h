@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION     1
+#define IPC_VERSION     2
 #define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
 #define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */
@@ -25,6 +25,7 @@ enum ipc_type {
 	IPC_HELLO = 1, /* struct ipc_hello */
 	IPC_READY = 2, /* no payload: serving */
 	IPC_FATAL = 3, /* text: why the worker will exit; logged, then reaped */
+	IPC_LOGS_REOPENED = 4, /* no payload: REOPEN_LOGS done, old fds shut */
 
 	/* master -> worker: 64..127 */
 	IPC_SETUP = 64,         /* struct ipc_setup */

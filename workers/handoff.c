@@ -83,9 +83,11 @@ inbox_take(struct inbox *in, struct handoff *out, size_t max)
 	(void)!read(in->efd, &count, sizeof(count));
 	pthread_mutex_lock(&in->lock);
 	n = in->len < max ? in->len : max;
-	memcpy(out, in->items, n * sizeof(*out));
-	memmove(in->items, in->items + n, (in->len - n) * sizeof(*out));
-	in->len -= n;
+	if (n > 0) {
+		memcpy(out, in->items, n * sizeof(*out));
+		memmove(in->items, in->items + n, (in->len - n) * sizeof(*out));
+		in->len -= n;
+	}
 	if (in->len > 0)
 		inbox_wake(in);
 	pthread_mutex_unlock(&in->lock);

@@ -380,6 +380,9 @@ runtime_channel_read(struct worker *w)
 		break;
 	case IPC_REOPEN_LOGS:
 		reopen_logs(w, &msg);
+		if (ipc_send(w->channel, IPC_LOGS_REOPENED, NULL, 0, NULL, 0) ==
+		    -1)
+			log_warn("confirming REOPEN_LOGS");
 		break;
 	default:
 		log_warnx(

@@ -901,10 +901,12 @@ def check_date(value, what="Date"):
 
 
 def popen(args, **kw):
-    """A command with captured output, started and its pid tracked."""
-    p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         **kw)
+    """A command with captured output, started and its pid tracked;
+    KW may replace the streams."""
+    streams = dict(stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE)
+    streams.update(kw)
+    p = subprocess.Popen(args, **streams)
     _popens.append(p)
     return p
 

@@ -78,6 +78,8 @@ gen_make(const char *mpm, long start, long threads)
 	g->conf.mpm = xstrdup(mpm);
 	free(g->conf.error_log);
 	g->conf.error_log = xstrdup("/dev/null");
+	free(g->conf.custom_log);
+	g->conf.custom_log = xstrdup("/dev/null");
 	g->conf.start_servers = start;
 	g->conf.threads_per_child = threads;
 	/* Any open fd does: the master passes them on unlooked at. */
@@ -94,7 +96,8 @@ gen_make(const char *mpm, long start, long threads)
 	return g;
 }
 
-#define TURNS 8 /* each reads one message per channel: more than enough */
+#define TURNS     8  /* each reads one message per channel: more than enough */
+#define TURNS_ALL 64 /* ... and the pool forks one process a turn */
 
 /* Runs the master's event base until what was sent is read. */
 static void
@@ -103,6 +106,16 @@ turn(void)
 	int i;
 
 	for (i = 0; i < TURNS; i++)
+		event_base_loop(m.base, EVLOOP_NONBLOCK);
+}
+
+/* Enough turns for every spawn the pool asked for. */
+static void
+turn_all(void)
+{
+	int i;
+
+	for (i = 0; i < TURNS_ALL; i++)
 		event_base_loop(m.base, EVLOOP_NONBLOCK);
 }
 
@@ -232,6 +245,10 @@ pool_row_run(const struct pool_row *r)
 		ck_assert_int_eq(proc_spawn(&m, g), 0);
 	before = stub.nspawned;
 	pool_maintain(&m, g);
+	ck_assert_msg(g->spawn_wanted == r->spawned,
+	    "row at line %d: %u wanted, want %u", r->line, g->spawn_wanted,
+	    r->spawned);
+	turn_all(); /* one fork a turn */
 	ck_assert_msg(stub.nspawned - before == r->spawned,
 	    "row at line %d: spawned %zu, want %u", r->line,
 	    stub.nspawned - before, r->spawned);
@@ -348,14 +365,17 @@ START_TEST(test_crash_backoff_spawns_one)
 	ck_assert_int_gt(g->respawn_after, stub.now);
 	before = stub.nspawned;
 	pool_maintain(&m, g); /* one left: no spawn while backing off */
+	turn_all();
 	ck_assert_uint_eq(stub.nspawned, before);
 	worker_dies(g, CRASH_STATUS);
 	pool_maintain(&m, g); /* none left: one a tick, never none */
+	turn_all();
 	ck_assert_uint_eq(stub.nspawned, before + 1);
 	stub.now = g->respawn_after;
 	spawn_ready(g, 0, 0);
 	nth_proc(g, 0)->state = PROC_READY;
 	pool_maintain(&m, g); /* backoff over: back to StartServers */
+	turn_all();
 	ck_assert_uint_eq(count_procs(g, -1), 3);
 }
 END_TEST
@@ -405,6 +425,14 @@ serving(const char *mpm, unsigned n)
 	return g;
 }
 
+/* reload_launch() and the loop turns in which its workers are forked. */
+static void
+launch(struct generation *g, int verb)
+{
+	reload_launch(&m, g, verb);
+	turn_all();
+}
+
 /* Every worker of G says READY. */
 static void
 all_ready(struct generation *g)
@@ -433,7 +461,7 @@ START_TEST(test_graceful_promotes_when_all_ready)
 	struct generation *old = serving("prefork", 2);
 	struct generation *g = gen_make("event", 3, 4);
 
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	ck_assert_uint_eq(count_procs(g, PROC_STARTING), 3);
 	worker_ready(nth_proc(g, 0)->pid);
 	worker_ready(nth_proc(g, 1)->pid);
@@ -456,7 +484,7 @@ START_TEST(test_restart_stops_old_now)
 	struct generation *old = serving("threaded", 2);
 	struct generation *g = gen_make("threaded", 1, 4);
 
-	reload_launch(&m, g, CTL_RESTART);
+	launch(g, CTL_RESTART);
 	all_ready(g);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	ck_assert_uint_eq(count_procs(old, PROC_STOPPING), 2);
@@ -468,7 +496,7 @@ START_TEST(test_first_start_needs_one_ready)
 {
 	struct generation *g = gen_make("prefork", 4, 1);
 
-	reload_launch(&m, g, 0);
+	launch(g, 0);
 	worker_ready(nth_proc(g, 2)->pid);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	ck_assert(last_result()->ok);
@@ -480,7 +508,7 @@ START_TEST(test_worker_death_fails_reload)
 	struct generation *old = serving("prefork", 2);
 	struct generation *g = gen_make("event", 2, 4);
 
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	worker_ready(nth_proc(g, 0)->pid);
 	proc_exited(&m, nth_proc(g, 1)->pid, W_EXITCODE(1, 0));
 	master_maintain(&m, false); /* what SIGCHLD runs after reaping */
@@ -502,7 +530,7 @@ START_TEST(test_ready_timeout_fails_reload)
 	struct generation *old = serving("prefork", 1);
 	struct generation *g = gen_make("prefork", 2, 1);
 
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	worker_ready(nth_proc(g, 0)->pid);
 	stub.now += MASTER_READY_TIMEOUT_MS - 1;
 	reload_check(&m);
@@ -522,7 +550,7 @@ START_TEST(test_spawn_failure_fails_reload)
 	struct generation *g = gen_make("prefork", 2, 1);
 
 	stub.fail_spawn = true;
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	ck_assert(!m.reload.active);
 	ck_assert_int_eq(old->state, GEN_ACTIVE);
 	ck_assert_ptr_nonnull(strstr(last_result()->text, "cannot spawn"));
@@ -548,7 +576,7 @@ START_TEST(test_signals_queue_during_reload)
 
 	serving("prefork", 1);
 	g = gen_make("prefork", 1, 1);
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	reload_begin(&m, CTL_GRACEFUL, -1);
 	ck_assert_int_eq(m.pending_verb, CTL_GRACEFUL);
 	reload_begin(&m, CTL_RESTART, -1);
@@ -594,7 +622,7 @@ START_TEST(test_mpmctl_queues_during_reload)
 	m.conf_path = "/nonexistent/mpmd.conf";
 	serving("prefork", 1);
 	g = gen_make("prefork", 1, 1);
-	reload_launch(&m, g, 0); /* the start, still settling */
+	launch(g, 0); /* the start, still settling */
 	client_pair(a);
 	client_pair(b);
 	reload_begin(&m, CTL_GRACEFUL, a[1]);
@@ -620,7 +648,7 @@ START_TEST(test_stop_answers_waiters)
 	m.conf_path = "/nonexistent/mpmd.conf";
 	serving("prefork", 1);
 	g = gen_make("prefork", 1, 1);
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	client_pair(a);
 	reload_begin(&m, CTL_GRACEFUL, a[1]);
 	ck_assert_int_eq(client_reply(a[0], ""), -1);
@@ -639,11 +667,12 @@ START_TEST(test_crash_loop_rolls_back)
 	struct generation *g = gen_make("event", 2, 4);
 	unsigned i;
 
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	all_ready(g);
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
 	for (i = 0; i < MASTER_ROLLBACK_CRASHES - 1; i++) {
 		stub.now += 100;
+		spawn_ready(g, 1, 0); /* one always survives the crash */
 		worker_dies(g, CRASH_STATUS);
 	}
 	ck_assert_int_eq(g->state, GEN_ACTIVE);
@@ -655,13 +684,31 @@ START_TEST(test_crash_loop_rolls_back)
 }
 END_TEST
 
+START_TEST(test_all_workers_dead_rolls_back)
+{
+	struct generation *old = serving("prefork", 2);
+	struct generation *g = gen_make("event", 2, 4);
+
+	launch(g, CTL_GRACEFUL);
+	all_ready(g);
+	worker_dies(g, CRASH_STATUS);
+	ck_assert_int_eq(g->state, GEN_ACTIVE); /* one still serves */
+	worker_dies(g, CRASH_STATUS);
+	ck_assert_int_eq(g->state, GEN_DRAINING);
+	ck_assert_int_eq(old->state, GEN_ACTIVE);
+	ck_assert_ptr_nonnull(
+	    strstr(last_result()->text, "none of its workers left"));
+	ck_assert_uint_eq(old->spawn_wanted, 2); /* refilled now, not later */
+}
+END_TEST
+
 START_TEST(test_no_rollback_after_probation)
 {
 	struct generation *old = serving("prefork", 1);
 	struct generation *g = gen_make("event", 1, 4);
 	unsigned i;
 
-	reload_launch(&m, g, CTL_GRACEFUL);
+	launch(g, CTL_GRACEFUL);
 	all_ready(g);
 	stub.now += MASTER_ROLLBACK_WINDOW_MS;
 	reload_end_probation(&m);
@@ -754,6 +801,7 @@ START_TEST(test_messages_out_of_place)
 		{ CK_ROW, PROC_READY, true, IPC_CTL_REPLY, true },
 		{ CK_ROW, PROC_DRAINING, true, IPC_HELLO, true },
 		{ CK_ROW, PROC_STARTING, true, IPC_READY, false },
+		{ CK_ROW, PROC_READY, true, IPC_LOGS_REOPENED, true },
 	};
 	struct generation *g;
 	struct proc *p;
@@ -790,6 +838,35 @@ START_TEST(test_second_fatal_kills)
 }
 END_TEST
 
+START_TEST(test_reopen_waits_for_workers)
+{
+	struct generation *g = serving("threaded", 2);
+	char *cause = NULL;
+	int a[2], b[2];
+
+	client_pair(a);
+	ck_assert_int_eq(logs_reopen(&m, a[1], &cause), 0);
+	ck_assert_uint_eq(master_said(nth_proc(g, 0)->pid), IPC_REOPEN_LOGS);
+	ck_assert_int_eq(client_reply(a[0], ""), -1); /* not before them */
+	worker_says(nth_proc(g, 0)->pid, IPC_LOGS_REOPENED);
+	ck_assert_int_eq(client_reply(a[0], ""), -1);
+	worker_says(nth_proc(g, 1)->pid, IPC_LOGS_REOPENED);
+	ck_assert_int_eq(client_reply(a[0], "logs reopened"), 1);
+	client_pair(b); /* one never confirms: answered at the bound */
+	ck_assert_int_eq(logs_reopen(&m, b[1], &cause), 0);
+	worker_says(nth_proc(g, 0)->pid, IPC_LOGS_REOPENED);
+	stub.now += 1999;
+	master_maintain(&m, false);
+	ck_assert_int_eq(client_reply(b[0], ""), -1);
+	stub.now += 1;
+	master_maintain(&m, false);
+	ck_assert_int_eq(
+	    client_reply(b[0], "1 workers did not confirm within 2000 ms"), 1);
+	close(a[0]);
+	close(b[0]);
+}
+END_TEST
+
 static Suite *
 master_suite(void)
 {
@@ -809,6 +886,7 @@ master_suite(void)
 	tcase_add_test(tc, test_crash_forgotten_after_calm);
 	tcase_add_test(tc, test_exit_zero_is_no_crash);
 	tcase_add_test(tc, test_crash_loop_rolls_back);
+	tcase_add_test(tc, test_all_workers_dead_rolls_back);
 	tcase_add_test(tc, test_no_rollback_after_probation);
 	suite_add_tcase(s, tc);
 
@@ -833,6 +911,7 @@ master_suite(void)
 	tcase_add_test(tc, test_queue_bound_kills);
 	tcase_add_test(tc, test_messages_out_of_place);
 	tcase_add_test(tc, test_second_fatal_kills);
+	tcase_add_test(tc, test_reopen_waits_for_workers);
 	suite_add_tcase(s, tc);
 	return s;
 }
