@@ -239,6 +239,18 @@ def proc_stat(pid):
     return rest[0], int(rest[1])
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of PID, all its threads, in seconds;
+    0.0 once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    rest = data[data.rindex(")") + 2:].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def alive(pid):
     st = proc_stat(pid)
     return st is not None and st[0] not in ("Z", "X")
@@ -497,11 +509,12 @@ class Server:
         _popens.append(self.proc)
         return self.proc
 
-    def start(self, probe=True, timeout=START_TIMEOUT):
-        """Starts the master; returns once a request gets an answer."""
+    def start(self, probe=True, timeout=START_TIMEOUT, wrapper=()):
+        """Starts the master (through WRAPPER, as spawn() does); returns
+        once a request gets an answer."""
         for _ in range(PORT_RETRIES):
             self.write_config()
-            self.spawn()
+            self.spawn(wrapper=wrapper)
             if self._wait_ready(timeout, probe):
                 if probe:
                     self.wait_active(timeout)
