@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/conf.h"
 #include "conf/parse.h"
@@ -115,6 +116,47 @@ conf_listen_parse(struct conf_parser *p, const char *arg, struct conf_listen *l)
 	}
 	conf_listen_fill(l, family, addr, (unsigned)n);
 	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} listen_options[] = {
+	{ "http", 0 },
+	{ "https", CONF_LISTEN_HTTPS },
+	{ "proxy", CONF_LISTEN_PROXY },
+};
+
+int
+conf_listen_options(
+    struct conf_parser *p, int argc, char **argv, struct conf_listen *l)
+{
+	size_t k;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		for (k = 0;
+		     k < sizeof(listen_options) / sizeof(listen_options[0]);
+		     k++)
+			if (strcasecmp(argv[i], listen_options[k].name) == 0)
+				break;
+		if (k == sizeof(listen_options) / sizeof(listen_options[0])) {
+			conf_errorf(p, NULL,
+			    "Listen: unknown option '%s' (http, https, proxy)",
+			    argv[i]);
+			return -1;
+		}
+		l->flags |= listen_options[k].flag;
+	}
+	return 0;
+}
+
+void
+conf_listen_text(const struct conf_listen *l, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s%s%s", l->text,
+	    (l->flags & CONF_LISTEN_HTTPS) ? " https" : "",
+	    (l->flags & CONF_LISTEN_PROXY) ? " proxy" : "");
 }
 
 static void

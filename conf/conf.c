@@ -89,7 +89,7 @@ static conf_set_fn set_server_status, set_status_allow, set_include;
 const struct conf_directive conf_directives[CD_COUNT] = {
 	[CD_MPM] = STRING("MPM", mpm, set_mpm, DEFAULT_MPM),
 	[CD_WORKER_DIR] = PATH("WorkerDir", worker_dir, MPMD_WORKER_DIR),
-	[CD_LISTEN] = SPECIAL("Listen", 1, 1, set_listen),
+	[CD_LISTEN] = SPECIAL("Listen", 1, 3, set_listen),
 	[CD_USER] = STRING("User", user, set_string, "nobody"),
 	[CD_GROUP] = STRING("Group", group, set_string, "nogroup"),
 	[CD_SERVER_ROOT] = STRING(
@@ -141,7 +141,7 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	[CD_TIMEOUT] = NUMBER("Timeout", timeout, 1, SECONDS_MAX, 60),
 	[CD_REQUEST_READ_TIMEOUT] = { .name = "RequestReadTimeout",
 	    .min_args = 1,
-	    .max_args = 2,
+	    .max_args = 3,
 	    .set = set_read_timeout,
 	    .kind = CK_SPECIAL,
 	    .min = 1,
@@ -167,6 +167,18 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	[CD_LISTEN_BACKLOG] =
 	    NUMBER("ListenBacklog", listen_backlog, 1, BACKLOG_MAX, 511),
 	[CD_SERVE_DOT_FILES] = BOOL("ServeDotFiles", serve_dot_files, false),
+	[CD_SSL_CERTIFICATE_FILE] =
+	    SPECIAL("SSLCertificateFile", 1, 1, set_ssl_certificate_file),
+	[CD_SSL_CERTIFICATE_KEY_FILE] = SPECIAL(
+	    "SSLCertificateKeyFile", 1, 1, set_ssl_certificate_key_file),
+	[CD_SSL_PROTOCOL] =
+	    SPECIAL("SSLProtocol", 1, CONF_ARGS_ANY, set_ssl_protocol),
+	[CD_SSL_CIPHER_SUITE] =
+	    SPECIAL("SSLCipherSuite", 1, 2, set_ssl_cipher_suite),
+	[CD_SSL_SESSION_TICKETS] =
+	    BOOL("SSLSessionTickets", tls.session_tickets, true),
+	[CD_SSL_KEY_ISOLATION] =
+	    BOOL("SSLKeyIsolation", tls.key_isolation, true),
 	[CD_SERVER_STATUS] =
 	    STRING("ServerStatus", server_status, set_server_status, NULL),
 	[CD_STATUS_ALLOW] =
@@ -355,7 +367,8 @@ set_listen(struct conf_parser *p, const struct conf_directive *d, int argc,
 		conf->nlisten = 0; /* the first Listen replaces the default */
 		p->listen_seen = true;
 	}
-	if (conf_listen_parse(p, argv[0], &l) == -1)
+	if (conf_listen_parse(p, argv[0], &l) == -1 ||
+	    conf_listen_options(p, argc - 1, argv + 1, &l) == -1)
 		return -1;
 	for (i = 0; i < conf->nlisten; i++)
 		if (strcmp(conf->listen[i].text, l.text) == 0) {
@@ -471,6 +484,10 @@ set_bool(struct conf_parser *p, const struct conf_directive *d, int argc,
 	return 0;
 }
 
+/* Apache's stages, in the order of struct conf's fields. */
+static const char *const read_stages[] = { "handshake", "header", "body" };
+#define READ_STAGES 3
+
 /* "T", "T-MAX" or either with ",MinRate=RATE" (after the stage's '='). */
 static int
 read_timeout_value(struct conf_parser *p, const struct conf_directive *d,
@@ -527,22 +544,23 @@ read_timeout_value(struct conf_parser *p, const struct conf_directive *d,
 /* One "header=..." or "body=..." (Apache's stages and their syntax). */
 static int
 read_timeout_arg(struct conf_parser *p, const struct conf_directive *d,
-    const char *arg, struct conf_read_timeout *header,
-    struct conf_read_timeout *body)
+    const char *arg, struct conf_read_timeout *stages)
 {
 	const char *eq = strchr(arg, '=');
+	size_t i;
 
 	if (eq == NULL) {
 		conf_errorf(p, NULL, "%s: '%s' is not header=N or body=N",
 		    d->name, arg);
 		return -1;
 	}
-	if (eq - arg == 6 && strncasecmp(arg, "header", 6) == 0)
-		return read_timeout_value(p, d, eq + 1, header);
-	if (eq - arg == 4 && strncasecmp(arg, "body", 4) == 0)
-		return read_timeout_value(p, d, eq + 1, body);
-	conf_errorf(p, NULL, "%s: unknown stage '%.*s' (header or body)",
-	    d->name, (int)(eq - arg), arg);
+	for (i = 0; i < READ_STAGES; i++)
+		if ((size_t)(eq - arg) == strlen(read_stages[i]) &&
+		    strncasecmp(arg, read_stages[i], (size_t)(eq - arg)) == 0)
+			return read_timeout_value(p, d, eq + 1, &stages[i]);
+	conf_errorf(p, NULL,
+	    "%s: unknown stage '%.*s' (handshake, header or body)", d->name,
+	    (int)(eq - arg), arg);
 	return -1;
 }
 
@@ -550,15 +568,18 @@ static int
 set_read_timeout(struct conf_parser *p, const struct conf_directive *d,
     int argc, char **argv)
 {
-	struct conf_read_timeout header = p->conf->read_header;
-	struct conf_read_timeout body = p->conf->read_body;
+	struct conf_read_timeout stages[READ_STAGES] = {
+		p->conf->read_handshake, p->conf->read_header,
+		p->conf->read_body
+	};
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (read_timeout_arg(p, d, argv[i], &header, &body) == -1)
+		if (read_timeout_arg(p, d, argv[i], stages) == -1)
 			return -1;
-	p->conf->read_header = header;
-	p->conf->read_body = body;
+	p->conf->read_handshake = stages[0];
+	p->conf->read_header = stages[1];
+	p->conf->read_body = stages[2];
 	return 0;
 }
 
@@ -630,6 +651,7 @@ init_compound(struct conf *conf)
 	conf->custom_log_format = CONF_LOG_COMBINED;
 	conf->directory_index[conf->ndirectory_index++] =
 	    xstrdup(DEFAULT_INDEX);
+	conf->read_handshake.timeout = DEFAULT_READ_TIMEOUT;
 	conf->read_header.timeout = DEFAULT_READ_TIMEOUT;
 	conf->read_body.timeout = DEFAULT_READ_TIMEOUT;
 	inet_pton(AF_INET, DEFAULT_LISTEN_ADDR, &lo);
@@ -640,6 +662,7 @@ init_compound(struct conf *conf)
 	     i++)
 		conf_cidr_parse(default_status_allow[i],
 		    &conf->status_allow[conf->nstatus_allow++]);
+	conf_tls_init(&conf->tls);
 }
 
 void
@@ -672,6 +695,7 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->ndirectory_index; i++)
 		free(conf->directory_index[i]);
 	mime_free(&conf->mime);
+	conf_tls_free(&conf->tls);
 	memset(conf, 0, sizeof(*conf));
 }
 

@@ -25,6 +25,7 @@
 #define CONF_MAX_LINE          8192
 #define CONF_MAX_ERRORS        64
 #define CONF_LISTEN_TEXT_MAX   64 /* "[ffff:...:ffff]:65535" fits */
+#define CONF_MAX_CERTS         16 /* certificate/key pairs, chosen by SNI */
 
 /* Where parse and validation errors go: one "FILE:LINE: message" each. */
 struct conf_errors {
@@ -33,9 +34,13 @@ struct conf_errors {
 	size_t truncated; /* errors beyond CONF_MAX_ERRORS */
 };
 
+#define CONF_LISTEN_HTTPS 0x01 /* TLS on the socket */
+#define CONF_LISTEN_PROXY 0x02 /* a PROXY protocol header first */
+
 struct conf_listen {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	unsigned flags; /* CONF_LISTEN_*: per generation, not per socket */
 	char text[CONF_LISTEN_TEXT_MAX]; /* canonical "127.0.0.1:8080",
 					    "[::1]:80" */
 };
@@ -55,6 +60,36 @@ struct conf_read_timeout {
 	long timeout;  /* seconds */
 	long max;      /* seconds, 0 = no cap (only with a rate) */
 	long min_rate; /* bytes a second, 0 = the timeout is fixed */
+};
+
+#define CONF_TLS_1_2 0x01
+#define CONF_TLS_1_3 0x02
+
+/* One SSLCertificateFile and the SSLCertificateKeyFile after it. */
+struct conf_cert {
+	char *cert_file; /* PEM: the certificate, then its chain */
+	char *key_file;  /* PEM private key; NULL: it is in cert_file */
+	char *where;     /* "FILE:LINE" of the SSLCertificateFile */
+};
+
+/* A pair as read from its files: what workers and the key process get. */
+struct conf_tls_pair {
+	char *chain; /* PEM: the certificates, never a key */
+	size_t chain_len;
+	unsigned char *key; /* DER; cleansed when freed */
+	size_t key_len;
+	int key_type; /* EVP_PKEY_RSA, EVP_PKEY_EC, ... */
+};
+
+/* mod_ssl's directives: one TLS setup for every https listener. */
+struct conf_tls {
+	struct conf_cert certs[CONF_MAX_CERTS]; /* the first is the default */
+	size_t ncerts;
+	unsigned protocols; /* CONF_TLS_* */
+	char *ciphers;      /* TLS 1.2, OpenSSL's cipher list syntax */
+	char *ciphersuites; /* TLS 1.3 */
+	bool session_tickets;
+	bool key_isolation; /* private keys only in the key process */
 };
 
 enum conf_log_format {
@@ -110,6 +145,7 @@ struct conf {
 	long keepalive_timeout;      /* seconds */
 	long max_keepalive_requests; /* 0 = unlimited */
 	long timeout;                /* seconds, for sends and stalled bodies */
+	struct conf_read_timeout read_handshake; /* ... handshake= (TLS) */
 	struct conf_read_timeout read_header; /* RequestReadTimeout header= */
 	struct conf_read_timeout read_body;   /* RequestReadTimeout body= */
 	long graceful_shutdown_timeout;       /* seconds */
@@ -119,6 +155,8 @@ struct conf {
 	int64_t limit_request_body; /* bytes; 0 = unlimited */
 	long listen_backlog;
 	bool serve_dot_files; /* else a path segment starting with . is 404 */
+
+	struct conf_tls tls;
 
 	char *server_status; /* URL path of the status page, NULL = off */
 	struct conf_cidr status_allow[CONF_MAX_STATUS_ALLOW];
@@ -169,6 +207,21 @@ void mime_free(struct mime_table *t);
  */
 int conf_identity(
     const struct conf *conf, uid_t *uid, gid_t *gid, char **cause);
+
+/*
+ * Reads the pair C names: the chain re-encoded (a key in the same file
+ * stays behind), the key checked against the certificate and, with
+ * ISOLATION, of a type the key process can use (RSA, EC).
+ */
+int conf_tls_read(const struct conf_cert *c, bool isolation,
+    struct conf_tls_pair *out, char **cause);
+void conf_tls_pair_free(struct conf_tls_pair *pair);
+
+/* DIR/NAME, malloc'd. */
+char *conf_path_join(const char *dir, const char *name);
+
+/* "127.0.0.1:8443 https proxy": the address and its options, as written. */
+void conf_listen_text(const struct conf_listen *l, char *out, size_t outsz);
 
 /* True when ADDR (sockaddr_in/in6, v4-mapped v6 too) is in any CIDR. */
 bool conf_cidr_match(

@@ -60,6 +60,12 @@ enum conf_dir {
 	CD_LIMIT_REQUEST_BODY,
 	CD_LISTEN_BACKLOG,
 	CD_SERVE_DOT_FILES,
+	CD_SSL_CERTIFICATE_FILE,
+	CD_SSL_CERTIFICATE_KEY_FILE,
+	CD_SSL_PROTOCOL,
+	CD_SSL_CIPHER_SUITE,
+	CD_SSL_SESSION_TICKETS,
+	CD_SSL_KEY_ISOLATION,
 	CD_SERVER_STATUS,
 	CD_STATUS_ALLOW,
 	CD_INCLUDE,
@@ -101,6 +107,7 @@ struct conf_parser {
 	struct conf_file_id open[CONF_MAX_INCLUDE_DEPTH + 1];
 	size_t nopen; /* files in open[], to stop include cycles */
 	char **names; /* included file names, kept for the messages */
+	struct conf_where cert_at[CONF_MAX_CERTS]; /* each SSLCertificateFile */
 	size_t nnames;
 };
 
@@ -124,7 +131,6 @@ const struct conf_directive *conf_directive_find(const char *name);
 long long conf_number(const struct conf *conf, enum conf_dir id);
 char **conf_string(struct conf *conf, enum conf_dir id);
 char *conf_mpm_path(const char *worker_dir, const char *mpm);
-char *conf_path_join(const char *dir, const char *name);
 
 /* Digits only: no sign, no blanks, no hex. Too large yields LLONG_MAX. */
 int conf_parse_number(const char *s, long long *v);
@@ -136,8 +142,24 @@ void conf_listen_fill(
 /* "PORT", "A.B.C.D:PORT" or "[V6]:PORT"; errors through conf_errorf(). */
 int conf_listen_parse(
     struct conf_parser *p, const char *arg, struct conf_listen *l);
+/* The words after the address: http (none), https, proxy. */
+int conf_listen_options(
+    struct conf_parser *p, int argc, char **argv, struct conf_listen *l);
 /* "ADDR" (a host) or "ADDR/PREFIX"; bits below the prefix are cleared. */
 int conf_cidr_parse(const char *s, struct conf_cidr *c);
+
+/* tls.c */
+void conf_tls_init(struct conf_tls *tls);
+void conf_tls_free(struct conf_tls *tls);
+void conf_tls_finish(struct conf_parser *p);
+int set_ssl_certificate_file(
+    struct conf_parser *, const struct conf_directive *, int, char **);
+int set_ssl_certificate_key_file(
+    struct conf_parser *, const struct conf_directive *, int, char **);
+int set_ssl_protocol(
+    struct conf_parser *, const struct conf_directive *, int, char **);
+int set_ssl_cipher_suite(
+    struct conf_parser *, const struct conf_directive *, int, char **);
 
 /* parse.c */
 void conf_errorf(struct conf_parser *p, const struct conf_where *w,

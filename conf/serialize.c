@@ -101,15 +101,52 @@ put_read_timeout(FILE *f, const char *stage, const struct conf_read_timeout *rt)
 }
 
 static void
+put_tls(FILE *f, const struct conf_tls *tls, enum conf_dir id)
+{
+	size_t i;
+
+	if (id == CD_SSL_PROTOCOL) {
+		fprintf(f, "%s%s%s\n", conf_directives[id].name,
+		    (tls->protocols & CONF_TLS_1_2) ? " TLSv1.2" : "",
+		    (tls->protocols & CONF_TLS_1_3) ? " TLSv1.3" : "");
+		return;
+	}
+	if (id == CD_SSL_CIPHER_SUITE) {
+		fprintf(f, "%s SSL", conf_directives[id].name);
+		put_word(f, tls->ciphers);
+		fputc('\n', f);
+		if (tls->ciphersuites == NULL)
+			return;
+		fprintf(f, "%s TLSv1.3", conf_directives[id].name);
+		put_word(f, tls->ciphersuites);
+		fputc('\n', f);
+		return;
+	}
+	for (i = 0; i < tls->ncerts; i++) {
+		fputs(conf_directives[CD_SSL_CERTIFICATE_FILE].name, f);
+		put_word(f, tls->certs[i].cert_file);
+		fputc('\n', f);
+		if (tls->certs[i].key_file == NULL)
+			continue;
+		fputs(conf_directives[CD_SSL_CERTIFICATE_KEY_FILE].name, f);
+		put_word(f, tls->certs[i].key_file);
+		fputc('\n', f);
+	}
+}
+
+static void
 put_special(FILE *f, const struct conf *conf, enum conf_dir id)
 {
 	const char *name = conf_directives[id].name;
+	char text[CONF_LISTEN_TEXT_MAX + sizeof(" https proxy")];
 	size_t i;
 
 	switch (id) {
 	case CD_LISTEN:
-		for (i = 0; i < conf->nlisten; i++)
-			fprintf(f, "%s %s\n", name, conf->listen[i].text);
+		for (i = 0; i < conf->nlisten; i++) {
+			conf_listen_text(&conf->listen[i], text, sizeof(text));
+			fprintf(f, "%s %s\n", name, text);
+		}
 		break;
 	case CD_LOG_LEVEL:
 		fprintf(f, "%s %s\n", name, log_level_name(conf->log_level));
@@ -125,6 +162,7 @@ put_special(FILE *f, const struct conf *conf, enum conf_dir id)
 		break;
 	case CD_REQUEST_READ_TIMEOUT:
 		fputs(name, f);
+		put_read_timeout(f, "handshake", &conf->read_handshake);
 		put_read_timeout(f, "header", &conf->read_header);
 		put_read_timeout(f, "body", &conf->read_body);
 		fputc('\n', f);
@@ -132,6 +170,11 @@ put_special(FILE *f, const struct conf *conf, enum conf_dir id)
 	case CD_STATUS_ALLOW:
 		for (i = 0; i < conf->nstatus_allow; i++)
 			put_cidr(f, name, &conf->status_allow[i]);
+		break;
+	case CD_SSL_CERTIFICATE_FILE: /* with each its key file */
+	case CD_SSL_PROTOCOL:
+	case CD_SSL_CIPHER_SUITE:
+		put_tls(f, &conf->tls, id);
 		break;
 	default: /* Include: the included lines are already in the struct */
 		break;

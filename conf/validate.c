@@ -254,6 +254,7 @@ conf_finish(struct conf_parser *p)
 
 	p->at = p->main;
 	resolve_paths(p);
+	conf_tls_finish(p);
 	free(conf->mpm_path);
 	conf->mpm_path = conf_mpm_path(conf->worker_dir, conf->mpm);
 	if (!(p->flags & CONF_WORKER))

@@ -115,7 +115,7 @@ channel_stalled(const struct proc *p, int64_t now)
 	       now - p->out_since >= CHANNEL_STALL_MS;
 }
 
-static void
+static int
 send_config(struct proc *p)
 {
 	const struct generation *g = p->gen;
@@ -127,15 +127,17 @@ send_config(struct proc *p)
 			n = IPC_MAX_PAYLOAD;
 		if (channel_send(
 			p, IPC_CONFIG, g->config_text + off, n, NULL, 0) == -1)
-			return;
+			return -1;
 	}
+	return 0;
 }
 
+/* Listeners, docroot, access log, scoreboard and a key socket (KEYS). */
 static void
-send_fds(struct proc *p)
+send_fds(struct proc *p, int keys)
 {
 	const struct generation *g = p->gen;
-	int fds[IPC_MAX_LISTEN + IPC_FDS_FIXED];
+	int fds[IPC_MAX_LISTEN + IPC_FDS_FIXED + 1];
 	size_t n;
 
 	for (n = 0; n < g->nlisten; n++)
@@ -143,7 +145,32 @@ send_fds(struct proc *p)
 	fds[n++] = g->docroot_fd;
 	fds[n++] = g->accesslog_fd;
 	fds[n++] = p->master->sb_fd;
+	if (keys != -1)
+		fds[n++] = keys;
 	channel_send(p, IPC_FDS, NULL, 0, fds, n);
+}
+
+/* SETUP, the config, TLS, the fds: all a worker needs, in that order. */
+static void
+send_handshake(struct proc *p)
+{
+	const struct generation *g = p->gen;
+	struct ipc_setup setup;
+	int keys = keys_worker_socket(p->master, p);
+
+	memset(&setup, 0, sizeof(setup));
+	setup.slot = p->slot;
+	setup.generation = g->id;
+	setup.nlisten = (uint32_t)g->nlisten;
+	setup.nslots = p->master->nslots;
+	setup.config_len = (uint32_t)g->config_len;
+	setup.ntls = (uint32_t)g->ntls;
+	setup.flags = keys != -1 ? IPC_SETUP_KEYS_SOCKET : 0;
+	if (channel_send(p, IPC_SETUP, &setup, sizeof(setup), NULL, 0) == 0 &&
+	    send_config(p) == 0 && tls_send_worker(p->master, p) == 0)
+		send_fds(p, keys);
+	if (keys != -1)
+		close(keys);
 }
 
 /* HELLO: check who it claims to be, then hand over config and fds. */
@@ -151,15 +178,14 @@ static void
 channel_on_hello(struct proc *p, const struct ipc_msg *msg)
 {
 	struct ipc_hello hello;
-	struct ipc_setup setup;
 
 	memcpy(&hello, msg->payload, sizeof(hello));
 	hello.mpm[sizeof(hello.mpm) - 1] = '\0';
 	if (hello.version != IPC_VERSION) {
 		log_warnx(
-		    "worker pid %ld speaks protocol version %u, this master speaks %u: is %s from another build?",
-		    (long)p->pid, hello.version, IPC_VERSION,
-		    p->gen->conf.mpm_path);
+		    "%s pid %ld speaks protocol version %u, this master speaks %u: is %s from another build?",
+		    proc_what(p), (long)p->pid, hello.version, IPC_VERSION,
+		    p->keys ? PROC_KEYS_NAME : p->gen->conf.mpm_path);
 		proc_kill(p, "protocol version mismatch");
 		return;
 	}
@@ -167,17 +193,11 @@ channel_on_hello(struct proc *p, const struct ipc_msg *msg)
 		proc_kill(p, "HELLO names another pid");
 		return;
 	}
-	memset(&setup, 0, sizeof(setup));
-	setup.slot = p->slot;
-	setup.generation = p->gen->id;
-	setup.nlisten = (uint32_t)p->gen->nlisten;
-	setup.nslots = p->master->nslots;
-	setup.config_len = (uint32_t)p->gen->config_len;
-	if (channel_send(p, IPC_SETUP, &setup, sizeof(setup), NULL, 0) == 0)
-		send_config(p);
-	if (p->channel != -1)
-		send_fds(p);
 	p->hello_seen = true;
+	if (p->keys)
+		keys_on_hello(p);
+	else
+		send_handshake(p);
 }
 
 static void
@@ -197,7 +217,7 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 		}
 		p->state = PROC_READY;
 		p->deadline = 0;
-		log_debug("worker pid %ld ready", (long)p->pid);
+		log_debug("%s pid %ld ready", proc_what(p), (long)p->pid);
 		reload_check(p->master);
 		break;
 	case IPC_LOGS_REOPENED:
@@ -215,8 +235,8 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 			break;
 		}
 		p->fatal_seen = true;
-		log_msg(LOG_LVL_ERROR, "worker pid %ld: %.*s", (long)p->pid,
-		    (int)msg->len, (const char *)msg->payload);
+		log_msg(LOG_LVL_ERROR, "%s pid %ld: %.*s", proc_what(p),
+		    (long)p->pid, (int)msg->len, (const char *)msg->payload);
 		break;
 	default:
 		proc_kill(p, "message type not allowed from a worker");

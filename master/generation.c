@@ -32,38 +32,62 @@ gen_identity(struct master *m, struct generation *g, char **cause)
 }
 
 static int
-open_fail(char **cause, const char *what, const char *path)
+open_fail(char **cause, const char *failed, const char *what, const char *path)
 {
-	xasprintf(cause, "%s %s: %s", what, path, strerror(errno));
+	xasprintf(cause, "%s %s %s: %s", failed, what, path, strerror(errno));
 	return -1;
+}
+
+/* An executable regular file, opened O_PATH for execveat(). */
+static int
+open_binary(const char *path, const char *what, int *fd, char **cause)
+{
+	struct stat st;
+
+	if ((*fd = open(path, O_PATH | O_CLOEXEC)) == -1)
+		return open_fail(cause, "cannot open", what, path);
+	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 0111) == 0) {
+		errno = EACCES;
+		return open_fail(cause, "cannot execute", what, path);
+	}
+	return 0;
+}
+
+/* The key process comes from WorkerDir, beside the MPMs. */
+static int
+open_keys_binary(struct generation *g, char **cause)
+{
+	char *path;
+	int r;
+
+	if (!g->tls_isolated)
+		return 0;
+	path = conf_path_join(g->conf.worker_dir, PROC_KEYS_NAME);
+	r = open_binary(path, "the key process", &g->keys_binary_fd, cause);
+	free(path);
+	return r;
 }
 
 static int
 gen_open_files(struct generation *g, char **cause)
 {
-	struct stat st;
-
-	g->binary_fd = open(g->conf.mpm_path, O_PATH | O_CLOEXEC);
-	if (g->binary_fd == -1)
-		return open_fail(
-		    cause, "cannot open MPM binary", g->conf.mpm_path);
-	if (fstat(g->binary_fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 0111) == 0) {
-		errno = EACCES;
-		return open_fail(
-		    cause, "MPM binary is not executable", g->conf.mpm_path);
-	}
+	if (open_binary(g->conf.mpm_path, "MPM binary", &g->binary_fd, cause) ==
+		-1 ||
+	    tls_generation_load(g, cause) == -1 ||
+	    open_keys_binary(g, cause) == -1)
+		return -1;
 	g->docroot_fd =
 	    open(g->conf.document_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (g->docroot_fd == -1)
-		return open_fail(
-		    cause, "cannot open DocumentRoot", g->conf.document_root);
+		return open_fail(cause, "cannot open", "DocumentRoot",
+		    g->conf.document_root);
 	g->accesslog_fd = open(g->conf.custom_log,
 	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    ACCESSLOG_MODE);
 	if (g->accesslog_fd == -1)
 		return open_fail(
-		    cause, "cannot open CustomLog", g->conf.custom_log);
+		    cause, "cannot open", "CustomLog", g->conf.custom_log);
 	return 0;
 }
 
@@ -72,6 +96,9 @@ generation_free(struct generation *g)
 {
 	if (g->binary_fd != -1)
 		close(g->binary_fd);
+	if (g->keys_binary_fd != -1)
+		close(g->keys_binary_fd);
+	tls_generation_free(g);
 	if (g->docroot_fd != -1)
 		close(g->docroot_fd);
 	if (g->accesslog_fd != -1)
@@ -90,7 +117,7 @@ generation_new(struct master *m, struct conf *conf, char **cause)
 
 	g->conf = *conf;
 	memset(conf, 0, sizeof(*conf));
-	g->binary_fd = g->docroot_fd = g->accesslog_fd = -1;
+	g->binary_fd = g->docroot_fd = g->accesslog_fd = g->keys_binary_fd = -1;
 	if (gen_identity(m, g, cause) == -1 || gen_open_files(g, cause) == -1 ||
 	    listeners_open(m, &g->conf, cause) == -1) {
 		generation_free(g);

@@ -43,7 +43,9 @@ master_maintain(struct master *m, bool tick)
 		next = TAILQ_NEXT(g, entry);
 		if (tick)
 			pool_maintain(m, g);
-		if (g->state != GEN_DRAINING || g->nprocs > 0)
+		keys_maintain(m, g);
+		if (g->state != GEN_DRAINING || g->nprocs > 0 ||
+		    g->keys != NULL)
 			continue;
 		if (!g->drained) {
 			log_info("generation %u finished draining", g->id);
@@ -101,6 +103,7 @@ master_free(struct master *m)
 	}
 	if (m->ev_spawn != NULL)
 		event_free(m->ev_spawn);
+	tickets_stop(m);
 	if (m->base != NULL)
 		event_base_free(m->base);
 	free(m->pid_file);
@@ -159,6 +162,7 @@ master_run(struct master *m, struct generation *first)
 	m->ev_tick = event_new(m->base, -1, EV_PERSIST, master_on_tick, m);
 	if (m->ev_tick == NULL || event_add(m->ev_tick, &tick) == -1)
 		fatalx("cannot start the maintenance timer");
+	tickets_start(m);
 	reload_launch(m, first, 0);
 	event_base_dispatch(m->base);
 	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)

@@ -39,6 +39,13 @@ enum proc_state {
 
 struct generation;
 
+/* Crashes in a row: each one after the first delays the next spawn more. */
+struct backoff {
+	unsigned count;
+	int64_t last;  /* when the last one was */
+	int64_t until; /* no spawn before this */
+};
+
 struct proc {
 	TAILQ_ENTRY(proc) entry;
 	struct master *master;
@@ -50,6 +57,9 @@ struct proc {
 	struct event *ev_write; /* armed while messages wait */
 	struct ipc_queue out;   /* messages the socket did not take yet */
 	int64_t out_since;      /* the queue last moved, or began */
+	bool keys;              /* the key process of GEN, not a worker */
+	int keys_end; /* the key process's end of this worker's socket,
+			 until the key process has it; -1 */
 	bool hello_seen;
 	bool fatal_seen;
 	bool reopen_pending; /* REOPEN_LOGS sent, LOGS_REOPENED not yet */
@@ -90,15 +100,21 @@ struct generation {
 	unsigned nprocs;
 	unsigned spawn_wanted; /* asked of the pool, forked one a loop turn */
 	unsigned spawn_rate;
-	unsigned crashes;
-	int64_t last_crash;
-	int64_t respawn_after;
+	struct backoff crash; /* of its workers */
 	int64_t started;
 	int64_t drain_deadline;
 	int64_t promoted; /* became the active generation, 0 = not yet */
 	bool drained;     /* its last worker is gone */
 	time_t started_wall;
 	char *fail_reason; /* why a STARTING generation cannot go on */
+
+	/* TLS (tls.c): the pairs as read, and the key process (keys.c) */
+	struct conf_tls_pair tls[CONF_MAX_CERTS];
+	size_t ntls;       /* 0: no https listener */
+	bool tls_isolated; /* ntls > 0 and SSLKeyIsolation on */
+	int keys_binary_fd;
+	struct proc *keys; /* NULL while none runs */
+	struct backoff keys_crash;
 };
 
 #define MASTER_WAITERS 16 /* mpmctl clients waiting on one reload */
@@ -129,6 +145,13 @@ struct reload_result {
 struct listener {
 	int fd;
 	struct conf_listen addr;
+};
+
+/* Session-ticket keys, the master's for every generation (tickets.c). */
+struct tickets {
+	struct ipc_ticket_keys ring; /* ring.keys[0] encrypts */
+	int64_t rotated;
+	struct event *ev_rotate;
 };
 
 struct master {
@@ -165,6 +188,7 @@ struct master {
 	struct event *ev_ctl;
 	int stop_client; /* answered when the master exits, or -1 */
 	struct waiters reopen_waiters; /* mpmctl reopen-logs, until confirmed */
+	struct tickets tickets;
 	int64_t reopen_deadline;
 	bool start_failed;
 };
@@ -254,14 +278,43 @@ int channel_send(struct proc *p, enum ipc_type type, const void *payload,
 bool channel_stalled(const struct proc *p, int64_t now);
 
 /* proc.c: the process table */
+#define PROC_KEYS_NAME "mpmd-keys" /* the key process's binary in WorkerDir */
+#define PROC_NAME_MAX  96
 int proc_spawn(struct master *m, struct generation *g);
+int proc_spawn_keys(struct master *m, struct generation *g);
+/* "worker pid N (generation G, slot S)" or "key process pid N (...)" */
+const char *proc_name(const struct proc *p, char *buf, size_t size);
+const char *proc_what(const struct proc *p); /* "worker", "key process" */
 /* The worker broke the protocol or missed a deadline: it goes, now. */
 void proc_kill(struct proc *p, const char *why);
 void proc_send_stop(struct master *m, struct proc *p, bool graceful);
 void proc_reap(struct master *m);
+/* Counts a crash at NOW; returns the delay before the next spawn. */
+int64_t backoff_note(struct backoff *b, int64_t now);
 /* The worker PID ended with wait STATUS: log it, count a crash, forget it. */
 void proc_exited(struct master *m, pid_t pid, int status);
 void proc_check_deadlines(struct master *m);
+
+/* tls.c: a generation's certificates and keys */
+int tls_generation_load(struct generation *g, char **cause);
+void tls_generation_free(struct generation *g);
+/* Chains, keys (SSLKeyIsolation off), ticket keys: -1 if P was killed. */
+int tls_send_worker(struct master *m, struct proc *p);
+/* SETUP and the keys, to a key process that said HELLO. */
+int tls_send_keyproc(struct proc *p);
+
+/* tickets.c: session-ticket keys for every worker of every generation */
+void tickets_start(struct master *m);
+void tickets_stop(struct master *m);
+int tickets_send(struct master *m, struct proc *p);
+
+/* keys.c: the key process of a generation with isolated keys */
+/* Starts it when needed and due, stops it when its workers are gone. */
+void keys_maintain(struct master *m, struct generation *g);
+/* A socket to the key process for worker P; its fd for FDS, or -1. */
+int keys_worker_socket(struct master *m, struct proc *p);
+/* The key process said HELLO: its keys, then its workers' sockets. */
+void keys_on_hello(struct proc *kp);
 
 /* pool.c: spare processes and threads of the active generation */
 void pool_maintain(struct master *m, struct generation *g);

@@ -29,7 +29,7 @@ pool_look(struct master *m, struct generation *g, struct pool_view *v)
 	v->idle = 0;
 	v->most_idle = NULL;
 	TAILQ_FOREACH (p, &m->procs, entry) {
-		if (p->gen != g)
+		if (p->gen != g || p->keys)
 			continue;
 		if (p->state == PROC_STARTING) {
 			v->procs++;
@@ -134,7 +134,7 @@ pool_maintain(struct master *m, struct generation *g)
 		return;
 	pool_look(m, g, &v);
 	/* Backing off from crashes: still one process a tick, never none. */
-	if (master_now() < g->respawn_after) {
+	if (master_now() < g->crash.until) {
 		if (v.procs == 0)
 			pool_grow(m, g, 1);
 		return;

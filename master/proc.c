@@ -51,55 +51,91 @@ proc_by_pid(struct master *m, pid_t pid)
 void
 proc_kill(struct proc *p, const char *why)
 {
-	log_warnx("killing worker pid %ld (generation %u, slot %u): %s",
-	    (long)p->pid, p->gen->id, p->slot, why);
+	char name[PROC_NAME_MAX];
+
+	log_warnx("killing %s: %s", proc_name(p, name, sizeof(name)), why);
 	master_signal(p->pid, SIGKILL);
 	p->state = PROC_STOPPING;
 	p->deadline = 0;
 	channel_close(p);
 }
 
-int
-proc_spawn(struct master *m, struct generation *g)
+static struct proc *
+proc_start(struct master *m, struct generation *g, bool keys)
 {
 	struct spawn_args a = {
-		.binary_fd = g->binary_fd,
-		.argv0 = mpm_name_of(g),
+		.binary_fd = keys ? g->keys_binary_fd : g->binary_fd,
+		.argv0 = keys ? PROC_KEYS_NAME : mpm_name_of(g),
 		.errorlog_fd = m->errorlog_fd,
 		.devnull_fd = m->devnull_fd,
 		.drop_root = m->as_root,
 		.uid = g->uid,
 		.gid = g->gid,
 	};
+	uint32_t slot = SB_MAX_SLOTS; /* the key process has none */
 	struct proc *p;
-	uint32_t slot;
 
-	if (scoreboard_claim(m, &slot) == -1) {
+	if (!keys && scoreboard_claim(m, &slot) == -1) {
 		log_warnx("no free scoreboard slot for a new worker");
-		return -1;
+		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->master = m;
 	p->gen = g;
 	p->slot = slot;
+	p->keys = keys;
+	p->keys_end = -1;
 	p->capacity = g->prefork ? 1 : (uint32_t)g->conf.threads_per_child;
 	if ((p->pid = spawn_worker(&a, &p->channel)) == -1) {
 		log_warn("fork() failed while spawning \"%s\"", a.argv0);
 		scoreboard_release(m, slot);
 		free(p);
-		return -1;
+		return NULL;
 	}
 	p->state = PROC_STARTING;
 	p->started = master_now();
 	p->deadline = p->started + MASTER_READY_TIMEOUT_MS;
 	TAILQ_INSERT_TAIL(&m->procs, p, entry);
-	g->nprocs++;
+	if (keys)
+		g->keys = p;
+	else
+		g->nprocs++;
 	if (channel_open(m, p) == -1)
-		fatal(
-		    "cannot watch the channel of worker pid %ld", (long)p->pid);
-	log_debug("spawned %s pid %ld (generation %u, slot %u)", a.argv0,
-	    (long)p->pid, g->id, slot);
-	return 0;
+		fatal("cannot watch the channel of %s pid %ld", proc_what(p),
+		    (long)p->pid);
+	log_debug(
+	    "spawned %s pid %ld (generation %u)", a.argv0, (long)p->pid, g->id);
+	return p;
+}
+
+int
+proc_spawn(struct master *m, struct generation *g)
+{
+	return proc_start(m, g, false) != NULL ? 0 : -1;
+}
+
+int
+proc_spawn_keys(struct master *m, struct generation *g)
+{
+	return proc_start(m, g, true) != NULL ? 0 : -1;
+}
+
+const char *
+proc_name(const struct proc *p, char *buf, size_t size)
+{
+	if (p->keys)
+		snprintf(buf, size, "key process pid %ld (generation %u)",
+		    (long)p->pid, p->gen->id);
+	else
+		snprintf(buf, size, "worker pid %ld (generation %u, slot %u)",
+		    (long)p->pid, p->gen->id, p->slot);
+	return buf;
+}
+
+const char *
+proc_what(const struct proc *p)
+{
+	return p->keys ? "key process" : "worker";
 }
 
 void
@@ -146,41 +182,38 @@ describe_exit(int status, char *why, size_t size)
 static void
 proc_log_exit(const struct proc *p, int status, int64_t backoff)
 {
-	char why[96];
+	char why[96], name[PROC_NAME_MAX];
 
 	describe_exit(status, why, sizeof(why));
+	proc_name(p, name, sizeof(name));
 	if (p->expected_exit &&
 	    (WIFEXITED(status) || WTERMSIG(status) == SIGTERM))
-		log_debug("worker pid %ld (generation %u, slot %u) %s",
-		    (long)p->pid, p->gen->id, p->slot, why);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		log_info("worker pid %ld (generation %u, slot %u) retired",
-		    (long)p->pid, p->gen->id, p->slot);
+		log_debug("%s %s", name, why);
+	else if (!p->keys && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("%s retired", name);
 	else if (backoff > 0)
 		log_msg(LOG_LVL_ERROR,
-		    "worker pid %ld (generation %u, slot %u) %s; crashes repeat, replacing it in %lld ms",
-		    (long)p->pid, p->gen->id, p->slot, why, (long long)backoff);
+		    "%s %s; crashes repeat, replacing it in %lld ms", name, why,
+		    (long long)backoff);
 	else
-		log_msg(LOG_LVL_ERROR,
-		    "worker pid %ld (generation %u, slot %u) %s; replacing it",
-		    (long)p->pid, p->gen->id, p->slot, why);
+		log_msg(LOG_LVL_ERROR, "%s %s; replacing it", name, why);
 }
 
 /* Consecutive crashes double the delay before the next spawn. */
-static int64_t
-proc_note_crash(struct generation *g, int64_t now)
+int64_t
+backoff_note(struct backoff *b, int64_t now)
 {
 	int64_t delay;
 
-	if (now - g->last_crash > MASTER_CRASH_FORGET_MS)
-		g->crashes = 0;
-	g->last_crash = now;
-	if (g->crashes++ == 0)
+	if (now - b->last > MASTER_CRASH_FORGET_MS)
+		b->count = 0;
+	b->last = now;
+	if (b->count++ == 0)
 		return 0;
-	delay = MASTER_BACKOFF_MIN_MS << (g->crashes < 8 ? g->crashes - 1 : 7);
+	delay = MASTER_BACKOFF_MIN_MS << (b->count < 8 ? b->count - 1 : 7);
 	if (delay > MASTER_BACKOFF_MAX_MS)
 		delay = MASTER_BACKOFF_MAX_MS;
-	g->respawn_after = now + delay;
+	b->until = now + delay;
 	return delay;
 }
 
@@ -188,23 +221,35 @@ static void
 proc_forget(struct master *m, struct proc *p, int status)
 {
 	struct generation *g = p->gen;
+	bool keys = p->keys;
+	/* A key process is never done on its own: any exit not asked for. */
 	bool crash = !p->expected_exit &&
-		     !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	int64_t backoff = crash ? proc_note_crash(g, master_now()) : 0;
+		     (keys || !(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	int64_t backoff =
+	    crash
+		? backoff_note(keys ? &g->keys_crash : &g->crash, master_now())
+		: 0;
 	char why[96];
 
 	proc_log_exit(p, status, backoff);
 	if (g->state == GEN_STARTING && g->fail_reason == NULL) {
 		describe_exit(status, why, sizeof(why));
 		xasprintf(&g->fail_reason,
-		    "worker pid %ld %s before it was ready (its reason is in %s)",
-		    (long)p->pid, why, m->errorlog_path);
+		    "%s pid %ld %s before it was ready (its reason is in %s)",
+		    proc_what(p), (long)p->pid, why, m->errorlog_path);
 	}
 	channel_close(p);
+	if (p->keys_end != -1)
+		close(p->keys_end);
 	scoreboard_release(m, p->slot);
 	TAILQ_REMOVE(&m->procs, p, entry);
-	g->nprocs--;
 	free(p);
+	if (keys) {
+		g->keys = NULL;
+		keys_maintain(m, g); /* now, or once its backoff is over */
+		return;
+	}
+	g->nprocs--;
 	if (crash)
 		reload_after_crash(m, g);
 }

@@ -144,8 +144,10 @@ retire_generation(struct master *m, struct generation *g, bool graceful)
 	g->state = GEN_DRAINING;
 	g->drain_deadline =
 	    master_now() + g->conf.graceful_shutdown_timeout * 1000;
+	/* A key process serves the drain: it stops once its workers are gone.
+	 */
 	TAILQ_FOREACH (p, &m->procs, entry)
-		if (p->gen == g)
+		if (p->gen == g && (!p->keys || !graceful))
 			proc_send_stop(m, p, graceful);
 }
 
@@ -177,6 +179,7 @@ reload_launch(struct master *m, struct generation *g, int verb)
 	m->reload.started = master_now();
 	m->reload.deadline = m->reload.started + MASTER_READY_TIMEOUT_MS;
 	g->state = GEN_STARTING;
+	keys_maintain(m, g);
 	pool_spawn(m, g, (unsigned)g->conf.start_servers);
 }
 
@@ -313,11 +316,14 @@ reload_check(struct master *m)
 	if (!m->reload.active || g == NULL)
 		return;
 	TAILQ_FOREACH (p, &m->procs, entry) {
-		if (p->gen != g || p->state == PROC_STOPPING)
+		if (p->gen != g || p->keys || p->state == PROC_STOPPING)
 			continue;
 		live++;
 		ready += p->state == PROC_READY;
 	}
+	if (g->tls_isolated &&
+	    (g->keys == NULL || g->keys->state != PROC_READY))
+		ready = 0; /* no handshake can be served yet */
 	if (g->fail_reason != NULL && (fallback || live == 0)) {
 		reload_fail(m, g, g->fail_reason);
 		return;
@@ -358,8 +364,8 @@ reload_after_crash(struct master *m, struct generation *g)
 	    master_now() - g->promoted >= MASTER_ROLLBACK_WINDOW_MS)
 		return;
 	/* Enough crashes, or none of its workers is left: nothing serves. */
-	if (g->crashes < MASTER_ROLLBACK_CRASHES &&
-	    (g->nprocs > 0 || g->crashes < (unsigned)g->conf.start_servers))
+	if (g->crash.count < MASTER_ROLLBACK_CRASHES &&
+	    (g->nprocs > 0 || g->crash.count < (unsigned)g->conf.start_servers))
 		return;
 	if (listeners_open(m, &old->conf, &cause) == -1) {
 		log_warnx(
@@ -371,15 +377,15 @@ reload_after_crash(struct master *m, struct generation *g)
 	m->previous = NULL;
 	retire_generation(m, g, false);
 	old->state = GEN_ACTIVE;
-	old->crashes = 0;
+	old->crash.count = 0;
 	old->drained = false;
-	old->respawn_after = 0;
+	old->crash.until = 0;
 	old->promoted = master_now();
 	listeners_close_unused(m);
 	pool_maintain(m, old); /* its workers drained: new ones, now */
 	snprintf(text, sizeof(text),
 	    "generation %u (MPM %s) crashed %u times in its first %d s%s: rolled back to generation %u (MPM %s)",
-	    g->id, generation_mpm(g), g->crashes,
+	    g->id, generation_mpm(g), g->crash.count,
 	    MASTER_ROLLBACK_WINDOW_MS / 1000,
 	    g->nprocs == 0 ? ", none of its workers left" : "", old->id,
 	    generation_mpm(old));

@@ -29,15 +29,27 @@ add_age(struct buf *r, int64_t ms)
 static void
 add_crashes(struct buf *r, const struct generation *g)
 {
-	int64_t now = master_now(), wait = g->respawn_after - now;
+	int64_t now = master_now(), wait = g->crash.until - now;
 
-	if (g->crashes == 0 || now - g->last_crash > MASTER_CRASH_FORGET_MS)
+	if (g->crash.count == 0 || now - g->crash.last > MASTER_CRASH_FORGET_MS)
 		return;
-	buf_printf(r, "  crashes: %u in a row, last %llds ago", g->crashes,
-	    (long long)(now - g->last_crash) / 1000);
+	buf_printf(r, "  crashes: %u in a row, last %llds ago", g->crash.count,
+	    (long long)(now - g->crash.last) / 1000);
 	if (wait > 0)
 		buf_printf(
 		    r, ", backing off: next spawn in %lld ms", (long long)wait);
+	buf_printf(r, "\n");
+}
+
+static void
+add_tls(struct buf *r, const struct generation *g)
+{
+	buf_printf(r, "  tls: %zu certificates, keys %s", g->ntls,
+	    g->tls_isolated ? "in the key process" : "in the workers");
+	if (g->tls_isolated && g->keys != NULL)
+		buf_printf(r, " (pid %ld)", (long)g->keys->pid);
+	else if (g->tls_isolated)
+		buf_printf(r, " (not running)");
 	buf_printf(r, "\n");
 }
 
@@ -60,7 +72,7 @@ add_generation(
 	add_age(r, master_now() - g->started);
 	buf_printf(r, ", %u workers:", g->nprocs);
 	TAILQ_FOREACH (p, &m->procs, entry) {
-		if (p->gen != g)
+		if (p->gen != g || p->keys)
 			continue;
 		buf_printf(r, " %ld", (long)p->pid);
 		if (scoreboard_copy(m, p->slot, &s) == 0)
@@ -69,6 +81,8 @@ add_generation(
 	/* The count is what workers wrote: shown, never acted upon. */
 	buf_printf(r, "\n  connections: %llu%s\n", (unsigned long long)conns,
 	    g->state == GEN_DRAINING ? " (draining)" : "");
+	if (g->ntls > 0)
+		add_tls(r, g);
 	add_crashes(r, g);
 }
 

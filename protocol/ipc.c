@@ -30,7 +30,7 @@
 #define IPC_REOPEN_NFDS 2   /* error log, access log */
 #define IPC_CAUSE_MAX   128 /* longest formatted rejection cause */
 
-_Static_assert(IPC_FDS_FIXED + IPC_MAX_LISTEN <= IPC_MAX_FDS,
+_Static_assert(IPC_FDS_FIXED + IPC_MAX_LISTEN + 1 <= IPC_MAX_FDS,
     "IPC_MAX_FDS cannot carry a full IPC_FDS message");
 
 /* What one message type may look like, and who may send it. */
@@ -54,11 +54,20 @@ static const struct ipc_rule ipc_rules[] = {
 	    sizeof(struct ipc_setup), 0, 0 },
 	{ IPC_CONFIG, "CONFIG", IPC_FROM_MASTER, 1, IPC_MAX_PAYLOAD, 0, 0 },
 	{ IPC_FDS, "FDS", IPC_FROM_MASTER, 0, 0, IPC_FDS_FIXED,
-	    IPC_FDS_FIXED + IPC_MAX_LISTEN },
+	    IPC_FDS_FIXED + IPC_MAX_LISTEN + 1 },
 	{ IPC_GRACEFUL_STOP, "GRACEFUL_STOP", IPC_FROM_MASTER, 0, 0, 0, 0 },
 	{ IPC_STOP, "STOP", IPC_FROM_MASTER, 0, 0, 0, 0 },
 	{ IPC_REOPEN_LOGS, "REOPEN_LOGS", IPC_FROM_MASTER, 0, 0,
 	    IPC_REOPEN_NFDS, IPC_REOPEN_NFDS },
+	{ IPC_TLS_CERT, "TLS_CERT", IPC_FROM_MASTER,
+	    sizeof(struct ipc_tls_part) + 1, IPC_MAX_PAYLOAD, 0, 0 },
+	{ IPC_TLS_KEY, "TLS_KEY", IPC_FROM_MASTER,
+	    sizeof(struct ipc_tls_part) + 1, IPC_MAX_PAYLOAD, 0, 0 },
+	{ IPC_TICKET_KEYS, "TICKET_KEYS", IPC_FROM_MASTER,
+	    sizeof(struct ipc_ticket_keys), sizeof(struct ipc_ticket_keys), 0,
+	    0 },
+	{ IPC_KEYS_SOCKET, "KEYS_SOCKET", IPC_FROM_MASTER, 0, 0, 1, 1 },
+	{ IPC_KEYS_CLIENT, "KEYS_CLIENT", IPC_FROM_MASTER, 0, 0, 1, 1 },
 	{ IPC_CTL_REQUEST, "CTL_REQUEST", IPC_FROM_CLIENT,
 	    sizeof(struct ctl_request), sizeof(struct ctl_request), 0, 0 },
 	{ IPC_CTL_REPLY, "CTL_REPLY", IPC_FROM_SERVER, sizeof(struct ctl_reply),

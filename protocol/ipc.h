@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION     2
+#define IPC_VERSION     3
 #define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
 #define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */
@@ -34,6 +34,11 @@ enum ipc_type {
 	IPC_GRACEFUL_STOP = 67, /* stop accepting, drain, exit */
 	IPC_STOP = 68,          /* exit now */
 	IPC_REOPEN_LOGS = 69,   /* fds: [error log, access log] */
+	IPC_TLS_CERT = 70,      /* struct ipc_tls_part, then PEM certificates */
+	IPC_TLS_KEY = 71,     /* struct ipc_tls_part, then a DER private key */
+	IPC_TICKET_KEYS = 72, /* struct ipc_ticket_keys */
+	IPC_KEYS_SOCKET = 73, /* fds: [a new socket to the key process] */
+	IPC_KEYS_CLIENT = 74, /* to the key process; fds: [a worker's socket] */
 
 	/* control socket, mpmctl -> master: 128..191 (protocol/ctl.h) */
 	IPC_CTL_REQUEST = 128, /* struct ctl_request */
@@ -66,13 +71,50 @@ struct ipc_setup {
 	uint32_t nlisten;    /* <= IPC_MAX_LISTEN */
 	uint32_t nslots;     /* scoreboard size the master mapped */
 	uint32_t config_len; /* total bytes of the CONFIG chunks */
+	uint32_t ntls;       /* certificate pairs: TLS_CERT (TLS_KEY) each */
+	uint32_t flags;      /* IPC_SETUP_* */
+};
+
+#define IPC_SETUP_KEYS_SOCKET 0x01 /* FDS ends with the key process's */
+
+/*
+ * Between CONFIG and FDS: one TLS_CERT per pair, a TLS_KEY per pair when
+ * SSLKeyIsolation is off (the key process always gets them), and the
+ * TICKET_KEYS when SSLSessionTickets is on. A part larger than a packet
+ * comes in pieces, each naming its OFFSET into the TOTAL.
+ */
+struct ipc_tls_part {
+	uint32_t index; /* the pair, as the config lists them */
+	uint32_t type;  /* TLS_KEY: EVP_PKEY_RSA, EVP_PKEY_EC... */
+	uint32_t total; /* bytes of the whole part */
+	uint32_t offset;
+};
+
+#define IPC_TLS_PART_MAX  (1024 * 1024) /* a chain or key, all pieces */
+#define IPC_TLS_MAX_PAIRS 16            /* certificate/key pairs */
+
+#define IPC_TICKET_KEYS_MAX 3 /* the current one and those before it */
+#define IPC_TICKET_NAME     16
+#define IPC_TICKET_SECRET   32
+
+struct ipc_ticket_key {
+	uint8_t name[IPC_TICKET_NAME];
+	uint8_t aes[IPC_TICKET_SECRET];
+	uint8_t hmac[IPC_TICKET_SECRET];
+};
+
+/* keys[0] encrypts new tickets; all of them decrypt. */
+struct ipc_ticket_keys {
+	uint32_t n;
+	uint32_t pad;
+	struct ipc_ticket_key keys[IPC_TICKET_KEYS_MAX];
 };
 
 #define IPC_FDS_FIXED 3 /* docroot, access log, scoreboard */
 /*
  * ipc_recv() only checks that IPC_FDS carries IPC_FDS_FIXED up to
- * IPC_FDS_FIXED + IPC_MAX_LISTEN fds; the receiver must check the exact
- * count, IPC_FDS_FIXED + ipc_setup.nlisten.
+ * IPC_FDS_FIXED + IPC_MAX_LISTEN + 1 fds; the receiver must check the
+ * exact count, IPC_FDS_FIXED + ipc_setup.nlisten (+ 1 with a key socket).
  */
 
 #define IPC_FATAL_MAX 1024 /* bytes of FATAL text; longer is refused */

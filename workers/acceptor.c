@@ -143,17 +143,17 @@ warn_out_of_fds(int err)
 
 /* Accepts from the listeners the last poll reported, until they are dry. */
 static bool
-accept_pending(struct acceptor *a, struct worker *w, int *fd,
-    struct sockaddr_storage *peer, socklen_t *peerlen)
+accept_pending(struct acceptor *a, struct worker *w, struct accepted *conn)
 {
 	int lfd;
 
 	while (a->npending > 0) {
 		lfd = a->pending[a->npending - 1];
-		*peerlen = sizeof(*peer);
-		*fd = accept4(lfd, (struct sockaddr *)peer, peerlen,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (*fd != -1) {
+		conn->peerlen = sizeof(conn->peer);
+		conn->fd = accept4(lfd, (struct sockaddr *)&conn->peer,
+		    &conn->peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (conn->fd != -1) {
+			conn->flags = runtime_listen_flags(w, lfd);
 			sb_add(&w->sb->accepted, 1);
 			return true;
 		}
@@ -174,8 +174,7 @@ accept_pending(struct acceptor *a, struct worker *w, int *fd,
  * accepting, it would wait in the backlog for the next arrival.
  */
 enum acceptor_result
-acceptor_wait(struct acceptor *a, struct worker *w, int *fd,
-    struct sockaddr_storage *peer, socklen_t *peerlen)
+acceptor_wait(struct acceptor *a, struct worker *w, struct accepted *conn)
 {
 	bool extra = false, got;
 
@@ -183,7 +182,7 @@ acceptor_wait(struct acceptor *a, struct worker *w, int *fd,
 		return ACCEPTOR_EXTRA;
 	if (a->npending == 0)
 		extra = acceptor_poll(a);
-	got = accept_pending(a, w, fd, peer, peerlen);
+	got = accept_pending(a, w, conn);
 	runtime_accept_leave(w);
 	if (got)
 		return ACCEPTOR_CONN;

@@ -19,6 +19,14 @@
 
 #define ACCEPTOR_PAUSE_MS 250 /* no accept() for this long after EMFILE */
 
+/* A connection as accepted: the socket, its peer, its listener's options. */
+struct accepted {
+	int fd;
+	unsigned flags; /* CONF_LISTEN_* of the listener */
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+};
+
 struct acceptor {
 	int ep;
 	int extra_fd;
@@ -49,8 +57,8 @@ enum acceptor_result {
 	ACCEPTOR_PAUSE,
 };
 
-/* Blocks until a connection or the extra fd; PEER gets the address. */
-enum acceptor_result acceptor_wait(struct acceptor *a, struct worker *w,
-    int *fd, struct sockaddr_storage *peer, socklen_t *peerlen);
+/* Blocks until a connection (into CONN) or the extra fd. */
+enum acceptor_result acceptor_wait(
+    struct acceptor *a, struct worker *w, struct accepted *conn);
 
 #endif

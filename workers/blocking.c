@@ -68,15 +68,15 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 }
 
 void
-blocking_serve_fd(struct worker *w, int fd, const struct sockaddr_storage *peer,
-    socklen_t len, int watch_fd)
+blocking_serve_fd(struct worker *w, const struct accepted *conn, int watch_fd)
 {
 	struct conn *c;
 
-	if ((c = conn_new(&w->ctx, fd, (const struct sockaddr *)peer, len)) ==
-	    NULL) {
+	if ((c = conn_new(&w->ctx, conn->fd,
+		 (const struct sockaddr *)&conn->peer, conn->peerlen,
+		 conn->flags)) == NULL) {
 		log_warnx("out of memory for a connection");
-		close(fd);
+		close(conn->fd);
 		return;
 	}
 	sb_add(&w->sb->busy, 1);

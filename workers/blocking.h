@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "workers/acceptor.h"
 #include "workers/runtime.h"
 
 /*
@@ -17,7 +18,7 @@
  */
 void blocking_serve(struct worker *w, struct conn *c, int watch_fd);
 /* The same for a fresh socket, counted busy in the scoreboard meanwhile. */
-void blocking_serve_fd(struct worker *w, int fd,
-    const struct sockaddr_storage *peer, socklen_t len, int watch_fd);
+void blocking_serve_fd(
+    struct worker *w, const struct accepted *conn, int watch_fd);
 
 #endif

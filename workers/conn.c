@@ -31,6 +31,8 @@
 #include "workers/accesslog.h"
 #include "workers/conn.h"
 #include "workers/exch.h"
+#include "workers/io.h"
+#include "workers/tls.h"
 
 #define CONN_SCRATCH_SIZE  (16 * 1024)  /* per thread: every read lands here */
 #define CONN_HEAD_CAP      (64 * 1024)  /* largest head a connection buffers */
@@ -54,12 +56,14 @@ static const char conn_500[] = "HTTP/1.1 500 Internal Server Error\r\n"
 			       "Connection: close\r\n\r\n";
 
 enum conn_state {
-	CS_IDLE,   /* no request: waiting for the first byte of one */
-	CS_HEAD,   /* part of a head received, the parser wants more */
-	CS_BODY,   /* discarding a request body */
-	CS_SEND,   /* sending the head (and a page held in memory) */
-	CS_FILE,   /* sending the file */
-	CS_LINGER, /* write side shut: discarding input until EOF */
+	CS_IDLE,          /* no request: waiting for the first byte of one */
+	CS_TLS_HELLO,     /* https: is it TLS at all? (a plain request: 400) */
+	CS_TLS_HANDSHAKE, /* https: the handshake */
+	CS_HEAD,          /* part of a head received, the parser wants more */
+	CS_BODY,          /* discarding a request body */
+	CS_SEND,          /* sending the head (and a page held in memory) */
+	CS_FILE,          /* sending the file */
+	CS_LINGER,        /* write side shut: discarding input until EOF */
 	CS_CLOSED,
 };
 
@@ -88,8 +92,11 @@ struct conn {
 	uint32_t lingered; /* bytes discarded while lingering */
 	int fd;
 	int64_t deadline;
+	SSL *ssl;      /* NULL: plain */
 	uint8_t state; /* enum conn_state */
 	bool more;     /* the last read filled its room: more may be queued */
+	bool flip;     /* TLS waits for the other direction than asked */
+	bool plain_on_tls; /* plain HTTP came to an https listener */
 	union conn_peer peer;
 };
 
@@ -107,7 +114,7 @@ conn_after(long seconds)
 
 struct conn *
 conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
-    socklen_t peerlen)
+    socklen_t peerlen, unsigned listen_flags)
 {
 	struct conn *c;
 
@@ -125,6 +132,10 @@ conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 		memcpy(&c->peer.sin6, peer, sizeof(struct sockaddr_in6));
 	/* The first request has RequestReadTimeout header to arrive. */
 	c->deadline = conn_after(ctx->conf->read_header.timeout);
+	if (listen_flags & CONF_LISTEN_HTTPS) {
+		c->state = CS_TLS_HELLO;
+		c->deadline = conn_after(ctx->conf->read_handshake.timeout);
+	}
 	return c;
 }
 
@@ -175,6 +186,10 @@ conn_free(struct conn *c)
 	if (c->x != NULL)
 		exch_free(c->x);
 	conn_drop_input(c);
+	if (c->ssl != NULL) {
+		(void)io_shutdown_write(c->fd, c->ssl); /* close_notify */
+		SSL_free(c->ssl);
+	}
 	close(c->fd);
 	free(c);
 }
@@ -252,16 +267,13 @@ conn_grow(struct conn *c)
 	return 0;
 }
 
-/* read() retried on EINTR. */
+/* More may be waiting when the read filled its room or TLS holds some. */
 static ssize_t
 conn_read(struct conn *c, char *dst, size_t room)
 {
-	ssize_t n;
+	ssize_t n = io_read(c->fd, c->ssl, dst, room, &c->flip);
 
-	do
-		n = read(c->fd, dst, room);
-	while (n == -1 && errno == EINTR);
-	c->more = (n > 0 && (size_t)n == room);
+	c->more = n > 0 && ((size_t)n == room || io_pending(c->ssl));
 	return n;
 }
 
@@ -279,12 +291,22 @@ conn_read_scratch(struct conn *c)
 	return n;
 }
 
+/* The wait after a read that got nothing: TLS may need to write first. */
 static enum step
-conn_read_error(ssize_t n)
+conn_read_error(const struct conn *c, ssize_t n)
 {
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return STEP_READ;
+		return c->flip ? STEP_WRITE : STEP_READ;
 	return STEP_CLOSE; /* EOF or a reset: nothing left to answer */
+}
+
+/* The wait after a write that could not: TLS may need to read first. */
+static enum step
+conn_write_error(const struct conn *c, ssize_t n)
+{
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return c->flip ? STEP_READ : STEP_WRITE;
+	return STEP_CLOSE;
 }
 
 /* The raw first line of the request in the input, for the access log. */
@@ -370,8 +392,9 @@ static enum step
 conn_nomem(struct conn *c)
 {
 	log_warnx("%s: out of memory for a request", __func__);
-	(void)send(
-	    c->fd, conn_500, sizeof(conn_500) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (c->ssl == NULL)
+		(void)send(c->fd, conn_500, sizeof(conn_500) - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 	return STEP_CLOSE;
 }
 
@@ -423,7 +446,7 @@ conn_fill_head(struct conn *c)
 	else if ((n = conn_read(c, c->buf + c->inlen, c->bufcap - c->inlen)) >
 		 0)
 		c->inlen += (uint32_t)n;
-	return n > 0 ? STEP_GO : conn_read_error(n);
+	return n > 0 ? STEP_GO : conn_read_error(c, n);
 }
 
 /*
@@ -526,6 +549,7 @@ conn_head_done(struct conn *c)
 	x->l_target = x->r.target;
 	x->l_referer = x->r.referer;
 	x->l_agent = x->r.user_agent;
+	x->plain_on_tls = c->plain_on_tls;
 	respond(x, c->ctx, &c->peer.sa, conn_may_keep(c), scratch_out,
 	    sizeof(scratch_out));
 	/* Refused before the client sent it: the close discards the body. */
@@ -564,17 +588,15 @@ conn_send_continue(struct conn *c)
 	struct exch *x = c->x;
 	ssize_t n;
 
+	struct iovec iov;
+
 	while (x->cont_sent < CONN_CONTINUE_LEN) {
-		n = send(c->fd, conn_continue + x->cont_sent,
-		    CONN_CONTINUE_LEN - x->cont_sent, MSG_NOSIGNAL);
-		if (n > 0)
-			x->cont_sent += (uint8_t)n;
-		else if (n == -1 && errno == EINTR)
-			continue;
-		else if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return STEP_WRITE;
-		else
-			return STEP_CLOSE;
+		iov.iov_base = (char *)conn_continue + x->cont_sent;
+		iov.iov_len = CONN_CONTINUE_LEN - x->cont_sent;
+		if ((n = io_writev(c->fd, c->ssl, &iov, 1, false, &c->flip)) <=
+		    0)
+			return conn_write_error(c, n);
+		x->cont_sent += (uint8_t)n;
 	}
 	return STEP_GO;
 }
@@ -591,7 +613,7 @@ conn_do_body(struct conn *c)
 	if ((s = conn_send_continue(c)) != STEP_GO)
 		return s;
 	if (c->inpos == c->inlen && (n = conn_read_scratch(c)) <= 0)
-		return conn_read_error(n);
+		return conn_read_error(c, n);
 	rv = http_parse_body(
 	    &x->r, c->in + c->inpos, c->inlen - c->inpos, &used);
 	c->inpos += (uint32_t)used;
@@ -630,7 +652,7 @@ conn_finish(struct conn *c)
 		return STEP_CLOSE;
 	if (!keep) {
 		conn_drop_input(c);
-		if (shutdown(c->fd, SHUT_WR) == -1)
+		if (io_shutdown_write(c->fd, c->ssl) == -1)
 			return STEP_CLOSE;
 		c->lingered = 0;
 		c->deadline = mono_ms() + CONN_LINGER_MS;
@@ -655,37 +677,29 @@ static enum step
 conn_do_send(struct conn *c)
 {
 	struct exch *x = c->x;
-	struct msghdr msg;
 	struct iovec iov[2];
 	size_t k;
 	ssize_t n;
+	int cnt;
 
 	while (x->outoff < x->outlen || x->memoff < x->memlen) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
+		cnt = 0;
 		if (x->outoff < x->outlen) {
-			iov[msg.msg_iovlen].iov_base = x->out + x->outoff;
-			iov[msg.msg_iovlen++].iov_len = x->outlen - x->outoff;
+			iov[cnt].iov_base = x->out + x->outoff;
+			iov[cnt++].iov_len = x->outlen - x->outoff;
 		}
 		if (x->memoff < x->memlen) {
-			iov[msg.msg_iovlen].iov_base = x->mem + x->memoff;
-			iov[msg.msg_iovlen++].iov_len = x->memlen - x->memoff;
+			iov[cnt].iov_base = x->mem + x->memoff;
+			iov[cnt++].iov_len = x->memlen - x->memoff;
 		}
 		/*
-		 * MSG_MORE: a small file leaves in the head's segment, and
-		 * the FIN that follows a last response in its last one.
+		 * More: a small file leaves in the head's segment, and the
+		 * FIN that follows a last response in its last one.
 		 */
-		n = sendmsg(c->fd, &msg,
-		    MSG_NOSIGNAL |
-			(x->fileleft > 0 || !exch_keeps(x) ? MSG_MORE : 0));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return (errno == EAGAIN || errno == EWOULDBLOCK)
-				   ? STEP_WRITE
-				   : STEP_CLOSE;
-		if (n == 0)
-			return STEP_CLOSE;
+		n = io_writev(c->fd, c->ssl, iov, cnt,
+		    x->fileleft > 0 || !exch_keeps(x), &c->flip);
+		if (n <= 0)
+			return conn_write_error(c, n);
 		k = x->outlen - x->outoff;
 		k = (size_t)n < k ? (size_t)n : k;
 		x->outoff += k;
@@ -717,7 +731,8 @@ conn_do_file(struct conn *c)
 			return STEP_WRITE; /* let other connections run */
 		want = x->fileleft < budget ? x->fileleft : budget;
 		off = (off_t)x->fileoff;
-		n = sendfile(c->fd, x->file, &off, (size_t)want);
+		n = io_sendfile(
+		    c->fd, c->ssl, x->file, &off, (size_t)want, &c->flip);
 		if (n > 0) {
 			x->fileoff = off;
 			x->fileleft -= n;
@@ -726,14 +741,58 @@ conn_do_file(struct conn *c)
 		} else if (n == 0) {
 			log_warnx("%s: file shrank while being sent", __func__);
 			return STEP_CLOSE;
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return STEP_WRITE;
-		else if (errno != EINTR)
-			return STEP_CLOSE;
+		} else
+			return conn_write_error(c, n);
 	}
 	close(x->file);
 	x->file = -1;
 	return conn_finish(c);
+}
+
+#define TLS_HANDSHAKE_RECORD 0x16 /* the first byte of every ClientHello */
+
+/*
+ * An https listener: TLS begins with a handshake record. Anything else
+ * is most likely plain HTTP sent to the wrong port: it is read as such
+ * and answered with a 400 that says so, not with TLS garbage.
+ */
+static enum step
+conn_do_tls_hello(struct conn *c)
+{
+	unsigned char first;
+	ssize_t n;
+
+	do
+		n = recv(c->fd, &first, 1, MSG_PEEK);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return conn_read_error(c, n);
+	if (first != TLS_HANDSHAKE_RECORD) {
+		c->plain_on_tls = true;
+		c->state = CS_IDLE;
+		c->deadline = conn_after(c->ctx->conf->read_header.timeout);
+		return STEP_GO;
+	}
+	if ((c->ssl = tls_new(c->fd)) == NULL) {
+		log_warnx("%s: out of memory for a TLS session", __func__);
+		return STEP_CLOSE;
+	}
+	c->state = CS_TLS_HANDSHAKE;
+	return STEP_GO;
+}
+
+static enum step
+conn_do_handshake(struct conn *c)
+{
+	int r = io_handshake(c->ssl, &c->flip);
+
+	if (r == 0)
+		return conn_read_error(c, -1);
+	if (r == -1)
+		return STEP_CLOSE; /* an alert went out, if one could */
+	c->state = CS_IDLE;
+	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
+	return STEP_GO;
 }
 
 /* Lingering close: lets the client read the response rather than a RST. */
@@ -745,7 +804,7 @@ conn_do_linger(struct conn *c)
 	for (;;) {
 		n = conn_read(c, scratch_in, sizeof(scratch_in));
 		if (n <= 0)
-			return conn_read_error(n);
+			return conn_read_error(c, n);
 		c->lingered += (uint32_t)n;
 		if (c->lingered >= CONN_LINGER_BYTES)
 			return STEP_CLOSE;
@@ -834,6 +893,12 @@ conn_step(struct conn *c)
 			break;
 		case CS_LINGER:
 			s = conn_do_linger(c);
+			break;
+		case CS_TLS_HELLO:
+			s = conn_do_tls_hello(c);
+			break;
+		case CS_TLS_HANDSHAKE:
+			s = conn_do_handshake(c);
 			break;
 		default:
 			s = STEP_CLOSE;

@@ -45,8 +45,9 @@ enum conn_io {
 struct conn;
 
 /* NULL on allocation failure (the caller closes FD). */
+/* LISTEN_FLAGS: the listener's CONF_LISTEN_* (https: TLS first). */
 struct conn *conn_new(const struct conn_ctx *ctx, int fd,
-    const struct sockaddr *peer, socklen_t peerlen);
+    const struct sockaddr *peer, socklen_t peerlen, unsigned listen_flags);
 void conn_free(struct conn *c); /* closes the socket and any open file */
 int conn_fd(const struct conn *c);
 

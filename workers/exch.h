@@ -31,6 +31,7 @@ struct exch {
 	bool has_body;   /* a request body is still to be discarded */
 	bool last;       /* bodyless, and the client said it sends no more */
 	bool logged;
+	bool plain_on_tls; /* plain HTTP on an https listener: 400 */
 	uint8_t cont_sent; /* bytes of the 100 (Continue) line sent */
 
 	/* Sent in order: OUT (head, maybe a page), MEM, then the file. */

@@ -47,7 +47,7 @@ static int
 inbox_grow(struct inbox *in)
 {
 	size_t cap = in->cap > 0 ? in->cap * 2 : INBOX_MIN;
-	struct handoff *p;
+	struct accepted *p;
 
 	if ((p = reallocarray(in->items, cap, sizeof(*p))) == NULL)
 		return -1;
@@ -57,7 +57,7 @@ inbox_grow(struct inbox *in)
 }
 
 int
-inbox_push(struct inbox *in, const struct handoff *h)
+inbox_push(struct inbox *in, const struct accepted *h)
 {
 	int r = 0;
 
@@ -75,7 +75,7 @@ inbox_push(struct inbox *in, const struct handoff *h)
 }
 
 size_t
-inbox_take(struct inbox *in, struct handoff *out, size_t max)
+inbox_take(struct inbox *in, struct accepted *out, size_t max)
 {
 	uint64_t count;
 	size_t n;

@@ -8,20 +8,14 @@
 #ifndef MPMD_HANDOFF_H
 #define MPMD_HANDOFF_H
 
-#include <sys/socket.h>
+#include "workers/acceptor.h"
 
 #include <pthread.h>
 #include <stddef.h>
 
-struct handoff {
-	int fd;
-	socklen_t peerlen;
-	struct sockaddr_storage peer;
-};
-
 struct inbox {
 	pthread_mutex_t lock;
-	struct handoff *items;
+	struct accepted *items;
 	size_t len, cap;
 	int efd; /* eventfd: watch it for reading */
 };
@@ -29,13 +23,13 @@ struct inbox {
 int inbox_init(struct inbox *in); /* -1 with errno */
 void inbox_free(struct inbox *in);
 /* Queues H for the owner of IN and wakes it; -1 (ENOMEM) if it cannot. */
-int inbox_push(struct inbox *in, const struct handoff *h);
+int inbox_push(struct inbox *in, const struct accepted *h);
 /* Wakes the owner with nothing queued: it looks at whether it is done. */
 void inbox_wake(struct inbox *in);
 /*
  * Moves up to MAX queued handoffs, oldest first, into OUT and returns
  * how many; the eventfd stays readable while more wait.
  */
-size_t inbox_take(struct inbox *in, struct handoff *out, size_t max);
+size_t inbox_take(struct inbox *in, struct accepted *out, size_t max);
 
 #endif

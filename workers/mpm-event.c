@@ -200,13 +200,13 @@ econn_on_event(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-loop_adopt(struct loop *l, const struct handoff *h)
+loop_adopt(struct loop *l, const struct accepted *h)
 {
 	struct econn *e = calloc(1, sizeof(*e));
 
-	if (e == NULL ||
-	    (e->c = conn_new(&l->proc->w.ctx, h->fd,
-		 (const struct sockaddr *)&h->peer, h->peerlen)) == NULL) {
+	if (e == NULL || (e->c = conn_new(&l->proc->w.ctx, h->fd,
+			      (const struct sockaddr *)&h->peer, h->peerlen,
+			      h->flags)) == NULL) {
 		log_warnx("out of memory for a connection");
 		free(e);
 		close(h->fd);
@@ -223,7 +223,7 @@ static void loop_accept_resume(struct evworker *p);
 static void
 loop_on_handoff(evutil_socket_t fd, short what, void *arg)
 {
-	struct handoff h[EVENT_HANDOFF_BATCH];
+	struct accepted h[EVENT_HANDOFF_BATCH];
 	struct loop *l = arg;
 	size_t i, n;
 
@@ -297,7 +297,7 @@ least_loaded(struct evworker *p)
 }
 
 static int
-hand_off(struct loop *l, struct handoff *h)
+hand_off(struct loop *l, struct accepted *h)
 {
 	atomic_fetch_add(&l->nconns, 1);
 	if (inbox_push(&l->inbox, h) == 0)
@@ -333,7 +333,7 @@ loop_stop_accepting(struct loop *l)
 
 /* Keeps the connection unless another loop has fewer and takes it. */
 static void
-loop_place(struct loop *l, struct handoff *h)
+loop_place(struct loop *l, struct accepted *h)
 {
 	struct loop *to = least_loaded(l->proc);
 
@@ -382,7 +382,7 @@ loop_on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *l = arg;
 	struct evworker *p = l->proc;
-	struct handoff h;
+	struct accepted h;
 	int n;
 
 	for (n = 0; n < EVENT_ACCEPT_BATCH; n++) {
@@ -391,8 +391,7 @@ loop_on_accept(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		memset(&h, 0, sizeof(h));
-		switch (
-		    acceptor_wait(&p->acc, &p->w, &h.fd, &h.peer, &h.peerlen)) {
+		switch (acceptor_wait(&p->acc, &p->w, &h)) {
 		case ACCEPTOR_CONN:
 			loop_place(l, &h);
 			if (runtime_recycle_due(&p->w))

@@ -15,19 +15,17 @@ static struct worker self; /* static: its allocations stay reachable */
 int
 main(void)
 {
-	struct sockaddr_storage peer;
+	struct accepted conn;
 	struct acceptor a;
-	socklen_t len;
-	int fd;
 
 	runtime_init(&self, "prefork");
 	acceptor_open(&a, &self, self.channel);
 	self.sb->threads = 1;
 	runtime_ready(&self);
 	while (!atomic_load(&self.graceful) && !runtime_recycle_due(&self)) {
-		switch (acceptor_wait(&a, &self, &fd, &peer, &len)) {
+		switch (acceptor_wait(&a, &self, &conn)) {
 		case ACCEPTOR_CONN:
-			blocking_serve_fd(&self, fd, &peer, len, self.channel);
+			blocking_serve_fd(&self, &conn, self.channel);
 			break;
 		case ACCEPTOR_EXTRA:
 			runtime_channel_read(&self);

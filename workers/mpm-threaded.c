@@ -18,18 +18,16 @@ static void *
 thread_main(void *arg)
 {
 	struct worker *w = arg;
-	struct sockaddr_storage peer;
+	struct accepted conn;
 	struct acceptor a;
-	socklen_t len;
-	int fd;
 
 	acceptor_open(&a, w, w->wake);
 	while (!atomic_load(&w->graceful)) {
-		switch (acceptor_wait(&a, w, &fd, &peer, &len)) {
+		switch (acceptor_wait(&a, w, &conn)) {
 		case ACCEPTOR_CONN:
 			if (runtime_recycle_due(w))
 				runtime_drain_and_wake(w);
-			blocking_serve_fd(w, fd, &peer, len, w->wake);
+			blocking_serve_fd(w, &conn, w->wake);
 			break;
 		case ACCEPTOR_EXTRA:
 		case ACCEPTOR_AGAIN:

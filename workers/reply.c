@@ -163,8 +163,8 @@ reply_head(const struct reply *rp, char *out, size_t outsz)
 }
 
 size_t
-reply_error(
-    struct reply *rp, int status, bool keep_alive, char *body, size_t bodysz)
+reply_error(struct reply *rp, int status, bool keep_alive, const char *detail,
+    char *body, size_t bodysz)
 {
 	const char *reason = http_reason(status);
 	int n;
@@ -173,8 +173,9 @@ reply_error(
 	rp->type = "text/html";
 	n = snprintf(body, bodysz,
 	    "<!DOCTYPE html><html><head><title>%d %s</title></head>"
-	    "<body><h1>%s</h1></body></html>\n",
-	    status, reason, reason);
+	    "<body><h1>%s</h1>%s%s%s</body></html>\n",
+	    status, reason, reason, detail != NULL ? "<p>" : "",
+	    detail != NULL ? detail : "", detail != NULL ? "</p>" : "");
 	if (n < 0 || (size_t)n >= bodysz)
 		n = 0;
 	rp->length = n;

@@ -39,11 +39,12 @@ void reply_init(struct reply *rp, int status, bool keep_alive);
 size_t reply_head(const struct reply *rp, char *out, size_t outsz);
 
 /*
- * An error response for STATUS: reply fields and the HTML page (written to
- * BODY, length returned; the page is empty when it does not fit).
+ * An error response for STATUS: reply fields and the HTML page, with a
+ * sentence of DETAIL (our text, never a client's) when not NULL (written
+ * to BODY, length returned; the page is empty when it does not fit).
  */
-size_t reply_error(
-    struct reply *rp, int status, bool keep_alive, char *body, size_t bodysz);
+size_t reply_error(struct reply *rp, int status, bool keep_alive,
+    const char *detail, char *body, size_t bodysz);
 
 /*
  * Whether "; charset=utf-8" follows TYPE in Content-Type: for text types

@@ -25,6 +25,9 @@
  * 1 KiB +9%, 2 KiB +2%, 3-4 KiB even, 8 KiB -8%.
  */
 #define RESPOND_INLINE_MAX 2048
+/* nginx answers the same mistake with its 497 */
+#define RESPOND_PLAIN_ON_TLS \
+	"This port speaks HTTPS: a plain HTTP request was sent to it."
 
 void
 exch_drop_response(struct exch *x)
@@ -95,7 +98,7 @@ respond_error(struct exch *x, int status, bool keep_alive, bool head, char *out,
 	size_t n, len;
 
 	exch_drop_response(x);
-	len = reply_error(&rp, status, keep_alive, page, sizeof(page));
+	len = reply_error(&rp, status, keep_alive, NULL, page, sizeof(page));
 	if ((n = reply_head(&rp, out, outsz)) == 0 || len > outsz - n) {
 		/* cannot happen with EXCH_OUT_MAX: send nothing, close */
 		x->status = status;
@@ -124,8 +127,8 @@ respond_page(struct exch *x, struct reply *rp, int status, bool keep, bool head,
 	/* No use receiving a body we would refuse: answer now and close. */
 	if (x->has_body && x->r.expect_continue)
 		keep = false;
-	len = reply_error(
-	    rp, status, keep && status_keeps_alive(status), page, sizeof(page));
+	len = reply_error(rp, status, keep && status_keeps_alive(status),
+	    x->plain_on_tls ? RESPOND_PLAIN_ON_TLS : NULL, page, sizeof(page));
 	rp->location = base.location;
 	rp->location_query = base.location_query;
 	rp->allow = (status == 405);
@@ -345,6 +348,11 @@ respond(struct exch *x, const struct conn_ctx *ctx, const struct sockaddr *peer,
 
 	x->file = -1;
 	reply_init(&rp, 0, keep);
+	if (x->plain_on_tls) {
+		respond_page(
+		    x, &rp, 400, false, x->r.method == HTTP_HEAD, out, outsz);
+		return;
+	}
 	if (x->r.method != HTTP_GET && x->r.method != HTTP_HEAD) {
 		respond_page(x, &rp, 405, keep, false, out, outsz);
 		return;

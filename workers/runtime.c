@@ -1,7 +1,8 @@
 /*
- * The worker side of the handshake, shared by every MPM: say HELLO on fd 3,
- * receive SETUP, the serialized config and the fds, check every one of
- * them, refuse to serve with any privilege left, then say READY.
+ * What every worker binary shares once the handshake (handshake.c) is
+ * done: READY, the channel while serving (stops, new logs, new session
+ * ticket keys, a new socket to the key process), the drain and how long
+ * it may take, and the limits on connections.
  */
 #include "config.h"
 
@@ -24,209 +25,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/child.h"
 #include "lib/clock.h"
 #include "protocol/ipc.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "workers/accesslog.h"
+#include "workers/keyclient.h"
 #include "workers/runtime.h"
+#include "workers/tls.h"
 
 _Static_assert(
     CONF_MAX_LISTEN == IPC_MAX_LISTEN, "CONF_MAX_LISTEN != IPC_MAX_LISTEN");
 
 /* Set before graceful, so no thread sees a drain without its start time. */
 static _Atomic int64_t drain_started;
-
-static void
-runtime_recv(struct worker *w, struct ipc_msg *msg, enum ipc_type want)
-{
-	const char *cause;
-	int r;
-
-	r = ipc_recv(w->channel, IPC_FROM_MASTER, msg, &cause);
-	if (r == 0)
-		fatalx("master closed the channel during the handshake");
-	if (r == -1)
-		fatalx("handshake: %s", cause);
-	if (msg->type != want)
-		fatalx("handshake: got %s, expected %s",
-		    ipc_type_name(msg->type), ipc_type_name(want));
-}
-
-static void
-check_channel(void)
-{
-	int type;
-	socklen_t len = sizeof(type);
-
-	if (getsockopt(IPC_CHANNEL_FD, SOL_SOCKET, SO_TYPE, &type, &len) ==
-		-1 ||
-	    type != SOCK_SEQPACKET)
-		fatalx("fd %d is not the master's channel: run me from mpmd",
-		    IPC_CHANNEL_FD);
-}
-
-/* The master meant to drop everything: if anything is left, don't serve. */
-static void
-check_unprivileged(void)
-{
-	uid_t ru, eu, su;
-	cap_t now, none;
-	int same;
-
-	if (getresuid(&ru, &eu, &su) == -1 || ru == 0 || eu == 0 || su == 0)
-		fatalx("refusing to serve as root");
-	if ((now = cap_get_proc()) == NULL || (none = cap_init()) == NULL)
-		fatal("cap_get_proc");
-	same = cap_compare(now, none) == 0;
-	cap_free(now);
-	cap_free(none);
-	if (!same)
-		fatalx("refusing to serve with capabilities");
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		fatalx("refusing to serve without no_new_privs");
-}
-
-static void
-recv_setup(struct worker *w, struct ipc_setup *setup)
-{
-	struct ipc_msg msg;
-
-	runtime_recv(w, &msg, IPC_SETUP);
-	memcpy(setup, msg.payload, sizeof(*setup));
-	if (setup->nlisten == 0 || setup->nlisten > IPC_MAX_LISTEN ||
-	    setup->nslots == 0 || setup->nslots > SB_MAX_SLOTS ||
-	    setup->slot >= setup->nslots || setup->config_len == 0 ||
-	    setup->config_len > IPC_MAX_CONFIG)
-		fatalx("SETUP out of range");
-	w->slot = setup->slot;
-	w->generation = setup->generation;
-}
-
-static void
-recv_config(struct worker *w, const struct ipc_setup *setup)
-{
-	struct conf_errors errs;
-	struct ipc_msg msg;
-	char *text = xmalloc(setup->config_len);
-	size_t got = 0;
-
-	while (got < setup->config_len) {
-		runtime_recv(w, &msg, IPC_CONFIG);
-		if (msg.len > setup->config_len - got)
-			fatalx("CONFIG longer than announced");
-		memcpy(text + got, msg.payload, msg.len);
-		got += msg.len;
-	}
-	memset(&errs, 0, sizeof(errs));
-	conf_init(&w->conf);
-	if (conf_parse_string(
-		&w->conf, text, got, "<master>", CONF_WORKER, &errs) == -1)
-		fatalx("config from the master does not parse: %s",
-		    errs.count > 0 ? errs.msg[0] : "?");
-	conf_errors_free(&errs);
-	free(text);
-	log_set_level(w->conf.log_level);
-}
-
-static void
-check_fd(int fd, int want_type, const char *what)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) == -1 ||
-	    (want_type != 0 && (int)(st.st_mode & S_IFMT) != want_type))
-		fatalx("FDS: %s is not what it should be", what);
-}
-
-static void
-check_listener(int fd)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	check_fd(fd, S_IFSOCK, "a listener");
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 || !on)
-		fatalx("FDS: a listener is not listening");
-}
-
-static void
-map_scoreboard(struct worker *w, int fd, uint32_t nslots)
-{
-	struct stat st;
-	void *p;
-
-	if (fstat(fd, &st) == -1 || (uint64_t)st.st_size != sb_size(nslots) ||
-	    (fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK) == 0)
-		fatalx("FDS: the scoreboard is not the sealed size announced");
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd, 0);
-	if (p == MAP_FAILED)
-		fatal("mmap scoreboard");
-	close(fd);
-	w->sb_all = p;
-	w->ctx.sb_all_size = (uint64_t)st.st_size;
-	w->sb = sb_slot_at(w->sb_all, w->slot);
-}
-
-static void
-recv_fds(struct worker *w, const struct ipc_setup *setup)
-{
-	struct ipc_msg msg;
-	size_t i;
-
-	runtime_recv(w, &msg, IPC_FDS);
-	if (msg.nfds != setup->nlisten + IPC_FDS_FIXED)
-		fatalx("FDS: %zu fds, expected %u", msg.nfds,
-		    setup->nlisten + IPC_FDS_FIXED);
-	for (i = 0; i < setup->nlisten; i++) {
-		check_listener(msg.fds[i]);
-		w->listeners[i] = msg.fds[i];
-	}
-	w->nlisteners = setup->nlisten;
-	check_fd(msg.fds[i], S_IFDIR, "the DocumentRoot");
-	w->ctx.docroot = msg.fds[i++];
-	check_fd(msg.fds[i], 0, "the access log");
-	atomic_store(&w->accesslog, msg.fds[i++]);
-	map_scoreboard(w, msg.fds[i], setup->nslots);
-}
-
-void
-runtime_init(struct worker *w, const char *mpm)
-{
-	struct ipc_setup setup;
-	struct ipc_hello hello;
-
-	memset(w, 0, sizeof(*w));
-	pthread_mutex_init(&w->accept_lock, NULL);
-	w->mpm = mpm;
-	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
-		fatal("eventfd");
-	w->channel = IPC_CHANNEL_FD;
-	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);
-	/* sendfile() has no MSG_NOSIGNAL: a vanished client must not kill us.
-	 */
-	signal(SIGPIPE, SIG_IGN);
-	check_channel();
-	check_unprivileged();
-	memset(&hello, 0, sizeof(hello));
-	hello.version = IPC_VERSION;
-	hello.pid = (uint32_t)getpid();
-	strncpy(hello.mpm, mpm, sizeof(hello.mpm) - 1);
-	if (ipc_send(w->channel, IPC_HELLO, &hello, sizeof(hello), NULL, 0) ==
-	    -1)
-		fatal("sending HELLO");
-	recv_setup(w, &setup);
-	recv_config(w, &setup);
-	recv_fds(w, &setup);
-	w->ctx.conf = &w->conf;
-	w->ctx.accesslog = &w->accesslog;
-	w->ctx.graceful = &w->graceful;
-	w->ctx.sb = w->sb;
-	w->ctx.sb_all = w->sb_all;
-	w->sb->generation = w->generation;
-	sb_set_state(w->sb, SB_STARTING);
-}
 
 void
 runtime_ready(struct worker *w)
@@ -378,6 +191,12 @@ runtime_channel_read(struct worker *w)
 		atomic_store(&w->stop, 1);
 		runtime_begin_drain(w);
 		break;
+	case IPC_TICKET_KEYS:
+		tls_ticket_keys((const void *)msg.payload);
+		break;
+	case IPC_KEYS_SOCKET:
+		keyclient_set_socket(msg.fds[0]);
+		break;
 	case IPC_REOPEN_LOGS:
 		reopen_logs(w, &msg);
 		if (ipc_send(w->channel, IPC_LOGS_REOPENED, NULL, 0, NULL, 0) ==
@@ -403,6 +222,17 @@ runtime_drain_left(const struct worker *w)
 	left = atomic_load(&drain_started) +
 	       w->conf.graceful_shutdown_timeout * 1000 - mono_ms();
 	return left > 0 ? left : 0;
+}
+
+unsigned
+runtime_listen_flags(const struct worker *w, int lfd)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i] == lfd)
+			return w->listen_flags[i];
+	return 0;
 }
 
 bool

@@ -21,6 +21,7 @@ struct worker {
 	uint32_t slot;
 	uint32_t generation;
 	int listeners[CONF_MAX_LISTEN];
+	unsigned listen_flags[CONF_MAX_LISTEN]; /* CONF_LISTEN_*, each */
 	size_t nlisteners;
 	struct sb_header *sb_all;
 	struct sb_slot *sb;
@@ -61,6 +62,8 @@ void runtime_watch_channel(struct worker *w);
 void runtime_stop_now(struct worker *w) __attribute__((noreturn));
 /* Milliseconds left of GracefulShutdownTimeout since draining began. */
 int64_t runtime_drain_left(const struct worker *w);
+/* The CONF_LISTEN_* options of the listener LFD. */
+unsigned runtime_listen_flags(const struct worker *w, int lfd);
 /* MaxConnectionsPerChild reached: time to drain and let a new one come. */
 bool runtime_recycle_due(const struct worker *w);
 /*

@@ -177,7 +177,8 @@ cl_open_from(struct client *cl, const char *addr)
 	peer.sin_port = htons(PEER_PORT);
 	ck_assert_int_eq(inet_pton(AF_INET, addr, &peer.sin_addr), 1);
 	memset(cl, 0, sizeof(*cl));
-	cl->c = conn_new(&ctx, sv[0], (struct sockaddr *)&peer, sizeof(peer));
+	cl->c =
+	    conn_new(&ctx, sv[0], (struct sockaddr *)&peer, sizeof(peer), 0);
 	ck_assert_ptr_nonnull(cl->c);
 	cl->fd = sv[1];
 	cl->buf = malloc(RESP_MAX);

@@ -20,12 +20,12 @@
 
 #define W            IPC_FROM_WORKER
 #define M            IPC_FROM_MASTER
-#define FDS_MAX      (IPC_FDS_FIXED + CONF_MAX_LISTEN)
+#define FDS_MAX      (IPC_FDS_FIXED + IPC_MAX_LISTEN + 1) /* and a key socket */
 #define CTRUNC_EXTRA 8 /* fds beyond IPC_MAX_FDS in the MSG_CTRUNC case */
 #define HDR          sizeof(struct ipc_hdr)
 #define V            IPC_VERSION
-#define NEXT_V       "3" /* IPC_VERSION + 1, as text */
-_Static_assert(IPC_VERSION == 2, "NEXT_V must follow IPC_VERSION");
+#define NEXT_V       "4" /* IPC_VERSION + 1, as text */
+_Static_assert(IPC_VERSION == 3, "NEXT_V must follow IPC_VERSION");
 #define RAW_MAX (HDR + IPC_MAX_PAYLOAD + 1)
 
 /* The payload every test sends: a recognisable byte pattern. */
@@ -342,7 +342,7 @@ static const struct reject_row {
 	/* type and direction */
 	{ CK_ROW, W, V, 99, 0, HDR, 0, "unknown message type 99" },
 	{ CK_ROW, W, V, 0, 0, HDR, 0, "unknown message type 0" },
-	{ CK_ROW, M, V, 70, 0, HDR, 0, "unknown message type 70" },
+	{ CK_ROW, M, V, 75, 0, HDR, 0, "unknown message type 75" },
 	{ CK_ROW, M, V, 0xffff, 0, HDR, 1, "unknown message type 65535" },
 	{ CK_ROW, M, V, IPC_READY, 0, HDR, 0,
 	    "READY is not a message the master sends" },
@@ -373,13 +373,13 @@ static const struct reject_row {
 	    "CONFIG carries 1 unexpected fds" },
 	{ CK_ROW, M, V, IPC_STOP, 0, HDR, 2, "STOP carries 2 unexpected fds" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, 0,
-	    "FDS carries 0 fds, expected 3..67" },
+	    "FDS carries 0 fds, expected 3..68" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, IPC_FDS_FIXED - 1,
-	    "FDS carries 2 fds, expected 3..67" },
+	    "FDS carries 2 fds, expected 3..68" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, FDS_MAX + 1,
-	    "FDS carries 68 fds, expected 3..67" },
+	    "FDS carries 69 fds, expected 3..68" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, IPC_MAX_FDS,
-	    "FDS carries 80 fds, expected 3..67" },
+	    "FDS carries 80 fds, expected 3..68" },
 	{ CK_ROW, M, V, IPC_REOPEN_LOGS, 0, HDR, 0,
 	    "REOPEN_LOGS carries 0 fds, expected 2..2" },
 	{ CK_ROW, M, V, IPC_REOPEN_LOGS, 0, HDR, 1,
@@ -516,7 +516,7 @@ static const struct name_row {
 	{ CK_ROW, 0, "unknown" },
 	{ CK_ROW, 5, "unknown" },
 	{ CK_ROW, 63, "unknown" },
-	{ CK_ROW, 70, "unknown" },
+	{ CK_ROW, 75, "unknown" },
 	{ CK_ROW, 65536 + IPC_HELLO, "unknown" },
 };
 

@@ -86,6 +86,7 @@ gen_make(const char *mpm, long start, long threads)
 	g->binary_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	g->docroot_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	g->accesslog_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	g->keys_binary_fd = -1;
 	g->config_text = conf_serialize(&g->conf, &g->config_len);
 	g->prefork = conf_mpm_is_prefork(&g->conf);
 	g->spawn_rate = 1;
@@ -343,11 +344,11 @@ START_TEST(test_crash_backoff)
 	for (i = 0; i < sizeof(backoff_ms) / sizeof(backoff_ms[0]); i++) {
 		stub.now += 10;
 		worker_dies(g, CRASH_STATUS);
-		ck_assert_uint_eq(g->crashes, i + 1);
+		ck_assert_uint_eq(g->crash.count, i + 1);
 		ck_assert_msg(
-		    i == 0 || g->respawn_after - stub.now == backoff_ms[i],
+		    i == 0 || g->crash.until - stub.now == backoff_ms[i],
 		    "crash %zu: backoff %lld ms, want %lld", i + 1,
-		    (long long)(g->respawn_after - stub.now),
+		    (long long)(g->crash.until - stub.now),
 		    (long long)backoff_ms[i]);
 	}
 }
@@ -362,7 +363,7 @@ START_TEST(test_crash_backoff_spawns_one)
 	spawn_ready(g, 3, 0);
 	worker_dies(g, CRASH_STATUS);
 	worker_dies(g, CRASH_STATUS); /* the second in a row backs off */
-	ck_assert_int_gt(g->respawn_after, stub.now);
+	ck_assert_int_gt(g->crash.until, stub.now);
 	before = stub.nspawned;
 	pool_maintain(&m, g); /* one left: no spawn while backing off */
 	turn_all();
@@ -371,7 +372,7 @@ START_TEST(test_crash_backoff_spawns_one)
 	pool_maintain(&m, g); /* none left: one a tick, never none */
 	turn_all();
 	ck_assert_uint_eq(stub.nspawned, before + 1);
-	stub.now = g->respawn_after;
+	stub.now = g->crash.until;
 	spawn_ready(g, 0, 0);
 	nth_proc(g, 0)->state = PROC_READY;
 	pool_maintain(&m, g); /* backoff over: back to StartServers */
@@ -387,10 +388,10 @@ START_TEST(test_crash_forgotten_after_calm)
 	g->state = GEN_ACTIVE;
 	worker_dies(g, CRASH_STATUS);
 	worker_dies(g, CRASH_STATUS);
-	ck_assert_uint_eq(g->crashes, 2);
+	ck_assert_uint_eq(g->crash.count, 2);
 	stub.now += MASTER_CRASH_FORGET_MS + 1;
 	worker_dies(g, CRASH_STATUS);
-	ck_assert_uint_eq(g->crashes, 1);
+	ck_assert_uint_eq(g->crash.count, 1);
 }
 END_TEST
 
@@ -401,12 +402,12 @@ START_TEST(test_exit_zero_is_no_crash)
 
 	g->state = GEN_ACTIVE;
 	worker_dies(g, RETIRE_STATUS); /* MaxConnectionsPerChild: retired */
-	ck_assert_uint_eq(g->crashes, 0);
+	ck_assert_uint_eq(g->crash.count, 0);
 	spawn_ready(g, 1, 0);
 	p = nth_proc(g, 0);
 	proc_send_stop(&m, p, true); /* asked to go: whatever it says is fine */
 	proc_exited(&m, p->pid, SIGTERM); /* killed by SIGTERM */
-	ck_assert_uint_eq(g->crashes, 0);
+	ck_assert_uint_eq(g->crash.count, 0);
 	ck_assert_uint_eq(count_procs(g, -1), 0);
 }
 END_TEST

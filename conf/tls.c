@@ -1,0 +1,387 @@
+/*
+ * mod_ssl's directives (SSLCertificateFile, SSLCertificateKeyFile,
+ * SSLProtocol, SSLCipherSuite, SSLSessionTickets, SSLKeyIsolation) and
+ * the files they name: reading a certificate chain and its key, checked
+ * against each other. The master reads them for real; `mpmd -t` reads
+ * them to check; a worker never does.
+ */
+#include "config.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/conf.h"
+#include "conf/parse.h"
+#include "lib/xmalloc.h"
+
+/* Forward secret, AEAD only, as Mozilla's intermediate profile. */
+#define TLS_DEFAULT_CIPHERS                                          \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_ERR_MAX 160 /* one OpenSSL error, as text */
+
+static const struct {
+	const char *name;
+	unsigned bits; /* 0: below TLS 1.2, never offered */
+} tls_protocols[] = {
+	{ "all", CONF_TLS_1_2 | CONF_TLS_1_3 },
+	{ "TLSv1.3", CONF_TLS_1_3 },
+	{ "TLSv1.2", CONF_TLS_1_2 },
+	{ "TLSv1.1", 0 },
+	{ "TLSv1", 0 },
+	{ "SSLv3", 0 },
+};
+
+/* The defaults no table entry holds (the booleans are in the table). */
+void
+conf_tls_init(struct conf_tls *tls)
+{
+	tls->protocols = CONF_TLS_1_2 | CONF_TLS_1_3;
+	tls->ciphers = xstrdup(TLS_DEFAULT_CIPHERS);
+}
+
+void
+conf_tls_free(struct conf_tls *tls)
+{
+	size_t i;
+
+	for (i = 0; i < tls->ncerts; i++) {
+		free(tls->certs[i].cert_file);
+		free(tls->certs[i].key_file);
+	}
+	free(tls->ciphers);
+	free(tls->ciphersuites);
+	memset(tls, 0, sizeof(*tls));
+}
+
+int
+set_ssl_certificate_file(struct conf_parser *p, const struct conf_directive *d,
+    int argc, char **argv)
+{
+	struct conf_tls *tls = &p->conf->tls;
+
+	if (tls->ncerts == CONF_MAX_CERTS) {
+		conf_errorf(p, NULL, "%s: more than %d certificates", d->name,
+		    CONF_MAX_CERTS);
+		return -1;
+	}
+	p->cert_at[tls->ncerts] = p->at;
+	tls->certs[tls->ncerts++].cert_file = xstrdup(argv[0]);
+	return 0;
+}
+
+int
+set_ssl_certificate_key_file(struct conf_parser *p,
+    const struct conf_directive *d, int argc, char **argv)
+{
+	struct conf_tls *tls = &p->conf->tls;
+	struct conf_cert *c;
+
+	if (tls->ncerts == 0) {
+		conf_errorf(p, NULL,
+		    "%s: no SSLCertificateFile before it to pair with",
+		    d->name);
+		return -1;
+	}
+	c = &tls->certs[tls->ncerts - 1];
+	if (c->key_file != NULL) {
+		conf_errorf(p, NULL,
+		    "%s: the certificate of %s:%u has its key already", d->name,
+		    p->cert_at[tls->ncerts - 1].file,
+		    p->cert_at[tls->ncerts - 1].line);
+		return -1;
+	}
+	c->key_file = xstrdup(argv[0]);
+	return 0;
+}
+
+/* mod_ssl's syntax: a bare name sets, +name adds, -name removes. */
+int
+set_ssl_protocol(struct conf_parser *p, const struct conf_directive *d,
+    int argc, char **argv)
+{
+	unsigned set = 0;
+	const char *name;
+	size_t k;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		name = argv[i] + (argv[i][0] == '+' || argv[i][0] == '-');
+		for (k = 0;
+		     k < sizeof(tls_protocols) / sizeof(tls_protocols[0]); k++)
+			if (strcasecmp(name, tls_protocols[k].name) == 0)
+				break;
+		if (k == sizeof(tls_protocols) / sizeof(tls_protocols[0])) {
+			conf_errorf(p, NULL,
+			    "%s: unknown protocol '%s' (all, TLSv1.2, TLSv1.3)",
+			    d->name, argv[i]);
+			return -1;
+		}
+		if (tls_protocols[k].bits == 0 && argv[i][0] != '-') {
+			conf_errorf(p, NULL,
+			    "%s: '%s' is below TLS 1.2 and never offered",
+			    d->name, argv[i]);
+			return -1;
+		}
+		if (argv[i][0] == '-')
+			set &= ~tls_protocols[k].bits;
+		else
+			set |= tls_protocols[k].bits;
+	}
+	if (set == 0) {
+		conf_errorf(p, NULL, "%s: no protocol left", d->name);
+		return -1;
+	}
+	p->conf->tls.protocols = set;
+	return 0;
+}
+
+/* "SSLCipherSuite LIST" (TLS 1.2) or "SSLCipherSuite TLSv1.3 LIST". */
+int
+set_ssl_cipher_suite(struct conf_parser *p, const struct conf_directive *d,
+    int argc, char **argv)
+{
+	struct conf_tls *tls = &p->conf->tls;
+	char **field = &tls->ciphers;
+
+	if (argc == 2 && strcasecmp(argv[0], "TLSv1.3") == 0)
+		field = &tls->ciphersuites;
+	else if (argc == 2 && strcasecmp(argv[0], "SSL") != 0) {
+		conf_errorf(p, NULL, "%s: unknown protocol '%s' (SSL, TLSv1.3)",
+		    d->name, argv[0]);
+		return -1;
+	}
+	free(*field);
+	*field = xstrdup(argv[argc - 1]);
+	return 0;
+}
+
+/* The first error OpenSSL queued, as text, the queue then cleared. */
+static const char *
+tls_error(void)
+{
+	static char text[TLS_ERR_MAX];
+	unsigned long e = ERR_get_error();
+
+	ERR_clear_error();
+	if (e == 0)
+		return "no error reported";
+	ERR_error_string_n(e, text, sizeof(text));
+	return text;
+}
+
+/* Encrypted keys are refused: there is nobody to ask a passphrase of. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
+/* Every certificate of the PEM file PATH, re-encoded: never its key. */
+static int
+read_chain(
+    const char *path, struct conf_tls_pair *out, X509 **leaf, char **cause)
+{
+	BIO *in = BIO_new_file(path, "r"), *pem = BIO_new(BIO_s_mem());
+	X509 *x;
+	char *data;
+	long n;
+
+	*leaf = NULL;
+	if (in == NULL || pem == NULL) {
+		xasprintf(cause, "%s: %s", path, tls_error());
+		BIO_free(in);
+		BIO_free(pem);
+		return -1;
+	}
+	while ((x = PEM_read_bio_X509(in, NULL, no_passphrase, NULL)) != NULL) {
+		PEM_write_bio_X509(pem, x);
+		if (*leaf == NULL)
+			*leaf = x;
+		else
+			X509_free(x);
+	}
+	ERR_clear_error(); /* the end of the file, or a key after the chain */
+	BIO_free(in);
+	if (*leaf == NULL) {
+		xasprintf(cause, "%s: no PEM certificate in it", path);
+		BIO_free(pem);
+		return -1;
+	}
+	n = BIO_get_mem_data(pem, &data);
+	out->chain = xmalloc((size_t)n);
+	memcpy(out->chain, data, (size_t)n);
+	out->chain_len = (size_t)n;
+	BIO_free(pem);
+	return 0;
+}
+
+static EVP_PKEY *
+read_key(const char *path, char **cause)
+{
+	BIO *in = BIO_new_file(path, "r");
+	EVP_PKEY *key;
+
+	if (in == NULL) {
+		xasprintf(cause, "%s: %s", path, tls_error());
+		return NULL;
+	}
+	key = PEM_read_bio_PrivateKey(in, NULL, no_passphrase, NULL);
+	BIO_free(in);
+	if (key == NULL)
+		xasprintf(cause,
+		    "%s: no unencrypted PEM private key in it (%s)", path,
+		    tls_error());
+	return key;
+}
+
+static int
+check_key(const struct conf_cert *c, X509 *leaf, EVP_PKEY *key, bool isolation,
+    char **cause)
+{
+	int type = EVP_PKEY_get_base_id(key);
+	const char *path = c->key_file != NULL ? c->key_file : c->cert_file;
+
+	if (X509_check_private_key(leaf, key) != 1) {
+		ERR_clear_error();
+		xasprintf(cause,
+		    "%s: the key does not match the certificate %s", path,
+		    c->cert_file);
+		return -1;
+	}
+	if (isolation && type != EVP_PKEY_RSA && type != EVP_PKEY_EC) {
+		xasprintf(cause,
+		    "%s: SSLKeyIsolation keeps RSA and ECDSA keys out of workers; this one is neither (set SSLKeyIsolation off for it)",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_tls_read(const struct conf_cert *c, bool isolation,
+    struct conf_tls_pair *out, char **cause)
+{
+	EVP_PKEY *key = NULL;
+	unsigned char *der = NULL;
+	X509 *leaf = NULL;
+	int n, r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (read_chain(c->cert_file, out, &leaf, cause) == -1 ||
+	    (key = read_key(c->key_file != NULL ? c->key_file : c->cert_file,
+		 cause)) == NULL ||
+	    check_key(c, leaf, key, isolation, cause) == -1)
+		goto done;
+	if ((n = i2d_PrivateKey(key, &der)) <= 0) {
+		xasprintf(cause, "%s: cannot encode the key: %s", c->key_file,
+		    tls_error());
+		goto done;
+	}
+	out->key = xmalloc((size_t)n);
+	memcpy(out->key, der, (size_t)n);
+	out->key_len = (size_t)n;
+	out->key_type = EVP_PKEY_get_base_id(key);
+	OPENSSL_clear_free(der, (size_t)n);
+	r = 0;
+done:
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+	if (r == -1)
+		conf_tls_pair_free(out);
+	return r;
+}
+
+void
+conf_tls_pair_free(struct conf_tls_pair *pair)
+{
+	free(pair->chain);
+	if (pair->key != NULL)
+		OPENSSL_cleanse(pair->key, pair->key_len);
+	free(pair->key);
+	memset(pair, 0, sizeof(*pair));
+}
+
+/* The cipher strings, as OpenSSL itself reads them. */
+static void
+check_ciphers(struct conf_parser *p, const struct conf_tls *tls)
+{
+	const struct conf_where *w =
+	    conf_where_of(p, CD_SSL_CIPHER_SUITE, CD_COUNT, CD_COUNT);
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL) {
+		conf_errorf(p, w, "SSLCipherSuite: %s", tls_error());
+		return;
+	}
+	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1)
+		conf_errorf(p, w, "SSLCipherSuite: '%s': %s", tls->ciphers,
+		    tls_error());
+	if (tls->ciphersuites != NULL &&
+	    SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1)
+		conf_errorf(p, w, "SSLCipherSuite: TLSv1.3 '%s': %s",
+		    tls->ciphersuites, tls_error());
+	SSL_CTX_free(ctx);
+}
+
+static bool
+has_https(const struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].flags & CONF_LISTEN_HTTPS)
+			return true;
+	return false;
+}
+
+/* Paths against ServerRoot; with the files at hand, each pair read. */
+void
+conf_tls_finish(struct conf_parser *p)
+{
+	struct conf_tls *tls = &p->conf->tls;
+	struct conf_tls_pair pair;
+	struct conf_cert *c;
+	char *cause, *path;
+	size_t i;
+
+	for (i = 0; i < tls->ncerts; i++) {
+		c = &tls->certs[i];
+		if (c->cert_file[0] != '/') {
+			path =
+			    conf_path_join(p->conf->server_root, c->cert_file);
+			free(c->cert_file);
+			c->cert_file = path;
+		}
+		if (c->key_file != NULL && c->key_file[0] != '/') {
+			path =
+			    conf_path_join(p->conf->server_root, c->key_file);
+			free(c->key_file);
+			c->key_file = path;
+		}
+	}
+	if (has_https(p->conf) && tls->ncerts == 0)
+		conf_errorf(p, conf_where_of(p, CD_LISTEN, CD_COUNT, CD_COUNT),
+		    "Listen ... https: no SSLCertificateFile to serve it with");
+	if (p->flags & CONF_WORKER)
+		return;
+	for (i = 0; i < tls->ncerts; i++) {
+		if (conf_tls_read(&tls->certs[i], tls->key_isolation, &pair,
+			&cause) == -1) {
+			conf_errorf(p, &p->cert_at[i], "%s", cause);
+			free(cause);
+			continue;
+		}
+		conf_tls_pair_free(&pair);
+	}
+	check_ciphers(p, tls);
+}
