@@ -8,6 +8,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include "master/master.h"
 #include "master/privdrop.h"
 #include "protocol/ipc.h"
+#include "lib/ktls.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -49,6 +52,10 @@ print_version(void)
 	printf("mpmd version %s\n", PACKAGE_VERSION);
 	printf("protocol:    ipc version %d\n", IPC_VERSION);
 	printf("build:       %s\n", MPMD_BUILD_OPTIONS);
+	printf("TLS:         %s; kTLS %s\n", OpenSSL_version(OPENSSL_VERSION),
+	    ktls_available()
+		? "available: files go out with sendfile() through the kernel"
+		: "not in this kernel (no tls ULP): files go out with SSL_write()");
 	printf("WorkerDir:   %s\n", MPMD_WORKER_DIR);
 	printf("ServerRoot:  %s\n", MPMD_SERVER_ROOT);
 	printf("config file: %s\n", MPMD_CONF_FILE);

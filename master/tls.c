@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/ktls.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "master/master.h"
 #include "protocol/ipc_tls.h"
@@ -46,6 +48,10 @@ tls_generation_load(struct generation *g, char **cause)
 		g->ntls++;
 	}
 	g->tls_isolated = tls->key_isolation;
+	log_info("TLS: %zu certificates, keys %s; files go out with %s",
+	    g->ntls, g->tls_isolated ? "in the key process" : "in the workers",
+	    ktls_available() ? "sendfile() through kTLS"
+			     : "SSL_write() (this kernel has no kTLS)");
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/child.h"
+#include "lib/ktls.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "protocol/ipc.h"
@@ -187,6 +188,11 @@ recv_tls(struct worker *w, const struct ipc_setup *setup, struct ipc_msg *msg)
 	    tls_setup(&w->conf.tls, certs, isolated ? NULL : keys, setup->ntls,
 		&why) == -1)
 		fatalx("TLS: %s", why);
+	if (setup->ntls > 0)
+		log_debug("TLS: %u certificates, keys %s; files go out with %s",
+		    setup->ntls, isolated ? "in the key process" : "here",
+		    ktls_available() ? "sendfile() through kTLS"
+				     : "SSL_write() (the kernel has no kTLS)");
 	ipc_tls_free(certs, setup->ntls);
 	ipc_tls_free(keys, setup->ntls);
 }
