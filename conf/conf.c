@@ -56,7 +56,7 @@ typedef int conf_set_fn(
 static conf_set_fn set_string, set_server_root, set_mpm, set_listen;
 static conf_set_fn set_log_level, set_custom_log, set_directory_index;
 static conf_set_fn set_add_type, set_number, set_bool, set_read_timeout;
-static conf_set_fn set_server_status, set_status_allow, set_include;
+static conf_set_fn set_url_path, set_status_allow, set_include;
 
 #define FIELD(f) offsetof(struct conf, f)
 #define STRING(n, f, fn, dflt)                                      \
@@ -149,6 +149,9 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    .def = DEFAULT_READ_TIMEOUT },
 	[CD_GRACEFUL_SHUTDOWN_TIMEOUT] = NUMBER("GracefulShutdownTimeout",
 	    graceful_shutdown_timeout, 1, SECONDS_MAX, 30),
+	[CD_GRACEFUL_HANDOFF] = BOOL("GracefulHandoff", graceful_handoff, true),
+	[CD_GRACEFUL_PROBE] =
+	    STRING("GracefulProbe", graceful_probe, set_url_path, NULL),
 	[CD_LIMIT_REQUEST_LINE] = NUMBER("LimitRequestLine", limit_request_line,
 	    REQUEST_LINE_MIN, REQUEST_LINE_MAX, 8190),
 	[CD_LIMIT_REQUEST_FIELD_SIZE] = NUMBER("LimitRequestFieldSize",
@@ -180,7 +183,7 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	[CD_SSL_KEY_ISOLATION] =
 	    BOOL("SSLKeyIsolation", tls.key_isolation, true),
 	[CD_SERVER_STATUS] =
-	    STRING("ServerStatus", server_status, set_server_status, NULL),
+	    STRING("ServerStatus", server_status, set_url_path, NULL),
 	[CD_STATUS_ALLOW] =
 	    SPECIAL("StatusAllow", 1, CONF_MAX_STATUS_ALLOW, set_status_allow),
 	[CD_INCLUDE] = SPECIAL("Include", 1, 1, set_include),
@@ -583,9 +586,10 @@ set_read_timeout(struct conf_parser *p, const struct conf_directive *d,
 	return 0;
 }
 
+/* A URL path beginning with '/', or Off. */
 static int
-set_server_status(struct conf_parser *p, const struct conf_directive *d,
-    int argc, char **argv)
+set_url_path(struct conf_parser *p, const struct conf_directive *d, int argc,
+    char **argv)
 {
 	char **f = field(p->conf, d);
 

@@ -149,6 +149,8 @@ struct conf {
 	struct conf_read_timeout read_header; /* RequestReadTimeout header= */
 	struct conf_read_timeout read_body;   /* RequestReadTimeout body= */
 	long graceful_shutdown_timeout;       /* seconds */
+	bool graceful_handoff; /* idle keep-alive connections to the new one */
+	char *graceful_probe;  /* a path the new generation must answer */
 	long limit_request_line;
 	long limit_request_field_size;
 	long limit_request_fields;

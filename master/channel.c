@@ -220,6 +220,15 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 		log_debug("%s pid %ld ready", proc_what(p), (long)p->pid);
 		reload_check(p->master);
 		break;
+	case IPC_HANDOFF:
+		if (p->keys || p->state == PROC_STARTING) {
+			ipc_msg_close_fds(msg);
+			proc_kill(
+			    p, "HANDOFF from a process that serves nobody");
+			break;
+		}
+		handoff_route(p->master, p, msg);
+		break;
 	case IPC_LOGS_REOPENED:
 		if (!p->reopen_pending) {
 			proc_kill(p, "LOGS_REOPENED it was not asked for");
@@ -263,6 +272,7 @@ channel_on_read(evutil_socket_t fd, short what, void *arg)
 		channel_close(p); /* its exit status follows via SIGCHLD */
 		return;
 	}
-	ipc_msg_close_fds(&msg); /* workers never send fds */
+	if (msg.type != IPC_HANDOFF)
+		ipc_msg_close_fds(&msg); /* only a handoff carries one */
 	channel_on_message(p, &msg);
 }

@@ -29,6 +29,7 @@
 
 struct event;
 struct event_base;
+struct probes;
 
 enum proc_state {
 	PROC_STARTING, /* forked, handshake under way */
@@ -133,6 +134,8 @@ struct reload {
 	int64_t started;
 	int64_t deadline;
 	struct waiters waiters;
+	struct probes *probes; /* GracefulProbe under way, or NULL */
+	bool probed;           /* ... and passed */
 };
 
 struct reload_result {
@@ -189,6 +192,7 @@ struct master {
 	int stop_client; /* answered when the master exits, or -1 */
 	struct waiters reopen_waiters; /* mpmctl reopen-logs, until confirmed */
 	struct tickets tickets;
+	uint64_t handoffs; /* connections passed to the active generation */
 	int64_t reopen_deadline;
 	bool start_failed;
 };
@@ -250,6 +254,20 @@ void reload_check(struct master *m);
 void reload_after_crash(struct master *m, struct generation *g);
 /* Lets go of the previous generation once the active one proved itself. */
 void reload_end_probation(struct master *m);
+
+/* handoff.c: GracefulHandoff, idle connections to the new generation */
+/* A drain of FROM may hand connections over: someone can take them. */
+bool handoff_possible(struct master *m, const struct proc *from);
+/* A HANDOFF from worker FROM: checked, then given to an active worker. */
+void handoff_route(
+    struct master *m, struct proc *from, const struct ipc_msg *msg);
+
+/* probe.c: GracefulProbe, before the old generation drains */
+int probe_start(struct master *m, struct generation *g);
+void probe_cancel(struct master *m);
+/* reload.c: the probe's verdict; WHY says what it saw when not OK. */
+void reload_probed(
+    struct master *m, struct generation *g, bool ok, const char *why);
 
 /* control.c: the control socket */
 int control_open(struct master *m, const char *path, char **cause);

@@ -144,12 +144,15 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 	enum ipc_type type = graceful ? IPC_GRACEFUL_STOP : IPC_STOP;
 	int64_t bound = graceful ? p->gen->conf.graceful_shutdown_timeout * 1000
 				 : MASTER_STOP_KILL_MS;
+	struct ipc_stop stop;
 
 	if (p->state == PROC_STOPPING ||
 	    (graceful && p->state == PROC_DRAINING))
 		return;
+	stop.handoff = graceful && !p->keys && handoff_possible(m, p);
 	p->expected_exit = true;
-	if (p->channel != -1 && channel_send(p, type, NULL, 0, NULL, 0) == -1)
+	if (p->channel != -1 && channel_send(p, type, &stop,
+				    graceful ? sizeof(stop) : 0, NULL, 0) == -1)
 		return; /* the failed send killed it */
 	/*
 	 * A serving worker is told, not signalled: a kill could land between
@@ -161,7 +164,6 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 	p->state = graceful && p->state != PROC_STARTING ? PROC_DRAINING
 							 : PROC_STOPPING;
 	p->deadline = master_now() + bound;
-	(void)m;
 }
 
 static void

@@ -99,6 +99,7 @@ reload_finish(struct master *m, bool ok, const char *fmt, ...)
 	waiters_answer(&m->reload.waiters, ok, text);
 	notify_systemd("READY=1\nSTATUS=%s %s: %.200s", verb_name(verb),
 	    ok ? "succeeded" : "failed", text);
+	probe_cancel(m);
 	m->reload.active = false;
 	m->reload.gen = NULL;
 	reload_schedule_pending(m);
@@ -110,6 +111,7 @@ reload_abandon(struct master *m)
 	waiters_answer(&m->reload.waiters, false, "mpmd is stopping");
 	waiters_answer(&m->pending, false, "mpmd is stopping");
 	m->pending_verb = 0;
+	probe_cancel(m);
 	m->reload.active = false;
 	m->reload.gen = NULL;
 }
@@ -176,6 +178,7 @@ reload_launch(struct master *m, struct generation *g, int verb)
 	m->reload.active = true;
 	m->reload.verb = verb;
 	m->reload.gen = g;
+	m->reload.probed = false;
 	m->reload.started = master_now();
 	m->reload.deadline = m->reload.started + MASTER_READY_TIMEOUT_MS;
 	g->state = GEN_STARTING;
@@ -283,13 +286,16 @@ reload_promote(struct master *m, struct generation *g)
 	unsigned draining = 0;
 
 	m->previous = NULL;
-	while ((old = active_generation(m)) != NULL) {
+	/* Active first: the old one's idle connections may be handed to it. */
+	g->state = GEN_ACTIVE;
+	g->promoted = master_now();
+	TAILQ_FOREACH (old, &m->gens, entry) {
+		if (old == g || old->state != GEN_ACTIVE)
+			continue;
 		retire_generation(m, old, r.verb != CTL_RESTART);
 		draining += old->nprocs;
 		m->previous = old;
 	}
-	g->state = GEN_ACTIVE;
-	g->promoted = master_now();
 	listeners_close_unused(m);
 	logs_switch_error_log(m, g->conf.error_log);
 	reload_finish(m, true,
@@ -331,11 +337,32 @@ reload_check(struct master *m)
 	if (ready >= (fallback ? (unsigned)g->conf.start_servers : 1)) {
 		free(g->fail_reason);
 		g->fail_reason = NULL;
+		/* Nothing to fall back on at the start: nothing to probe for.
+		 */
+		if (fallback && g->conf.graceful_probe != NULL &&
+		    !m->reload.probed) {
+			if (m->reload.probes == NULL)
+				probe_start(m, g);
+			return;
+		}
 		reload_promote(m, g);
 		return;
 	}
 	if (master_now() >= m->reload.deadline)
 		reload_fail(m, g, "workers did not report READY in time");
+}
+
+void
+reload_probed(struct master *m, struct generation *g, bool ok, const char *why)
+{
+	if (!m->reload.active || m->reload.gen != g)
+		return;
+	m->reload.probed = true;
+	if (!ok) {
+		reload_fail(m, g, why);
+		return;
+	}
+	reload_check(m);
 }
 
 void

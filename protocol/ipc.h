@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION     3
+#define IPC_VERSION     4
 #define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
 #define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */
@@ -26,19 +26,22 @@ enum ipc_type {
 	IPC_READY = 2, /* no payload: serving */
 	IPC_FATAL = 3, /* text: why the worker will exit; logged, then reaped */
 	IPC_LOGS_REOPENED = 4, /* no payload: REOPEN_LOGS done, old fds shut */
+	IPC_HANDOFF = 5, /* struct ipc_conn, bytes; fds: [an idle client] */
 
 	/* master -> worker: 64..127 */
-	IPC_SETUP = 64,         /* struct ipc_setup */
-	IPC_CONFIG = 65,        /* a chunk of conf_serialize() text */
-	IPC_FDS = 66,           /* no payload; fds: see struct ipc_setup */
-	IPC_GRACEFUL_STOP = 67, /* stop accepting, drain, exit */
-	IPC_STOP = 68,          /* exit now */
-	IPC_REOPEN_LOGS = 69,   /* fds: [error log, access log] */
-	IPC_TLS_CERT = 70,      /* struct ipc_tls_part, then PEM certificates */
+	IPC_SETUP = 64,  /* struct ipc_setup */
+	IPC_CONFIG = 65, /* a chunk of conf_serialize() text */
+	IPC_FDS = 66,    /* no payload; fds: see struct ipc_setup */
+	IPC_GRACEFUL_STOP =
+	    67,               /* struct ipc_stop: stop accepting, drain, exit */
+	IPC_STOP = 68,        /* exit now */
+	IPC_REOPEN_LOGS = 69, /* fds: [error log, access log] */
+	IPC_TLS_CERT = 70,    /* struct ipc_tls_part, then PEM certificates */
 	IPC_TLS_KEY = 71,     /* struct ipc_tls_part, then a DER private key */
 	IPC_TICKET_KEYS = 72, /* struct ipc_ticket_keys */
 	IPC_KEYS_SOCKET = 73, /* fds: [a new socket to the key process] */
 	IPC_KEYS_CLIENT = 74, /* to the key process; fds: [a worker's socket] */
+	IPC_ADOPT = 75,       /* struct ipc_conn, bytes; fds: [a client] */
 
 	/* control socket, mpmctl -> master: 128..191 (protocol/ctl.h) */
 	IPC_CTL_REQUEST = 128, /* struct ctl_request */
@@ -108,6 +111,26 @@ struct ipc_ticket_keys {
 	uint32_t n;
 	uint32_t pad;
 	struct ipc_ticket_key keys[IPC_TICKET_KEYS_MAX];
+};
+
+/*
+ * A client connection changing hands (HANDOFF from an old generation's
+ * worker, ADOPT to a new one's, or the master's own probe): what the
+ * worker needs to go on with it. The bytes it had read already follow.
+ */
+struct ipc_conn {
+	uint32_t flags; /* CONF_LISTEN_* of the listener it came in on */
+	uint32_t nreq;  /* responses it was given (MaxKeepAliveRequests) */
+	uint32_t peerlen;
+	uint32_t nread;    /* bytes that follow */
+	uint8_t peer[128]; /* struct sockaddr_storage */
+};
+
+#define IPC_CONN_READ_MAX (IPC_MAX_PAYLOAD - sizeof(struct ipc_conn))
+
+/* How to drain: with HANDOFF, idle keep-alive connections go to the master. */
+struct ipc_stop {
+	uint32_t handoff;
 };
 
 #define IPC_FDS_FIXED 3 /* docroot, access log, scoreboard */

@@ -31,6 +31,8 @@ acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
 	a->timeout = -1;
 	a->npending = 0;
 	a->paused_until = 0;
+	a->adopt_ready = false;
+	a->adopt_efd = w->adopted.efd;
 	if ((a->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < w->nlisteners; i++) {
@@ -39,6 +41,11 @@ acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
 		if (epoll_ctl(a->ep, EPOLL_CTL_ADD, w->listeners[i], &ev) == -1)
 			fatal("epoll_ctl listener");
 	}
+	/* Connections handed over from another worker come in here too. */
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = w->adopted.efd;
+	if (epoll_ctl(a->ep, EPOLL_CTL_ADD, w->adopted.efd, &ev) == -1)
+		fatal("epoll_ctl adopted");
 	ev.events = EPOLLIN;
 	ev.data.fd = extra_fd;
 	if (extra_fd >= 0 &&
@@ -112,6 +119,8 @@ acceptor_poll(struct acceptor *a)
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.fd == a->extra_fd)
 			extra = true;
+		else if (ev[i].data.fd == a->adopt_efd)
+			a->adopt_ready = true;
 		else if (a->npending <
 			 (int)(sizeof(a->pending) / sizeof(a->pending[0])))
 			a->pending[a->npending++] = ev[i].data.fd;
@@ -147,6 +156,12 @@ accept_pending(struct acceptor *a, struct worker *w, struct accepted *conn)
 {
 	int lfd;
 
+	if (a->adopt_ready) {
+		if (inbox_take(&w->adopted, conn, 1) == 1)
+			return true;
+		a->adopt_ready = false;
+	}
+	memset(conn, 0, sizeof(*conn));
 	while (a->npending > 0) {
 		lfd = a->pending[a->npending - 1];
 		conn->peerlen = sizeof(conn->peer);
@@ -180,7 +195,7 @@ acceptor_wait(struct acceptor *a, struct worker *w, struct accepted *conn)
 
 	if (!runtime_accept_enter(w))
 		return ACCEPTOR_EXTRA;
-	if (a->npending == 0)
+	if (a->npending == 0 && !a->adopt_ready)
 		extra = acceptor_poll(a);
 	got = accept_pending(a, w, conn);
 	runtime_accept_leave(w);

@@ -15,23 +15,18 @@
 
 #include <stdbool.h>
 
+#include "workers/handoff.h"
 #include "workers/runtime.h"
 
 #define ACCEPTOR_PAUSE_MS 250 /* no accept() for this long after EMFILE */
 
-/* A connection as accepted: the socket, its peer, its listener's options. */
-struct accepted {
-	int fd;
-	unsigned flags; /* CONF_LISTEN_* of the listener */
-	socklen_t peerlen;
-	struct sockaddr_storage peer;
-};
-
 struct acceptor {
 	int ep;
 	int extra_fd;
-	int timeout;    /* of its epoll_wait(): -1, or 0 once acceptor_fd() */
-	int pending[8]; /* listeners reported ready, not yet drained */
+	int adopt_efd;    /* the process's adopted connections, watched */
+	bool adopt_ready; /* ... and some may wait */
+	int timeout;      /* of its epoll_wait(): -1, or 0 once acceptor_fd() */
+	int pending[8];   /* listeners reported ready, not yet drained */
 	int npending;
 	int64_t paused_until; /* out of fds: mono_ms() to accept again */
 };

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -49,6 +50,8 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 	pfd[1].revents = 0;
 	(void)accesslog_buffered(); /* else line by line */
 	while ((io = conn_step(c)) != CONN_IO_CLOSE) {
+		if (io == CONN_IO_READ && conn_idle(c) && runtime_handoff(w, c))
+			break; /* a worker of the new generation has it now */
 		pfd[0].fd = conn_fd(c);
 		pfd[0].events = io == CONN_IO_READ ? POLLIN : POLLOUT;
 		n = poll(pfd, watch_fd >= 0 ? 2 : 1, wait_ms(c, w));
@@ -70,15 +73,21 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 void
 blocking_serve_fd(struct worker *w, const struct accepted *conn, int watch_fd)
 {
-	struct conn *c;
+	struct conn *c = NULL;
 
 	if ((c = conn_new(&w->ctx, conn->fd,
 		 (const struct sockaddr *)&conn->peer, conn->peerlen,
-		 conn->flags)) == NULL) {
+		 conn->flags)) == NULL ||
+	    conn_resume(c, conn->pre, conn->prelen, conn->nreq) == -1) {
 		log_warnx("out of memory for a connection");
-		close(conn->fd);
+		if (c != NULL)
+			conn_free(c);
+		else
+			close(conn->fd);
+		free(conn->pre);
 		return;
 	}
+	free(conn->pre);
 	sb_add(&w->sb->busy, 1);
 	sb_add(&w->sb->connections, 1);
 	blocking_serve(w, c, watch_fd);

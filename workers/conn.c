@@ -26,6 +26,7 @@
 #include "conf/conf.h"
 #include "lib/clock.h"
 #include "protocol/http.h"
+#include "protocol/ipc.h"
 #include "lib/log.h"
 #include "protocol/scoreboard.h"
 #include "workers/accesslog.h"
@@ -195,6 +196,30 @@ conn_free(struct conn *c)
 }
 
 int
+conn_export(const struct conn *c, struct ipc_conn *h, uint8_t *read, size_t max,
+    size_t *n)
+{
+	size_t peerlen = c->peer.sa.sa_family == AF_INET6
+			     ? sizeof(struct sockaddr_in6)
+			     : sizeof(struct sockaddr_in);
+
+	*n = c->inlen - c->inpos;
+	if (c->state != CS_IDLE || c->x != NULL || c->ssl != NULL ||
+	    c->plain_on_tls || *n > max)
+		return -1;
+	memset(h, 0, sizeof(*h));
+	h->nreq = c->nreq;
+	h->nread = (uint32_t)*n;
+	if (c->peer.sa.sa_family != AF_UNSPEC) {
+		h->peerlen = (uint32_t)peerlen;
+		memcpy(h->peer, &c->peer, peerlen);
+	}
+	if (*n > 0)
+		memcpy(read, c->in + c->inpos, *n);
+	return 0;
+}
+
+int
 conn_fd(const struct conn *c)
 {
 	return c->fd;
@@ -242,6 +267,16 @@ conn_buf_take(struct conn *c, const char *src, size_t n)
 	c->inpos = 0;
 	c->inlen = (uint32_t)n;
 	return 0;
+}
+
+int
+conn_resume(struct conn *c, const char *pre, size_t len, uint32_t nreq)
+{
+	c->nreq = nreq;
+	if (len == 0)
+		return 0;
+	c->more = true; /* what was read first, the socket may hold more */
+	return conn_buf_take(c, pre, len);
 }
 
 /* Room to read more of a head into c->buf: 0, 431 (cap reached) or 500. */
@@ -531,7 +566,10 @@ conn_may_keep(const struct conn *c)
 
 	if (!conf->keepalive)
 		return false;
-	if (c->ctx->graceful != NULL && atomic_load(c->ctx->graceful) != 0)
+	/* Draining: closed, but for a plain one the new generation takes. */
+	if (c->ctx->graceful != NULL && atomic_load(c->ctx->graceful) != 0 &&
+	    (c->ctx->handoff == NULL || atomic_load(c->ctx->handoff) == 0 ||
+		c->ssl != NULL || c->plain_on_tls))
 		return false;
 	return conf->max_keepalive_requests <= 0 ||
 	       (long)c->nreq + 1 < conf->max_keepalive_requests;

@@ -25,6 +25,7 @@ struct conn_ctx {
 	int docroot;           /* O_DIRECTORY fd from the master */
 	atomic_int *accesslog; /* the access-log fd (reopened onto it) */
 	atomic_int *graceful;  /* nonzero: answer with Connection: close */
+	atomic_int *handoff;   /* ... unless idle ones are handed over */
 	struct sb_slot *sb;    /* own scoreboard slot, or NULL */
 	const struct sb_header
 	    *sb_all;          /* whole scoreboard for the status page */
@@ -49,6 +50,12 @@ struct conn;
 struct conn *conn_new(const struct conn_ctx *ctx, int fd,
     const struct sockaddr *peer, socklen_t peerlen, unsigned listen_flags);
 void conn_free(struct conn *c); /* closes the socket and any open file */
+/*
+ * A connection taken over from another worker: it had NREQ responses,
+ * and PRE (LEN bytes) read from it are the start of what comes next.
+ * -1 when out of memory.
+ */
+int conn_resume(struct conn *c, const char *pre, size_t len, uint32_t nreq);
 int conn_fd(const struct conn *c);
 
 enum conn_io conn_step(struct conn *c);
@@ -56,6 +63,15 @@ enum conn_io conn_step(struct conn *c);
 int64_t conn_deadline(const struct conn *c);
 /* The deadline passed: 408 when a request was partly read, else close. */
 enum conn_io conn_expire(struct conn *c);
+/*
+ * An idle plain connection as another worker can take it over: its peer,
+ * responses so far and the bytes read of its next request (at most MAX,
+ * into READ, *N of them). -1 when it is not idle, is TLS (its keys cannot
+ * move), or holds more than MAX.
+ */
+struct ipc_conn;
+int conn_export(const struct conn *c, struct ipc_conn *h, uint8_t *read,
+    size_t max, size_t *n);
 /* Waiting for the first byte of a request (a kept-alive idle connection). */
 bool conn_idle(const struct conn *c);
 

@@ -28,8 +28,10 @@ inbox_free(struct inbox *in)
 {
 	size_t i;
 
-	for (i = 0; i < in->len; i++)
+	for (i = 0; i < in->len; i++) {
 		close(in->items[i].fd);
+		free(in->items[i].pre);
+	}
 	free(in->items);
 	close(in->efd);
 	pthread_mutex_destroy(&in->lock);

@@ -8,10 +8,27 @@
 #ifndef MPMD_HANDOFF_H
 #define MPMD_HANDOFF_H
 
-#include "workers/acceptor.h"
+#include <sys/socket.h>
+
+#include <stdint.h>
 
 #include <pthread.h>
 #include <stddef.h>
+
+/*
+ * A connection as accepted: the socket, its peer, its listener's options;
+ * or as adopted from another worker (its requests so far, and the bytes
+ * it had read, which are now the taker's to free).
+ */
+struct accepted {
+	int fd;
+	unsigned flags; /* CONF_LISTEN_* of the listener */
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+	uint32_t nreq; /* responses it had */
+	uint32_t prelen;
+	char *pre; /* malloc'd, NULL when none */
+};
 
 struct inbox {
 	pthread_mutex_t lock;

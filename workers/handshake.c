@@ -207,7 +207,8 @@ runtime_init(struct worker *w, const char *mpm)
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->accept_lock, NULL);
 	w->mpm = mpm;
-	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
+	    inbox_init(&w->adopted) == -1)
 		fatal("eventfd");
 	w->channel = IPC_CHANNEL_FD;
 	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);
@@ -230,6 +231,7 @@ runtime_init(struct worker *w, const char *mpm)
 	w->ctx.conf = &w->conf;
 	w->ctx.accesslog = &w->accesslog;
 	w->ctx.graceful = &w->graceful;
+	w->ctx.handoff = &w->handoff;
 	w->ctx.sb = w->sb;
 	w->ctx.sb_all = w->sb_all;
 	w->sb->generation = w->generation;

@@ -20,6 +20,8 @@
  */
 #include "config.h"
 
+#include <sys/queue.h>
+
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -48,12 +50,15 @@ struct loop {
 	bool flush_armed;
 	struct inbox inbox; /* connections other loops pass us */
 	atomic_uint nconns;
+	TAILQ_HEAD(, econn) conns; /* for the handoff sweep of a drain */
+	bool swept;
 	struct evworker *proc;
 	pthread_t tid;
 };
 
 struct econn {
 	struct event ev;
+	TAILQ_ENTRY(econn) entry;
 	struct conn *c;
 	struct loop *loop;
 	short waiting; /* EV_READ or EV_WRITE, 0 before the first wait */
@@ -104,6 +109,7 @@ econn_free(struct econn *e)
 		sb_sub(&l->proc->w.sb->busy, 1);
 	if (e->waiting != 0)
 		event_del(&e->ev);
+	TAILQ_REMOVE(&l->conns, e, entry);
 	conn_free(e->c);
 	free(e);
 	atomic_fetch_sub(&l->nconns, 1);
@@ -139,6 +145,9 @@ econn_wait(struct econn *e, enum conn_io io)
 
 	econn_track_busy(e);
 	loop_arm_flush(e->loop); /* whatever it logged leaves when due */
+	if (io == CONN_IO_READ && conn_idle(e->c) &&
+	    runtime_handoff(&e->loop->proc->w, e->c))
+		io = CONN_IO_CLOSE; /* a worker of the new generation has it */
 	if (io == CONN_IO_CLOSE) {
 		econn_free(e);
 		return;
@@ -204,21 +213,46 @@ loop_adopt(struct loop *l, const struct accepted *h)
 {
 	struct econn *e = calloc(1, sizeof(*e));
 
-	if (e == NULL || (e->c = conn_new(&l->proc->w.ctx, h->fd,
-			      (const struct sockaddr *)&h->peer, h->peerlen,
-			      h->flags)) == NULL) {
+	if (e == NULL ||
+	    (e->c = conn_new(&l->proc->w.ctx, h->fd,
+		 (const struct sockaddr *)&h->peer, h->peerlen, h->flags)) ==
+		NULL ||
+	    conn_resume(e->c, h->pre, h->prelen, h->nreq) == -1) {
 		log_warnx("out of memory for a connection");
+		if (e != NULL && e->c != NULL)
+			conn_free(e->c);
+		else
+			close(h->fd);
 		free(e);
-		close(h->fd);
+		free(h->pre);
 		atomic_fetch_sub(&l->nconns, 1);
 		return;
 	}
+	free(h->pre);
 	e->loop = l;
+	TAILQ_INSERT_TAIL(&l->conns, e, entry);
 	sb_add(&l->proc->w.sb->connections, 1);
 	econn_wait(e, conn_step(e->c));
 }
 
 static void loop_accept_resume(struct evworker *p);
+
+/* The drain began (a wake tells every loop): hand the idle ones over. */
+static void
+loop_sweep(struct loop *l)
+{
+	struct econn *e, *next;
+
+	if (l->swept || !atomic_load(&l->proc->w.graceful) ||
+	    !atomic_load(&l->proc->w.handoff))
+		return;
+	l->swept = true;
+	for (e = TAILQ_FIRST(&l->conns); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, entry);
+		if (conn_idle(e->c) && runtime_handoff(&l->proc->w, e->c))
+			econn_free(e);
+	}
+}
 
 static void
 loop_on_handoff(evutil_socket_t fd, short what, void *arg)
@@ -230,6 +264,7 @@ loop_on_handoff(evutil_socket_t fd, short what, void *arg)
 	n = inbox_take(&l->inbox, h, EVENT_HANDOFF_BATCH);
 	for (i = 0; i < n; i++)
 		loop_adopt(l, &h[i]);
+	loop_sweep(l);
 	if (l == &l->proc->loops[0] && atomic_load(&l->proc->at_bound))
 		loop_accept_resume(l->proc);
 	loop_exit_if_done(l);
@@ -275,6 +310,7 @@ loop_init(struct evworker *p, struct loop *l)
 	if (inbox_init(&l->inbox) == -1)
 		fatal("eventfd");
 	l->proc = p;
+	TAILQ_INIT(&l->conns);
 	l->ev_handoff = event_new(
 	    l->base, l->inbox.efd, EV_READ | EV_PERSIST, loop_on_handoff, l);
 	if (l->ev_handoff == NULL || event_add(l->ev_handoff, NULL) == -1)

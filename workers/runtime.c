@@ -167,6 +167,31 @@ reopen_logs(struct worker *w, struct ipc_msg *msg)
 	ipc_msg_close_fds(msg);
 }
 
+/* A connection from the master, queued for the next free acceptor. */
+static void
+runtime_adopt(struct worker *w, struct ipc_msg *msg)
+{
+	struct accepted a;
+	struct ipc_conn h;
+
+	memcpy(&h, msg->payload, sizeof(h));
+	memset(&a, 0, sizeof(a));
+	a.fd = msg->fds[0];
+	a.flags = h.flags;
+	a.nreq = h.nreq;
+	a.peerlen = h.peerlen <= sizeof(a.peer) ? h.peerlen : 0;
+	memcpy(&a.peer, h.peer, a.peerlen);
+	a.prelen = (uint32_t)(msg->len - sizeof(h));
+	if (a.prelen > 0 && (a.pre = malloc(a.prelen)) != NULL)
+		memcpy(a.pre, msg->payload + sizeof(h), a.prelen);
+	if ((a.prelen > 0 && a.pre == NULL) ||
+	    inbox_push(&w->adopted, &a) == -1) {
+		log_warnx("no memory to adopt a connection: closing it");
+		free(a.pre);
+		close(a.fd);
+	}
+}
+
 int
 runtime_channel_read(struct worker *w)
 {
@@ -185,6 +210,10 @@ runtime_channel_read(struct worker *w)
 	}
 	switch (msg.type) {
 	case IPC_GRACEFUL_STOP:
+		if (msg.len == sizeof(struct ipc_stop))
+			atomic_store(&w->handoff,
+			    ((const struct ipc_stop *)(const void *)msg.payload)
+				    ->handoff != 0);
 		runtime_begin_drain(w);
 		break;
 	case IPC_STOP:
@@ -196,6 +225,9 @@ runtime_channel_read(struct worker *w)
 		break;
 	case IPC_KEYS_SOCKET:
 		keyclient_set_socket(msg.fds[0]);
+		break;
+	case IPC_ADOPT:
+		runtime_adopt(w, &msg);
 		break;
 	case IPC_REOPEN_LOGS:
 		reopen_logs(w, &msg);
@@ -222,6 +254,26 @@ runtime_drain_left(const struct worker *w)
 	left = atomic_load(&drain_started) +
 	       w->conf.graceful_shutdown_timeout * 1000 - mono_ms();
 	return left > 0 ? left : 0;
+}
+
+bool
+runtime_handoff(struct worker *w, struct conn *c)
+{
+	uint8_t buf[IPC_MAX_PAYLOAD];
+	struct ipc_conn h;
+	size_t n;
+	int fd = conn_fd(c);
+
+	if (!atomic_load(&w->handoff) || !atomic_load(&w->graceful) ||
+	    conn_export(c, &h, buf + sizeof(h), IPC_CONN_READ_MAX, &n) == -1)
+		return false;
+	memcpy(buf, &h, sizeof(h));
+	if (ipc_send(w->channel, IPC_HANDOFF, buf, sizeof(h) + n, &fd, 1) ==
+	    -1) {
+		atomic_store(&w->handoff, 0); /* the master is gone: serve on */
+		return false;
+	}
+	return true;
 }
 
 unsigned

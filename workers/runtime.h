@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "protocol/scoreboard.h"
 #include "workers/conn.h"
+#include "workers/handoff.h"
 
 struct worker {
 	const char *mpm;
@@ -28,8 +29,10 @@ struct worker {
 	struct conn_ctx ctx;
 	atomic_int accesslog;
 	atomic_int graceful; /* GRACEFUL_STOP received, or the master is gone */
+	atomic_int handoff;  /* ... and idle connections go to the master */
 	atomic_int stop;     /* STOP received: exit now */
 	int wake;            /* eventfd: readable once the process drains */
+	struct inbox adopted; /* connections the master handed us */
 	/* Who is inside an acceptor, so the listeners close when none is. */
 	pthread_mutex_t accept_lock;
 	unsigned accepting;
@@ -62,6 +65,12 @@ void runtime_watch_channel(struct worker *w);
 void runtime_stop_now(struct worker *w) __attribute__((noreturn));
 /* Milliseconds left of GracefulShutdownTimeout since draining began. */
 int64_t runtime_drain_left(const struct worker *w);
+/*
+ * Draining with GracefulHandoff: C, idle, goes to the master for a worker
+ * of the new generation. True when it went (conn_free() it: our fd is
+ * only a copy now); false to go on serving it here.
+ */
+bool runtime_handoff(struct worker *w, struct conn *c);
 /* The CONF_LISTEN_* options of the listener LFD. */
 unsigned runtime_listen_flags(const struct worker *w, int lfd);
 /* MaxConnectionsPerChild reached: time to drain and let a new one come. */

@@ -192,7 +192,10 @@ def attack(ctx, kind, cause, promoted=False, extra=(), wait=SETTLE):
     with StatusProbe(srv) as probe, \
             loadgen.Load(srv.port, "/small.txt", t.SMALL_DATA,
                          keepalive=2, oneshot=2, pause=LOAD_PAUSE) as load:
-        configure(srv, ctx.binary(kind), extra)
+        # A generation that never serves must not be handed the old one's
+        # idle connections: handoff trusts the generation it hands to.
+        configure(srv, ctx.binary(kind),
+                  list(extra) + (["GracefulHandoff off"] if promoted else []))
         res = t.ctl(srv, "graceful")
         time.sleep(wait)
         configure(srv, "event")

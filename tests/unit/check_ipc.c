@@ -24,8 +24,8 @@
 #define CTRUNC_EXTRA 8 /* fds beyond IPC_MAX_FDS in the MSG_CTRUNC case */
 #define HDR          sizeof(struct ipc_hdr)
 #define V            IPC_VERSION
-#define NEXT_V       "4" /* IPC_VERSION + 1, as text */
-_Static_assert(IPC_VERSION == 3, "NEXT_V must follow IPC_VERSION");
+#define NEXT_V       "5" /* IPC_VERSION + 1, as text */
+_Static_assert(IPC_VERSION == 4, "NEXT_V must follow IPC_VERSION");
 #define RAW_MAX (HDR + IPC_MAX_PAYLOAD + 1)
 
 /* The payload every test sends: a recognisable byte pattern. */
@@ -342,7 +342,7 @@ static const struct reject_row {
 	/* type and direction */
 	{ CK_ROW, W, V, 99, 0, HDR, 0, "unknown message type 99" },
 	{ CK_ROW, W, V, 0, 0, HDR, 0, "unknown message type 0" },
-	{ CK_ROW, M, V, 75, 0, HDR, 0, "unknown message type 75" },
+	{ CK_ROW, M, V, 76, 0, HDR, 0, "unknown message type 76" },
 	{ CK_ROW, M, V, 0xffff, 0, HDR, 1, "unknown message type 65535" },
 	{ CK_ROW, M, V, IPC_READY, 0, HDR, 0,
 	    "READY is not a message the master sends" },
@@ -514,9 +514,9 @@ static const struct name_row {
 	{ CK_ROW, IPC_REOPEN_LOGS, "REOPEN_LOGS" },
 	{ CK_ROW, IPC_LOGS_REOPENED, "LOGS_REOPENED" },
 	{ CK_ROW, 0, "unknown" },
-	{ CK_ROW, 5, "unknown" },
+	{ CK_ROW, 6, "unknown" },
 	{ CK_ROW, 63, "unknown" },
-	{ CK_ROW, 75, "unknown" },
+	{ CK_ROW, 76, "unknown" },
 	{ CK_ROW, 65536 + IPC_HELLO, "unknown" },
 };
 
