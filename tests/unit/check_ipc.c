@@ -11,11 +11,14 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
 #include "protocol/ipc.h"
+#include "protocol/ipc_tls.h"
+#include "protocol/keyop.h"
 #include "tests/unit/ck.h"
 
 #define W            IPC_FROM_WORKER
@@ -547,6 +550,441 @@ START_TEST(test_close_fds)
 }
 END_TEST
 
+/* --- TLS parts in pieces (protocol/ipc_tls.c) */
+
+#define TLS_PIECE_MAX (IPC_MAX_PAYLOAD - sizeof(struct ipc_tls_part))
+#define TLS_BIG       (2 * TLS_PIECE_MAX + 100) /* three pieces */
+#define TLS_NPARTS    3
+#define TLS_TYPE      408 /* EVP_PKEY_EC, as a TLS_KEY would carry it */
+
+/* MSG as ipc_recv() leaves it: a TLS_CERT with its header and N bytes. */
+static void
+tls_piece(struct ipc_msg *m, uint32_t index, uint32_t total, uint32_t offset,
+    const uint8_t *data, size_t n)
+{
+	struct ipc_tls_part h = { .index = index,
+		.type = TLS_TYPE,
+		.total = total,
+		.offset = offset };
+
+	ck_assert_uint_le(sizeof(h) + n, IPC_MAX_PAYLOAD);
+	m->type = IPC_TLS_CERT;
+	m->len = (uint32_t)(sizeof(h) + n);
+	memcpy(m->payload, &h, sizeof(h));
+	memcpy(m->payload + sizeof(h), data, n);
+}
+
+static const struct tls_piece_row {
+	int line;
+	size_t len;
+	size_t offset;
+	size_t want;
+} tls_piece_rows[] = {
+	{ CK_ROW, 1, 0, 1 },
+	{ CK_ROW, 100, 40, 60 },
+	{ CK_ROW, TLS_PIECE_MAX - 1, 0, TLS_PIECE_MAX - 1 },
+	{ CK_ROW, TLS_PIECE_MAX, 0, TLS_PIECE_MAX },
+	{ CK_ROW, TLS_PIECE_MAX + 1, 0, TLS_PIECE_MAX },
+	{ CK_ROW, TLS_PIECE_MAX + 1, TLS_PIECE_MAX, 1 },
+	{ CK_ROW, TLS_BIG, TLS_PIECE_MAX, TLS_PIECE_MAX },
+	{ CK_ROW, TLS_BIG, 2 * TLS_PIECE_MAX, 100 },
+	{ CK_ROW, IPC_TLS_PART_MAX, 0, TLS_PIECE_MAX },
+	{ CK_ROW, 100, 100, 0 },
+};
+
+/* A piece and its header fill a packet at most. */
+START_TEST(test_tls_piece)
+{
+	const struct tls_piece_row *row = &tls_piece_rows[_i];
+
+	ck_assert_msg(ipc_tls_piece(row->len, row->offset) == row->want,
+	    "%zu, want %zu, row at line %d",
+	    ipc_tls_piece(row->len, row->offset), row->want, row->line);
+}
+END_TEST
+
+/*
+ * Three parts, the last sent first, the big one in three pieces sized by
+ * ipc_tls_piece(), all through ipc_send() and ipc_recv(): complete once
+ * the last piece is in, each part its bytes.
+ */
+START_TEST(test_tls_reassemble)
+{
+	static const size_t sizes[TLS_NPARTS] = { TLS_BIG, 1, 5000 };
+	static const uint32_t order[TLS_NPARTS] = { 2, 0, 1 };
+	static uint8_t data[TLS_NPARTS][TLS_BIG], buf[IPC_MAX_PAYLOAD];
+	struct ipc_tls_buf parts[TLS_NPARTS];
+	struct ipc_tls_part h;
+	const char *cause = NULL;
+	size_t i, k, off, n, sent = 0;
+	int sv[2];
+
+	memset(parts, 0, sizeof(parts));
+	for (i = 0; i < TLS_NPARTS; i++)
+		for (k = 0; k < sizes[i]; k++)
+			data[i][k] = (uint8_t)(k * 31 + i + 1);
+	channel(sv);
+	for (k = 0; k < TLS_NPARTS; k++) {
+		i = order[k];
+		for (off = 0; off < sizes[i]; off += n) {
+			n = ipc_tls_piece(sizes[i], off);
+			h = (struct ipc_tls_part){ .index = (uint32_t)i,
+				.type = TLS_TYPE + (uint32_t)i,
+				.total = (uint32_t)sizes[i],
+				.offset = (uint32_t)off };
+			memcpy(buf, &h, sizeof(h));
+			memcpy(buf + sizeof(h), data[i] + off, n);
+			ck_assert_int_eq(ipc_send(sv[0], IPC_TLS_CERT, buf,
+					     sizeof(h) + n, NULL, 0),
+			    0);
+			ck_assert_int_eq(ipc_recv(sv[1], M, &msg, &cause), 1);
+			ck_assert_int_eq(
+			    ipc_tls_complete(parts, TLS_NPARTS), false);
+			ck_assert_msg(
+			    ipc_tls_take(&msg, parts, TLS_NPARTS, &cause) == 0,
+			    "%s", cause);
+			ck_assert_uint_eq(parts[i].len, off + n);
+			sent++;
+		}
+	}
+	ck_assert_uint_eq(sent, 5); /* 3 pieces of the big part, 1 each */
+	ck_assert(ipc_tls_complete(parts, TLS_NPARTS));
+	for (i = 0; i < TLS_NPARTS; i++) {
+		ck_assert_uint_eq(parts[i].total, sizes[i]);
+		ck_assert_uint_eq(parts[i].len, sizes[i]);
+		ck_assert_uint_eq(parts[i].type, TLS_TYPE + i);
+		ck_assert_msg(memcmp(parts[i].data, data[i], sizes[i]) == 0,
+		    "part %zu differs", i);
+	}
+	ipc_tls_free(parts, TLS_NPARTS);
+	for (i = 0; i < TLS_NPARTS; i++)
+		ck_assert(parts[i].data == NULL && parts[i].len == 0 &&
+			  parts[i].total == 0);
+	ck_assert(!ipc_tls_complete(parts, TLS_NPARTS));
+	ck_assert(ipc_tls_complete(parts, 0)); /* no pairs: nothing to wait */
+	close_pair(sv);
+}
+END_TEST
+
+/* A part with no piece yet, or only some, leaves the set incomplete. */
+START_TEST(test_tls_incomplete)
+{
+	struct ipc_tls_buf parts[2];
+	const char *cause = NULL;
+
+	memset(parts, 0, sizeof(parts));
+	tls_piece(&msg, 0, 10, 0, pattern, 10);
+	ck_assert_int_eq(ipc_tls_take(&msg, parts, 2, &cause), 0);
+	ck_assert(!ipc_tls_complete(parts, 2)); /* part 1 missing */
+	ck_assert(ipc_tls_complete(parts, 1));
+	tls_piece(&msg, 1, 10, 0, pattern, 9);
+	ck_assert_int_eq(ipc_tls_take(&msg, parts, 2, &cause), 0);
+	ck_assert(!ipc_tls_complete(parts, 2)); /* a byte short */
+	tls_piece(&msg, 1, 10, 9, pattern + 9, 1);
+	ck_assert_int_eq(ipc_tls_take(&msg, parts, 2, &cause), 0);
+	ck_assert(ipc_tls_complete(parts, 2));
+	ck_assert_mem_eq(parts[1].data, pattern, 10);
+	ipc_tls_free(parts, 2);
+}
+END_TEST
+
+#define TLS_PIECES_MAX 3
+
+/* Pieces in order: all but the last taken, the last refused with CAUSE. */
+static const struct tls_reject_row {
+	int line;
+	size_t npieces;
+	struct {
+		uint32_t index;
+		uint32_t total;
+		uint32_t offset;
+		size_t n;
+	} p[TLS_PIECES_MAX];
+	const char *cause;
+} tls_reject_rows[] = {
+	/* range */
+	{ CK_ROW, 1, { { 2, 10, 0, 10 } }, "a TLS part out of range" },
+	{ CK_ROW, 1, { { 0xffffffffu, 10, 0, 10 } },
+	    "a TLS part out of range" },
+	{ CK_ROW, 1, { { 0, 0, 0, 1 } }, "a TLS part out of range" },
+	{ CK_ROW, 1, { { 0, IPC_TLS_PART_MAX + 1, 0, 10 } },
+	    "a TLS part out of range" },
+	{ CK_ROW, 1, { { 1, 0xffffffffu, 0, 10 } }, "a TLS part out of range" },
+	{ CK_ROW, 2, { { 0, IPC_TLS_PART_MAX, 0, 10 }, { 1, 10, 0, 11 } },
+	    "a TLS piece out of order" },
+	/* a first piece not at 0 */
+	{ CK_ROW, 1, { { 0, 100, 10, 10 } },
+	    "a TLS part that does not begin at 0" },
+	{ CK_ROW, 1, { { 1, 100, 200, 10 } },
+	    "a TLS part that does not begin at 0" },
+	/* order */
+	{ CK_ROW, 2, { { 0, 100, 0, 10 }, { 0, 100, 20, 10 } },
+	    "a TLS piece out of order" },
+	{ CK_ROW, 2, { { 0, 100, 0, 10 }, { 0, 100, 0, 10 } },
+	    "a TLS piece out of order" },
+	{ CK_ROW, 3,
+	    { { 0, 100, 0, 10 }, { 0, 100, 10, 10 }, { 0, 100, 10, 10 } },
+	    "a TLS piece out of order" },
+	{ CK_ROW, 2, { { 0, 100, 0, 50 }, { 0, 100, 40, 10 } },
+	    "a TLS piece out of order" },
+	{ CK_ROW, 2, { { 0, 100, 0, 10 }, { 0, 100, 200, 10 } },
+	    "a TLS piece out of order" },
+	/* beyond the total */
+	{ CK_ROW, 1, { { 0, 5, 0, 10 } }, "a TLS piece out of order" },
+	{ CK_ROW, 2, { { 0, 100, 0, 60 }, { 0, 100, 60, 41 } },
+	    "a TLS piece out of order" },
+	{ CK_ROW, 2, { { 0, 100, 0, 100 }, { 0, 100, 100, 1 } },
+	    "a TLS piece out of order" },
+	/* a total that changes */
+	{ CK_ROW, 2, { { 0, 100, 0, 10 }, { 0, 200, 10, 10 } },
+	    "a TLS piece out of order" },
+	{ CK_ROW, 2, { { 0, 100, 0, 10 }, { 0, 99, 10, 10 } },
+	    "a TLS piece out of order" },
+};
+
+START_TEST(test_tls_reject)
+{
+	const struct tls_reject_row *row = &tls_reject_rows[_i];
+	struct ipc_tls_buf parts[2], before;
+	const char *cause = NULL;
+	size_t i, last = row->npieces - 1;
+
+	memset(parts, 0, sizeof(parts));
+	for (i = 0; i < last; i++) {
+		tls_piece(&msg, row->p[i].index, row->p[i].total,
+		    row->p[i].offset, pattern, row->p[i].n);
+		ck_assert_msg(ipc_tls_take(&msg, parts, 2, &cause) == 0,
+		    "piece %zu refused (%s), row at line %d", i, cause,
+		    row->line);
+	}
+	tls_piece(&msg, row->p[last].index, row->p[last].total,
+	    row->p[last].offset, pattern, row->p[last].n);
+	before = row->p[last].index < 2 ? parts[row->p[last].index] : parts[0];
+	ck_assert_msg(ipc_tls_take(&msg, parts, 2, &cause) == -1,
+	    "taken, row at line %d", row->line);
+	ck_assert_msg(cause != NULL && strcmp(cause, row->cause) == 0,
+	    "cause \"%s\", row at line %d", cause, row->line);
+	if (row->p[last].index < 2 && before.data != NULL)
+		ck_assert_msg(
+		    parts[row->p[last].index].len == before.len &&
+			parts[row->p[last].index].total == before.total,
+		    "the refused piece changed its part, row at line %d",
+		    row->line);
+	ck_assert(!ipc_tls_complete(parts, 2));
+	ipc_tls_free(parts, 2);
+}
+END_TEST
+
+/* --- worker <-> key process packets (protocol/keyop.c) */
+
+static struct keyop_msg kmsg;
+
+static struct keyop_req
+keyop_request(uint32_t seq, uint32_t len)
+{
+	struct keyop_req r = { .version = KEYOP_VERSION,
+		.op = KEYOP_ECDSA_SIGN,
+		.seq = seq,
+		.key = 2,
+		.padding = 0,
+		.len = len };
+
+	return r;
+}
+
+START_TEST(test_keyop_request)
+{
+	struct keyop_req req = keyop_request(7, 32);
+	int sv[2];
+
+	req.op = KEYOP_RSA_PRIVATE_DECRYPT;
+	req.padding = -5;
+	channel(sv);
+	memset(&kmsg, 0, sizeof(kmsg));
+	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), pattern, 32), 0);
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
+	ck_assert_uint_eq(kmsg.h.req.version, KEYOP_VERSION);
+	ck_assert_uint_eq(kmsg.h.req.op, KEYOP_RSA_PRIVATE_DECRYPT);
+	ck_assert_uint_eq(kmsg.h.req.seq, 7);
+	ck_assert_uint_eq(kmsg.h.req.key, 2);
+	ck_assert_int_eq(kmsg.h.req.padding, -5);
+	ck_assert_uint_eq(kmsg.h.req.len, 32);
+	ck_assert_mem_eq(kmsg.data, pattern, 32);
+	/* the largest, and none */
+	req = keyop_request(8, KEYOP_DATA_MAX);
+	ck_assert_int_eq(
+	    keyop_send(sv[0], &req, sizeof(req), pattern + 1, KEYOP_DATA_MAX),
+	    0);
+	req = keyop_request(9, 0);
+	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), NULL, 0), 0);
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
+	ck_assert_uint_eq(kmsg.h.req.seq, 8);
+	ck_assert_uint_eq(kmsg.h.req.len, KEYOP_DATA_MAX);
+	ck_assert_mem_eq(kmsg.data, pattern + 1, KEYOP_DATA_MAX);
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
+	ck_assert_uint_eq(kmsg.h.req.seq, 9);
+	ck_assert_uint_eq(kmsg.h.req.len, 0);
+	close_pair(sv);
+}
+END_TEST
+
+START_TEST(test_keyop_reply)
+{
+	struct keyop_rep rep = {
+		.version = KEYOP_VERSION, .ok = 1, .seq = 0xfffffffeu, .len = 72
+	};
+	int sv[2];
+
+	channel(sv);
+	memset(&kmsg, 0, sizeof(kmsg));
+	ck_assert_int_eq(keyop_send(sv[1], &rep, sizeof(rep), pattern, 72), 0);
+	rep = (struct keyop_rep){ .version = KEYOP_VERSION, .seq = 3 };
+	ck_assert_int_eq(keyop_send(sv[1], &rep, sizeof(rep), NULL, 0), 0);
+	ck_assert_int_eq(keyop_recv(sv[0], 'r', &kmsg), 1);
+	ck_assert_uint_eq(kmsg.h.rep.version, KEYOP_VERSION);
+	ck_assert_uint_eq(kmsg.h.rep.ok, 1);
+	ck_assert_uint_eq(kmsg.h.rep.seq, 0xfffffffeu);
+	ck_assert_uint_eq(kmsg.h.rep.len, 72);
+	ck_assert_mem_eq(kmsg.data, pattern, 72);
+	ck_assert_int_eq(keyop_recv(sv[0], 'r', &kmsg), 1);
+	ck_assert_uint_eq(kmsg.h.rep.ok, 0);
+	ck_assert_uint_eq(kmsg.h.rep.seq, 3);
+	ck_assert_uint_eq(kmsg.h.rep.len, 0);
+	close_pair(sv);
+}
+END_TEST
+
+/* More than KEYOP_DATA_MAX is not sent at all. */
+START_TEST(test_keyop_send_refuses)
+{
+	struct keyop_req req = keyop_request(1, KEYOP_DATA_MAX + 1);
+	int sv[2];
+
+	channel(sv);
+	errno = 0;
+	ck_assert_int_eq(
+	    keyop_send(sv[0], &req, sizeof(req), pattern, KEYOP_DATA_MAX + 1),
+	    -1);
+	ck_assert_int_eq(errno, EMSGSIZE);
+	errno = 0;
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	close(sv[1]);
+	errno = 0; /* MSG_NOSIGNAL: EPIPE, not SIGPIPE */
+	req = keyop_request(2, 1);
+	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), pattern, 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(sv[0]);
+}
+END_TEST
+
+START_TEST(test_keyop_eof)
+{
+	struct keyop_req req = keyop_request(5, 4);
+	int sv[2];
+
+	channel(sv);
+	errno = 0;
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), -1); /* blocking fd */
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), pattern, 4), 0);
+	close(sv[0]);
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
+	ck_assert_uint_eq(kmsg.h.req.seq, 5);
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 0);
+	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 0);
+	close(sv[1]);
+}
+END_TEST
+
+#define KQ 'q'
+#define KR 'r'
+
+/* Forged packets: a header (request or reply), BYTES of data, fds. */
+static const struct keyop_reject_row {
+	int line;
+	int want;         /* 'q' or 'r' */
+	uint16_t version; /* of the header */
+	uint32_t len;     /* what the header claims */
+	size_t hdrlen;    /* header bytes sent */
+	size_t bytes;     /* data bytes sent after it */
+	size_t nfds;
+} keyop_reject_rows[] = {
+	/* version */
+	{ CK_ROW, KQ, KEYOP_VERSION + 1, 4, sizeof(struct keyop_req), 4, 0 },
+	{ CK_ROW, KQ, 0, 0, sizeof(struct keyop_req), 0, 0 },
+	{ CK_ROW, KR, KEYOP_VERSION + 1, 4, sizeof(struct keyop_rep), 4, 0 },
+	{ CK_ROW, KR, 0xffff, 0, sizeof(struct keyop_rep), 0, 0 },
+	/* a length that lies */
+	{ CK_ROW, KQ, KEYOP_VERSION, 10, sizeof(struct keyop_req), 5, 0 },
+	{ CK_ROW, KQ, KEYOP_VERSION, 5, sizeof(struct keyop_req), 10, 0 },
+	{ CK_ROW, KQ, KEYOP_VERSION, 0, sizeof(struct keyop_req), 1, 0 },
+	{ CK_ROW, KR, KEYOP_VERSION, 72, sizeof(struct keyop_rep), 71, 0 },
+	{ CK_ROW, KR, KEYOP_VERSION, 0, sizeof(struct keyop_rep), 1, 0 },
+	/* more than KEYOP_DATA_MAX, claimed or sent */
+	{ CK_ROW, KQ, KEYOP_VERSION, KEYOP_DATA_MAX + 1,
+	    sizeof(struct keyop_req), 0, 0 },
+	{ CK_ROW, KQ, KEYOP_VERSION, 0xffffffffu, sizeof(struct keyop_req), 16,
+	    0 },
+	{ CK_ROW, KQ, KEYOP_VERSION, KEYOP_DATA_MAX + 1,
+	    sizeof(struct keyop_req), KEYOP_DATA_MAX + 1, 0 },
+	{ CK_ROW, KR, KEYOP_VERSION, KEYOP_DATA_MAX + 1,
+	    sizeof(struct keyop_rep), KEYOP_DATA_MAX + 1, 0 },
+	{ CK_ROW, KQ, KEYOP_VERSION, KEYOP_DATA_MAX, sizeof(struct keyop_req),
+	    KEYOP_DATA_MAX + 1, 0 },
+	/* short headers */
+	{ CK_ROW, KQ, KEYOP_VERSION, 0, sizeof(struct keyop_req) - 1, 0, 0 },
+	{ CK_ROW, KQ, KEYOP_VERSION, 0, 2, 0, 0 },
+	{ CK_ROW, KR, KEYOP_VERSION, 0, sizeof(struct keyop_rep) - 1, 0, 0 },
+	/* fds attached: never taken (MSG_CTRUNC), even on a good packet */
+	{ CK_ROW, KQ, KEYOP_VERSION, 4, sizeof(struct keyop_req), 4, 1 },
+	{ CK_ROW, KR, KEYOP_VERSION, 0, sizeof(struct keyop_rep), 0, 3 },
+};
+
+START_TEST(test_keyop_reject)
+{
+	static uint8_t raw[sizeof(struct keyop_req) + KEYOP_DATA_MAX + 1];
+	const struct keyop_reject_row *row = &keyop_reject_rows[_i];
+	struct keyop_req req = { .version = row->version, .len = row->len };
+	struct keyop_rep rep = { .version = row->version, .len = row->len };
+	int sv[2], fds[3], mfd, before = count_fds();
+
+	memset(raw, 0, sizeof(raw));
+	if (row->want == KQ)
+		memcpy(raw, &req, sizeof(req));
+	else
+		memcpy(raw, &rep, sizeof(rep));
+	memcpy(raw + row->hdrlen, pattern, row->bytes);
+	channel(sv);
+	mfd = make_fds(fds, row->nfds);
+	raw_send(sv[0], raw, row->hdrlen + row->bytes, fds, row->nfds);
+	close_fds(fds, row->nfds);
+	close(mfd);
+	errno = 0;
+	ck_assert_msg(keyop_recv(sv[1], row->want, &kmsg) == -1,
+	    "accepted, row at line %d", row->line);
+	ck_assert_msg(
+	    errno == EBADMSG, "errno %d, row at line %d", errno, row->line);
+	/* the channel goes on: the next packet is read */
+	req = keyop_request(11, 0);
+	rep = (struct keyop_rep){ .version = KEYOP_VERSION, .seq = 11 };
+	if (row->want == KQ)
+		ck_assert_int_eq(
+		    keyop_send(sv[0], &req, sizeof(req), NULL, 0), 0);
+	else
+		ck_assert_int_eq(
+		    keyop_send(sv[0], &rep, sizeof(rep), NULL, 0), 0);
+	ck_assert_msg(
+	    keyop_recv(sv[1], row->want, &kmsg) == 1 &&
+		(row->want == KQ ? kmsg.h.req.seq : kmsg.h.rep.seq) == 11,
+	    "the next packet lost, row at line %d", row->line);
+	close_pair(sv);
+	ck_assert_msg(count_fds() == before,
+	    "fd leak (%d, was %d), row at line %d", count_fds(), before,
+	    row->line);
+}
+END_TEST
+
 #define NROWS(t) ((int)(sizeof(t) / sizeof((t)[0])))
 
 static TCase *
@@ -583,6 +1021,19 @@ ipc_suite(void)
 	tcase_add_loop_test(tc, test_reject, 0, NROWS(reject_rows));
 	tcase_add_test(tc, test_reject_creds);
 	tcase_add_test(tc, test_reject_then_next);
+	suite_add_tcase(s, tc);
+	tc = tcase("tls");
+	tcase_add_loop_test(tc, test_tls_piece, 0, NROWS(tls_piece_rows));
+	tcase_add_test(tc, test_tls_reassemble);
+	tcase_add_test(tc, test_tls_incomplete);
+	tcase_add_loop_test(tc, test_tls_reject, 0, NROWS(tls_reject_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase("keyop");
+	tcase_add_test(tc, test_keyop_request);
+	tcase_add_test(tc, test_keyop_reply);
+	tcase_add_test(tc, test_keyop_send_refuses);
+	tcase_add_test(tc, test_keyop_eof);
+	tcase_add_loop_test(tc, test_keyop_reject, 0, NROWS(keyop_reject_rows));
 	suite_add_tcase(s, tc);
 	tc = tcase("names");
 	tcase_add_loop_test(tc, test_type_name, 0, NROWS(name_rows));
