@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -21,15 +22,25 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/parse.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "tests/unit/ck.h"
+#include "tests/unit/tlsfiles.h"
 
 #define ROOT_TEMPLATE "/tmp/check_conf.XXXXXX"
+#define TLS_TEMPLATE  "/tmp/check_conf_tls.XXXXXX"
 #define TEXT_MAX      16384
 #define NFTW_FDS      16
+/* conf/tls.c's SSLCipherSuite for TLS 1.2, Mozilla's intermediate list */
+#define TLS_DEFAULT_CIPHERS                                          \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 static char root[sizeof(ROOT_TEMPLATE)];
+/* tlsfiles.h's PEM files, made once in main(); @/tls points there. */
+static char tlsdir[sizeof(TLS_TEMPLATE)];
 static struct conf conf;
 static struct conf_errors errs;
 
@@ -94,6 +105,7 @@ setup(void)
 	write_file("bin/mpm-prefork", "#!/bin/sh\n", 0755);
 	write_file("bin/mpm-threaded", "#!/bin/sh\n", 0755);
 	write_file("bin/mpm-noexec", "#!/bin/sh\n", 0644);
+	ck_assert_int_eq(symlink(tlsdir, subst("@/tls")), 0);
 	memset(&conf, 0, sizeof(conf));
 	memset(&errs, 0, sizeof(errs));
 }
@@ -277,6 +289,74 @@ get_status(const struct conf *c)
 	return got;
 }
 
+/* Each listener with its options, from the flags: "ADDR https proxy". */
+static const char *
+get_listen_opts(const struct conf *c)
+{
+	const struct conf_listen *l;
+	size_t i, n = 0;
+
+	got[0] = '\0';
+	for (i = 0; i < c->nlisten; i++) {
+		l = &c->listen[i];
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s%s%s",
+		    i > 0 ? ", " : "", l->text,
+		    (l->flags & CONF_LISTEN_HTTPS) ? " https" : "",
+		    (l->flags & CONF_LISTEN_PROXY) ? " proxy" : "");
+		if (l->flags &
+		    ~(unsigned)(CONF_LISTEN_HTTPS | CONF_LISTEN_PROXY))
+			n += (size_t)snprintf(
+			    got + n, sizeof(got) - n, " 0x%x", l->flags);
+	}
+	return got;
+}
+
+/* "CERT KEY, CERT -": each pair, '-' when the key is in the cert file. */
+static const char *
+get_certs(const struct conf *c)
+{
+	const struct conf_cert *cert;
+	size_t i, n = 0;
+
+	got[0] = '\0';
+	for (i = 0; i < c->tls.ncerts; i++) {
+		cert = &c->tls.certs[i];
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s %s",
+		    i > 0 ? ", " : "", cert->cert_file,
+		    cert->key_file != NULL ? cert->key_file : "-");
+	}
+	return got;
+}
+
+static const char *
+get_protocols(const struct conf *c)
+{
+	unsigned p = c->tls.protocols;
+
+	snprintf(got, sizeof(got), "%s%s%s%s",
+	    (p & CONF_TLS_1_2) ? "TLSv1.2" : "",
+	    (p & CONF_TLS_1_2) && (p & CONF_TLS_1_3) ? " " : "",
+	    (p & CONF_TLS_1_3) ? "TLSv1.3" : "", p == 0 ? "none" : "");
+	if (p & ~(unsigned)(CONF_TLS_1_2 | CONF_TLS_1_3))
+		snprintf(got, sizeof(got), "0x%x", p);
+	return got;
+}
+
+static const char *
+get_ciphersuites(const struct conf *c)
+{
+	return c->tls.ciphersuites != NULL ? c->tls.ciphersuites : "-";
+}
+
+static const char *
+get_tls_flags(const struct conf *c)
+{
+	snprintf(got, sizeof(got), "tickets=%s isolation=%s",
+	    c->tls.session_tickets ? "On" : "Off",
+	    c->tls.key_isolation ? "On" : "Off");
+	return got;
+}
+
 enum value_kind {
 	V_LONG,
 	V_INT64,
@@ -379,6 +459,12 @@ static const struct value_row default_rows[] = {
 	    1048576, NULL },
 	ROW_NUM("", listen_backlog, 511),
 	ROW_GET("", get_status, "off 127.0.0.0/8 ::1/128"),
+	ROW_GET("", get_listen_opts, "127.0.0.1:8080"),
+	ROW_GET("", get_certs, ""),
+	ROW_GET("", get_protocols, "TLSv1.2 TLSv1.3"),
+	ROW_STR("", tls.ciphers, TLS_DEFAULT_CIPHERS),
+	ROW_GET("", get_ciphersuites, "-"),
+	ROW_GET("", get_tls_flags, "tickets=On isolation=On"),
 };
 
 /* Valid lines, each loaded with full validation: no error allowed. */
@@ -491,6 +577,79 @@ static const struct value_row valid_rows[] = {
 	    get_status, "/s 10.0.0.0/8 fe80::/64"),
 	ROW_GET("ServerStatus /s\nServerStatus Off", get_status,
 	    "off 127.0.0.0/8 ::1/128"),
+	/* Listen's options, any order and case */
+	ROW_GET("Listen 8080 proxy", get_listen_opts, "0.0.0.0:8080 proxy"),
+	ROW_GET("Listen 80 http", get_listen_opts, "0.0.0.0:80"),
+	ROW_GET("Listen 127.0.0.1:8443 https\nSSLCertificateFile tls/ec.crt\n"
+		"SSLCertificateKeyFile tls/ec.key",
+	    get_listen_opts, "127.0.0.1:8443 https"),
+	ROW_GET("Listen [::1]:443 Proxy HTTPS\nListen 80\n"
+		"SSLCertificateFile tls/both.pem",
+	    get_listen_opts, "[::1]:443 https proxy, 0.0.0.0:80"),
+	ROW_GET("Listen 81 http proxy\nListen 82 https http\n"
+		"SSLCertificateFile tls/both.pem",
+	    get_listen_opts, "0.0.0.0:81 proxy, 0.0.0.0:82 https"),
+	/* TLS pairs: read and checked against each other, under ServerRoot */
+	ROW_GET(
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/ec.key",
+	    get_certs, "@/tls/ec.crt @/tls/ec.key"),
+	ROW_GET(
+	    "SSLCertificateFile tls/rsa.crt\nSSLCertificateKeyFile tls/rsa.key",
+	    get_certs, "@/tls/rsa.crt @/tls/rsa.key"),
+	ROW_GET(
+	    "SSLCertificateFile @/tls/both.pem", get_certs, "@/tls/both.pem -"),
+	ROW_GET("SSLCertificateFile tls/ec.crt\n"
+		"SSLCertificateKeyFile @/tls/ec.key\n"
+		"SSLCertificateFile tls/rsa.crt\n"
+		"SSLCertificateKeyFile tls/rsa.key\n"
+		"SSLCertificateFile tls/both.pem",
+	    get_certs,
+	    "@/tls/ec.crt @/tls/ec.key, @/tls/rsa.crt @/tls/rsa.key, "
+	    "@/tls/both.pem -"),
+	ROW_GET("ServerRoot /srv\nSSLCertificateFile tls/ec.crt\n"
+		"SSLCertificateKeyFile tls/ec.key\nServerRoot @",
+	    get_certs, "@/tls/ec.crt @/tls/ec.key"),
+	ROW_GET("SSLCertificateFile tls/ed25519.crt\n"
+		"SSLCertificateKeyFile tls/ed25519.key\nSSLKeyIsolation off",
+	    get_certs, "@/tls/ed25519.crt @/tls/ed25519.key"),
+	ROW_GET("SSLKeyIsolation Off\nSSLCertificateFile tls/ed25519.crt\n"
+		"SSLCertificateKeyFile tls/ed25519.key",
+	    get_tls_flags, "tickets=On isolation=Off"),
+	/* SSLProtocol: mod_ssl's +name, -name; below TLS 1.2 only removed */
+	ROW_GET("SSLProtocol TLSv1.3", get_protocols, "TLSv1.3"),
+	ROW_GET("SSLProtocol TLSv1.2", get_protocols, "TLSv1.2"),
+	ROW_GET("SSLProtocol all -TLSv1 -TLSv1.1", get_protocols,
+	    "TLSv1.2 TLSv1.3"),
+	ROW_GET("SSLProtocol all -TLSv1.3", get_protocols, "TLSv1.2"),
+	ROW_GET("SSLProtocol -all +TLSv1.3", get_protocols, "TLSv1.3"),
+	ROW_GET("SSLProtocol +tlsv1.2 +TLSV1.3 -SSLv3", get_protocols,
+	    "TLSv1.2 TLSv1.3"),
+	ROW_GET("SSLProtocol TLSv1.2\nSSLProtocol TLSv1.3", get_protocols,
+	    "TLSv1.3"),
+	/* a bare name sets, as in mod_ssl (and tls.c says): it replaces */
+	ROW_GET("SSLProtocol all TLSv1.3", get_protocols, "TLSv1.3"),
+	/* SSLCipherSuite [SSL|TLSv1.3] LIST, each list checked by OpenSSL */
+	ROW_STR("SSLCipherSuite ECDHE-RSA-AES128-GCM-SHA256", tls.ciphers,
+	    "ECDHE-RSA-AES128-GCM-SHA256"),
+	ROW_STR("SSLCipherSuite SSL HIGH:!aNULL", tls.ciphers, "HIGH:!aNULL"),
+	ROW_GET("SSLCipherSuite TLSv1.3 TLS_AES_128_GCM_SHA256",
+	    get_ciphersuites, "TLS_AES_128_GCM_SHA256"),
+	ROW_STR("SSLCipherSuite TLSv1.3 TLS_AES_128_GCM_SHA256", tls.ciphers,
+	    TLS_DEFAULT_CIPHERS),
+	ROW_GET("SSLCipherSuite tlsv1.3 "
+		"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+	    get_ciphersuites,
+	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"),
+	ROW_GET("SSLCipherSuite HIGH", get_ciphersuites, "-"),
+	ROW_GET(
+	    "SSLSessionTickets off", get_tls_flags, "tickets=Off isolation=On"),
+	ROW_GET("SSLSessionTickets Off\nSSLSessionTickets on", get_tls_flags,
+	    "tickets=On isolation=On"),
+	ROW_GET(
+	    "SSLKeyIsolation off", get_tls_flags, "tickets=On isolation=Off"),
+	ROW_GET("SSLKeyIsolation OFF\nSSLKeyIsolation On\n"
+		"SSLSessionTickets OFF",
+	    get_tls_flags, "tickets=Off isolation=On"),
 };
 
 struct error_row {
@@ -691,6 +850,108 @@ static const struct error_row error_rows[] = {
 	{ CK_ROW, "\nInclude @/nope/*.conf\nInclude nope.d/x*", 0, NULL },
 	{ CK_ROW, "Include test.conf", 1,
 	    "test.conf:1: Include: @/test.conf: include cycle" },
+	/* Listen's options */
+	{ CK_ROW, "Listen 8443 tls", 1,
+	    "test.conf:1: Listen: unknown option 'tls' (http, https, proxy)" },
+	{ CK_ROW, "Listen 8443\nListen 0.0.0.0:8443 https", 1,
+	    "test.conf:2: Listen: 0.0.0.0:8443 is already listed" },
+	/* the line of the https listener, not of the last Listen */
+	{ CK_ROW, "\nListen 8443 https\nListen 8080", 1,
+	    "test.conf:2: Listen ... https: no SSLCertificateFile to serve it "
+	    "with" },
+	/* the pairs: FILE:LINE of the SSLCertificateFile, the file named */
+	{ CK_ROW, "\nSSLCertificateFile tls/missing.crt", 1,
+	    "test.conf:2: @/tls/missing.crt: " },
+	{ CK_ROW, "Listen 8443 https\nSSLCertificateFile tls/missing.crt", 1,
+	    "test.conf:2: @/tls/missing.crt: " },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/nokey.pem",
+	    1, "test.conf:1: @/tls/nokey.pem: " },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ec.key\nSSLCertificateKeyFile tls/ec.key",
+	    1, "test.conf:1: @/tls/ec.key: no PEM certificate in it" },
+	{ CK_ROW, "SSLCertificateFile tls", 1,
+	    "test.conf:1: @/tls: no PEM certificate in it" },
+	{ CK_ROW, "SSLCertificateFile tls/ec.crt", 1,
+	    "test.conf:1: @/tls/ec.crt: no unencrypted PEM private key in it" },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/other.key",
+	    1,
+	    "test.conf:1: @/tls/other.key: the key does not match the "
+	    "certificate @/tls/ec.crt" },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/rsa.crt\nSSLCertificateKeyFile tls/ec.key",
+	    1,
+	    "test.conf:1: @/tls/ec.key: the key does not match the "
+	    "certificate @/tls/rsa.crt" },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile "
+	    "tls/encrypted.key",
+	    1,
+	    "test.conf:1: @/tls/encrypted.key: no unencrypted PEM private key "
+	    "in it" },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ed25519.crt\n"
+	    "SSLCertificateKeyFile tls/ed25519.key",
+	    1,
+	    "test.conf:1: @/tls/ed25519.key: SSLKeyIsolation keeps RSA and "
+	    "ECDSA keys out of workers; this one is neither (set "
+	    "SSLKeyIsolation off for it)" },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/ec.key\n"
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/rsa.key",
+	    1,
+	    "test.conf:3: @/tls/rsa.key: the key does not match the "
+	    "certificate @/tls/ec.crt" },
+	{ CK_ROW, "SSLCertificateKeyFile tls/ec.key", 1,
+	    "test.conf:1: SSLCertificateKeyFile: no SSLCertificateFile before "
+	    "it to pair with" },
+	{ CK_ROW,
+	    "\nSSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/ec.key\n"
+	    "SSLCertificateKeyFile tls/ec.key",
+	    1,
+	    "test.conf:4: SSLCertificateKeyFile: the certificate of "
+	    "@/test.conf:2 has its key already" },
+	{ CK_ROW, "SSLCertificateFile a b", 1,
+	    "test.conf:1: SSLCertificateFile takes 1 argument, got 2" },
+	/* SSLProtocol */
+	{ CK_ROW, "SSLProtocol TLSv1.1", 1,
+	    "test.conf:1: SSLProtocol: 'TLSv1.1' is below TLS 1.2 and never "
+	    "offered" },
+	{ CK_ROW, "SSLProtocol all +TLSv1", 1,
+	    "test.conf:1: SSLProtocol: '+TLSv1' is below TLS 1.2" },
+	{ CK_ROW, "SSLProtocol SSLv3", 1,
+	    "test.conf:1: SSLProtocol: 'SSLv3' is below TLS 1.2" },
+	{ CK_ROW, "SSLProtocol -all", 1,
+	    "test.conf:1: SSLProtocol: no protocol left" },
+	{ CK_ROW, "SSLProtocol all -TLSv1.2 -TLSv1.3", 1,
+	    "test.conf:1: SSLProtocol: no protocol left" },
+	{ CK_ROW, "SSLProtocol TLSv9", 1,
+	    "test.conf:1: SSLProtocol: unknown protocol 'TLSv9' (all, TLSv1.2, "
+	    "TLSv1.3)" },
+	{ CK_ROW, "SSLProtocol all +", 1,
+	    "test.conf:1: SSLProtocol: unknown protocol '+'" },
+	{ CK_ROW, "SSLProtocol", 1,
+	    "test.conf:1: SSLProtocol takes at least 1 argument, got 0" },
+	/* SSLCipherSuite: OpenSSL's own verdict, at the line that set it */
+	{ CK_ROW, "\nSSLCipherSuite garbage", 1,
+	    "test.conf:2: SSLCipherSuite: 'garbage': error:" },
+	{ CK_ROW, "\n\nSSLCipherSuite TLSv1.3 garbage", 1,
+	    "test.conf:3: SSLCipherSuite: TLSv1.3 'garbage': error:" },
+	/* the line that set the list refused, not the last SSLCipherSuite */
+	{ CK_ROW,
+	    "SSLCipherSuite garbage\nSSLCipherSuite TLSv1.3 "
+	    "TLS_AES_128_GCM_SHA256",
+	    1, "test.conf:1: SSLCipherSuite: 'garbage': error:" },
+	{ CK_ROW, "SSLCipherSuite FOO x", 1,
+	    "test.conf:1: SSLCipherSuite: unknown protocol 'FOO' (SSL, "
+	    "TLSv1.3)" },
+	{ CK_ROW, "SSLCipherSuite SSL a b", 1,
+	    "test.conf:1: SSLCipherSuite takes 1 or 2 arguments, got 3" },
+	{ CK_ROW, "SSLSessionTickets maybe", 1,
+	    "test.conf:1: SSLSessionTickets: 'maybe' must be On or Off" },
+	{ CK_ROW, "SSLKeyIsolation 1", 1,
+	    "test.conf:1: SSLKeyIsolation: '1' must be On or Off" },
 };
 
 START_TEST(test_init_defaults)
@@ -971,6 +1232,68 @@ START_TEST(test_listen_limit)
 }
 END_TEST
 
+/*
+ * CONF_MAX_CERTS pairs, then one more: refused, and the first ones as
+ * they were. Their keys are in their files (both.pem), so the 16th has no
+ * SSLCertificateKeyFile the 17th's could be taken for.
+ */
+START_TEST(test_tls_cert_limit)
+{
+	char text[TEXT_MAX];
+	size_t i, n = 0;
+
+	for (i = 0; i < CONF_MAX_CERTS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "SSLCertificateFile tls/both.pem\n");
+	ck_assert_msg(load(text, 0) == 0, "%s", all_errors());
+	ck_assert_uint_eq(conf.tls.ncerts, CONF_MAX_CERTS);
+	snprintf(text + n, sizeof(text) - n,
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/ec.key\n");
+	ck_assert_int_eq(load(text, 0), -1);
+	ck_assert_uint_eq(conf.tls.ncerts, CONF_MAX_CERTS);
+	ck_assert_msg(
+	    has_error("test.conf:17: SSLCertificateFile: more than 16 "
+		      "certificates"),
+	    "%s", all_errors());
+	ck_assert_msg(conf.tls.certs[CONF_MAX_CERTS - 1].key_file == NULL &&
+			  !has_error("test.conf:16:"),
+	    "the refused certificate's key went to the 16th (%s):\n%s",
+	    conf.tls.certs[CONF_MAX_CERTS - 1].key_file, all_errors());
+}
+END_TEST
+
+/* A worker neither reads the files nor asks OpenSSL about the ciphers. */
+START_TEST(test_tls_worker_no_files)
+{
+	static const char text[] = "Listen 8443 https\n"
+				   "SSLCertificateFile /nonexistent/a.crt\n"
+				   "SSLCertificateFile b.pem\n"
+				   "SSLCertificateKeyFile /nonexistent/b.key\n"
+				   "SSLCipherSuite garbage\n"
+				   "SSLCipherSuite TLSv1.3 garbage\n";
+
+	conf_init(&conf);
+	ck_assert_msg(conf_parse_string(&conf, text, sizeof(text) - 1,
+			  "<master>", CONF_WORKER, &errs) == 0,
+	    "%s", all_errors());
+	ck_assert_str_eq(get_certs(&conf),
+	    "/nonexistent/a.crt -, " MPMD_SERVER_ROOT
+	    "/b.pem /nonexistent/b.key");
+	ck_assert_str_eq(conf.tls.ciphers, "garbage");
+	conf_free(&conf);
+	conf_errors_free(&errs);
+	/* what it checks without files: an https listener needs a pair */
+	conf_init(&conf);
+	ck_assert_int_eq(
+	    conf_parse_string(&conf, text, 18, "<master>", CONF_WORKER, &errs),
+	    -1);
+	ck_assert_uint_eq(errs.count, 1);
+	ck_assert_str_eq(errs.msg[0],
+	    "<master>:1: Listen ... https: no SSLCertificateFile to serve it "
+	    "with");
+}
+END_TEST
+
 static const struct cidr_row {
 	int line;
 	const char *allow;
@@ -1206,6 +1529,7 @@ check_same_lists(const struct conf *a, const struct conf *b)
 		ck_assert_mem_eq(&a->listen[i].addr, &b->listen[i].addr,
 		    sizeof(a->listen[i].addr));
 		ck_assert_str_eq(a->listen[i].text, b->listen[i].text);
+		ck_assert_uint_eq(a->listen[i].flags, b->listen[i].flags);
 	}
 	ck_assert_uint_eq(a->ndirectory_index, b->ndirectory_index);
 	for (i = 0; i < a->ndirectory_index; i++)
@@ -1228,11 +1552,30 @@ check_same_lists(const struct conf *a, const struct conf *b)
 	}
 }
 
+/* mod_ssl's directives: the pairs' paths, protocols, ciphers, flags. */
+static void
+check_same_tls(const struct conf_tls *a, const struct conf_tls *b)
+{
+	size_t i;
+
+	ck_assert_uint_eq(a->ncerts, b->ncerts);
+	for (i = 0; i < a->ncerts; i++) {
+		ck_assert_pstr_eq(a->certs[i].cert_file, b->certs[i].cert_file);
+		ck_assert_pstr_eq(a->certs[i].key_file, b->certs[i].key_file);
+	}
+	ck_assert_uint_eq(a->protocols, b->protocols);
+	ck_assert_pstr_eq(a->ciphers, b->ciphers);
+	ck_assert_pstr_eq(a->ciphersuites, b->ciphersuites);
+	ck_assert_int_eq(a->session_tickets, b->session_tickets);
+	ck_assert_int_eq(a->key_isolation, b->key_isolation);
+}
+
 /* Field by field; types_config is master-side only and not sent. */
 static void
 check_same(const struct conf *a, const struct conf *b)
 {
 	check_same_lists(a, b);
+	check_same_tls(&a->tls, &b->tls);
 	ck_assert_pstr_eq(a->mpm, b->mpm);
 	ck_assert_pstr_eq(a->mpm_path, b->mpm_path);
 	ck_assert_pstr_eq(a->worker_dir, b->worker_dir);
@@ -1256,6 +1599,8 @@ check_same(const struct conf *a, const struct conf *b)
 	ck_assert_int_eq(a->max_request_workers, b->max_request_workers);
 	ck_assert_int_eq(
 	    a->max_connections_per_child, b->max_connections_per_child);
+	ck_assert_int_eq(a->max_open_connections_per_child,
+	    b->max_open_connections_per_child);
 	ck_assert_int_eq(a->keepalive, b->keepalive);
 	ck_assert_int_eq(a->keepalive_timeout, b->keepalive_timeout);
 	ck_assert_int_eq(a->max_keepalive_requests, b->max_keepalive_requests);
@@ -1264,6 +1609,8 @@ check_same(const struct conf *a, const struct conf *b)
 		      sizeof(a->read_header)) == 0);
 	ck_assert(
 	    memcmp(&a->read_body, &b->read_body, sizeof(a->read_body)) == 0);
+	ck_assert(memcmp(&a->read_handshake, &b->read_handshake,
+		      sizeof(a->read_handshake)) == 0);
 	ck_assert_int_eq(
 	    a->graceful_shutdown_timeout, b->graceful_shutdown_timeout);
 	ck_assert_int_eq(a->limit_request_line, b->limit_request_line);
@@ -1272,6 +1619,7 @@ check_same(const struct conf *a, const struct conf *b)
 	ck_assert_int_eq(a->limit_request_fields, b->limit_request_fields);
 	ck_assert_int_eq(a->limit_request_body, b->limit_request_body);
 	ck_assert_int_eq(a->listen_backlog, b->listen_backlog);
+	ck_assert_int_eq(a->serve_dot_files, b->serve_dot_files);
 	ck_assert_pstr_eq(a->server_status, b->server_status);
 }
 
@@ -1364,6 +1712,62 @@ START_TEST(test_round_trip_defaults)
 }
 END_TEST
 
+/* https listeners, the pairs and every TLS setting off its default. */
+START_TEST(test_round_trip_tls)
+{
+	char *text;
+
+	ck_assert_msg(
+	    load("Listen 127.0.0.1:8443 https\n"
+		 "Listen [::1]:8443 proxy https\n"
+		 "Listen 8080\n"
+		 "Listen 8081 proxy\n"
+		 "SSLCertificateFile tls/ec.crt\n"
+		 "SSLCertificateKeyFile tls/ec.key\n"
+		 "SSLCertificateFile @/tls/rsa.crt\n"
+		 "SSLCertificateKeyFile tls/rsa.key\n"
+		 "SSLCertificateFile tls/both.pem\n"
+		 "SSLProtocol TLSv1.3\n"
+		 "SSLCipherSuite ECDHE-ECDSA-AES256-GCM-SHA384:"
+		 "ECDHE-RSA-AES256-GCM-SHA384\n"
+		 "SSLCipherSuite TLSv1.3 "
+		 "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\n"
+		 "SSLSessionTickets off\n"
+		 "SSLKeyIsolation off\n"
+		 "RequestReadTimeout handshake=7-9,MinRate=100\n",
+		0) == 0,
+	    "%s", all_errors());
+	ck_assert_str_eq(get_listen_opts(&conf),
+	    "127.0.0.1:8443 https, [::1]:8443 https proxy, 0.0.0.0:8080, "
+	    "0.0.0.0:8081 proxy");
+	ck_assert_str_eq(get_certs(&conf),
+	    subst("@/tls/ec.crt @/tls/ec.key, @/tls/rsa.crt @/tls/rsa.key, "
+		  "@/tls/both.pem -"));
+	ck_assert_uint_eq(conf.tls.protocols, CONF_TLS_1_3);
+	ck_assert_str_eq(conf.tls.ciphers,
+	    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384");
+	ck_assert_str_eq(conf.tls.ciphersuites,
+	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	ck_assert(!conf.tls.session_tickets && !conf.tls.key_isolation);
+	text = conf_serialize(&conf, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "\nListen 127.0.0.1:8443 https\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nListen [::1]:8443 https proxy\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    text, subst("\nSSLCertificateFile @/tls/both.pem\nSSLProtocol")));
+	ck_assert_ptr_nonnull(strstr(text, "\nSSLProtocol TLSv1.3\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nSSLSessionTickets Off\n"));
+	free(text);
+	check_round_trip();
+	/* each protocol set, as the serializer writes it, parses back */
+	ck_assert_msg(
+	    load("SSLProtocol TLSv1.2\n", 0) == 0, "%s", all_errors());
+	check_round_trip();
+	ck_assert_msg(load("SSLProtocol all\n", 0) == 0, "%s", all_errors());
+	check_round_trip();
+}
+END_TEST
+
 START_TEST(test_serialize_text)
 {
 	char *text;
@@ -1438,58 +1842,21 @@ START_TEST(test_shipped_conf_loads)
 }
 END_TEST
 
-/* Every directive, commented out, in the order of DESIGN.md's table. */
-static const char *const design_order[] = {
-	"MPM",
-	"WorkerDir",
-	"Listen",
-	"User",
-	"Group",
-	"ServerRoot",
-	"PidFile",
-	"ControlSocket",
-	"ErrorLog",
-	"LogLevel",
-	"CustomLog",
-	"DocumentRoot",
-	"DirectoryIndex",
-	"TypesConfig",
-	"AddType",
-	"StartServers",
-	"ServerLimit",
-	"MinSpareServers",
-	"MaxSpareServers",
-	"ThreadsPerChild",
-	"MinSpareThreads",
-	"MaxSpareThreads",
-	"MaxRequestWorkers",
-	"MaxConnectionsPerChild",
-	"KeepAlive",
-	"KeepAliveTimeout",
-	"MaxKeepAliveRequests",
-	"Timeout",
-	"RequestReadTimeout",
-	"GracefulShutdownTimeout",
-	"LimitRequestLine",
-	"LimitRequestFieldSize",
-	"LimitRequestFields",
-	"LimitRequestBody",
-	"ListenBacklog",
-	"ServerStatus",
-	"StatusAllow",
-	"Include",
-};
-
+/*
+ * Every directive of the table, commented out, in the table's order (that
+ * of DESIGN.md and of conf_serialize()): a new directive needs its line.
+ */
 START_TEST(test_shipped_conf_lists_all)
 {
 	const char *text = read_all(shipped_conf()), *at, *prev = text;
 	char want[TEXT_MAX];
 	size_t i;
 
-	for (i = 0; i < sizeof(design_order) / sizeof(design_order[0]); i++) {
-		snprintf(want, sizeof(want), "\n#%s ", design_order[i]);
+	for (i = 0; i < CD_COUNT; i++) {
+		snprintf(want, sizeof(want), "\n#%s ", conf_directives[i].name);
 		ck_assert_msg((at = strstr(text, want)) != NULL, "no %s", want);
-		ck_assert_msg(at > prev, "%s out of order", design_order[i]);
+		ck_assert_msg(
+		    at > prev, "%s out of order", conf_directives[i].name);
 		prev = at;
 	}
 }
@@ -1509,6 +1876,8 @@ START_TEST(test_shipped_conf_defaults)
 		if (src[0] == '#' && src[1] >= 'A' && src[1] <= 'Z' &&
 		    strncmp(src, "#AddType ", 9) != 0 &&
 		    strncmp(src, "#Include ", 9) != 0 &&
+		    strncmp(src, "#SSLCertificateFile ", 20) != 0 &&
+		    strncmp(src, "#SSLCertificateKeyFile ", 23) != 0 &&
 		    strncmp(src, "#ServerRoot ", 12) != 0 &&
 		    strncmp(src, "#WorkerDir ", 11) != 0)
 			n += (size_t)snprintf(text + n, sizeof(text) - n,
@@ -1553,6 +1922,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_too_many_words);
 	tcase_add_test(tc, test_listen_limit);
+	tcase_add_test(tc, test_tls_cert_limit);
 	tcase_add_test(tc, test_identity);
 	suite_add_tcase(s, tc);
 
@@ -1570,6 +1940,7 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_worker_no_fs);
 	tcase_add_test(tc, test_worker_no_include);
+	tcase_add_test(tc, test_tls_worker_no_files);
 	tcase_add_loop_test(tc, test_cidr_match, 0, N(cidr_rows));
 	tcase_add_test(tc, test_cidr_match_other_family);
 	suite_add_tcase(s, tc);
@@ -1578,6 +1949,7 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_round_trip_defaults);
+	tcase_add_test(tc, test_round_trip_tls);
 	tcase_add_test(tc, test_serialize_text);
 	suite_add_tcase(s, tc);
 
@@ -1594,5 +1966,19 @@ conf_suite(void)
 int
 main(void)
 {
-	return ck_run(conf_suite());
+	const char *cause;
+	int r;
+
+	/* Once for every test: an RSA key takes a while to make. */
+	if (mkdtemp(strcpy(tlsdir, TLS_TEMPLATE)) == NULL) {
+		fprintf(stderr, "mkdtemp %s: %s\n", tlsdir, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (tlsfiles_write(tlsdir, &cause) == -1) {
+		fprintf(stderr, "tlsfiles_write %s: %s\n", tlsdir, cause);
+		r = EXIT_FAILURE;
+	} else
+		r = ck_run(conf_suite());
+	nftw(tlsdir, remove_entry, NFTW_FDS, FTW_DEPTH | FTW_PHYS);
+	return r;
 }
