@@ -1,5 +1,6 @@
 """Harness for the mpmd end-to-end tests: a TAP runner, a Server fixture
-that runs the real master on a free loopback port, and a raw HTTP client.
+that runs the real master on a free loopback port, and a raw HTTP client
+(plain, or TLS through a TLSPort).
 
 Python 3 standard library only. Everything is bounded: sockets carry
 timeouts, waits have deadlines, each test runs under an alarm, and every
@@ -15,6 +16,8 @@ import re
 import shutil
 import signal
 import socket
+import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -655,12 +658,14 @@ class Server:
 
 class LazyServer:
     """A Server shared by several tests, started on first use; a start
-    failure fails every test that needs it, with the reason."""
+    failure fails every test that needs it, with the reason. CLS is the
+    Server class to make (a subclass, for a server with more to it)."""
 
-    def __init__(self, mpm, extra=(), tag="server"):
+    def __init__(self, mpm, extra=(), tag="server", cls=None):
         self.mpm = mpm
         self.extra = extra
         self.tag = tag
+        self.cls = cls or Server
         self.srv = None
         self.error = None
 
@@ -669,7 +674,7 @@ class LazyServer:
             raise AssertionError("%s server did not start (see the first "
                                  "failure): %s" % (self.tag, self.error))
         if self.srv is None:
-            srv = Server(self.mpm, self.extra, self.tag)
+            srv = self.cls(self.mpm, self.extra, self.tag)
             try:
                 srv.start()
             except BaseException as e:
@@ -724,11 +729,43 @@ def _no_body(method, status):
     return (method == "HEAD" or 100 <= status < 200 or status in (204, 304))
 
 
-class Client:
-    """One client connection. Keeps unread bytes for pipelining."""
+class TLSPort(int):
+    """A port that speaks TLS: an int (so "%d" % port still works) that
+    carries the client's ssl.SSLContext and the name to verify. Client,
+    fetch() and get() given one speak TLS, so a test written for plain
+    HTTP runs over TLS unchanged when handed a TLSPort."""
 
-    def __init__(self, port, timeout=IO_TIMEOUT):
-        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+    def __new__(cls, port, context, server_hostname="localhost"):
+        self = int.__new__(cls, port)
+        self.context = context
+        self.server_hostname = server_hostname
+        return self
+
+
+def tls_client_context(cafile):
+    """A client context that verifies against CAFILE (a test CA) and
+    checks the host name, as a browser would."""
+    return ssl.create_default_context(cafile=cafile)
+
+
+class Client:
+    """One client connection. Keeps unread bytes for pipelining. TLS is an
+    ssl.SSLContext to speak TLS with (the handshake is done here, checking
+    SERVER_HOSTNAME); by default a TLSPort's."""
+
+    def __init__(self, port, timeout=IO_TIMEOUT, tls=None,
+                 server_hostname=None):
+        tls = tls or getattr(port, "context", None)
+        name = server_hostname or getattr(port, "server_hostname",
+                                          "localhost")
+        self.sock = socket.create_connection((HOST, int(port)),
+                                             timeout=timeout)
+        if tls is not None:
+            try:
+                self.sock = tls.wrap_socket(self.sock, server_hostname=name)
+            except BaseException:
+                self.sock.close()
+                raise
         self.timeout = timeout
         self.buf = b""
         self.eof = False
@@ -898,6 +935,33 @@ def get(port, target, headers=()):
     return fetch(port, "GET", target, headers)
 
 
+SMUGGLED = b"GET /secret HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def check_malformed(c, raw, statuses):
+    """RAW with SMUGGLED behind it on a new connection to C.port() (C is
+    a test context: anything with a port() method): the response must
+    have one of STATUSES, nothing may answer SMUGGLED, the server must
+    close, and the next connection must be served. Returns the status."""
+    with Client(c.port()) as cl:
+        cl.send(raw + SMUGGLED)
+        try:
+            r = cl.read_response()
+        except ConnectionResetError:
+            raise AssertionError("connection reset before a response "
+                                 "(no lingering close?)")
+        true(r.status in statuses, "status %d, want %s (body %r)"
+             % (r.status, sorted(statuses), r.body[:120]))
+        rest, closed = cl.read_rest()
+    true(b"HTTP/1." not in rest, "bytes after the bad request were answered"
+         " as a request: %r" % rest[:300])
+    eq(rest, b"", "bytes after the error response")
+    true(closed, "connection still open %.0f s after a %d"
+         % (CLOSE_TIMEOUT, r.status))
+    eq(get(c.port(), "/small.txt").status, 200, "next connection")
+    return r.status
+
+
 def refused(port):
     try:
         with socket.create_connection((HOST, port), timeout=1):
@@ -1020,3 +1084,62 @@ def assert_serving(srv, what):
     r = get(srv.port, "/small.txt")
     eq((r.status, r.body == SMALL_DATA), (200, True),
        "GET /small.txt %s" % what)
+
+
+# ------------------------------------------------------- connections
+
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+NLMSG_ERROR = 2
+DIAG_NOCOOKIE = 0xffffffff
+DIAG_ALL_STATES = 0xfff
+
+
+def _tcp_inode(local_port, remote_port):
+    """The inode of the loopback TCP socket LOCAL_PORT -> REMOTE_PORT, 0
+    while it waits in an accept queue, None when there is none. Asks the
+    kernel for that one socket (sock_diag): /proc/net/tcp lists every
+    TIME_WAIT socket of a busy machine and takes long to read."""
+    addr = socket.inet_aton(HOST) + bytes(12)
+    sockid = (struct.pack("!HH", local_port, remote_port) + addr + addr +
+              struct.pack("=III", 0, DIAG_NOCOOKIE, DIAG_NOCOOKIE))
+    req = struct.pack("=BBBBI", socket.AF_INET, socket.IPPROTO_TCP, 0, 0,
+                      DIAG_ALL_STATES) + sockid
+    msg = struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, 1, 1,
+                      0) + req
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM,
+                       NETLINK_SOCK_DIAG) as s:
+        s.settimeout(IO_TIMEOUT)
+        s.sendto(msg, (0, 0))
+        data = s.recv(RECV_CHUNK)
+    if struct.unpack_from("=H", data, 4)[0] == NLMSG_ERROR:
+        return None
+    # inet_diag_msg: 4 bytes, the socket id (ports first), 4 words, inode
+    sport, dport = struct.unpack_from("!HH", data, 16 + 4)
+    if (sport, dport) != (local_port, remote_port):
+        return None  # the listener, which the lookup falls back to
+    return str(struct.unpack_from("=I", data, 16 + 68)[0])
+
+
+def serving_pid(server_port, client_port, pids, timeout=IO_TIMEOUT):
+    """Which of PIDS holds the server end of the loopback connection from
+    CLIENT_PORT to SERVER_PORT (None when none took it within TIMEOUT):
+    the worker a connection went to."""
+    deadline = time.monotonic() + timeout
+    while True:
+        inode = _tcp_inode(server_port, client_port)
+        target = "socket:[%s]" % inode
+        for pid in pids if inode not in (None, "0") else ():
+            try:
+                fds = os.listdir("/proc/%d/fd" % pid)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == target:
+                        return pid
+                except OSError:
+                    pass
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(POLL_INTERVAL / 5)

@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import mpmdtest as t  # noqa: E402
 from mpmdtest import eq, true, request  # noqa: E402
+from mpmdtest import SMUGGLED, check_malformed  # noqa: E402,F401
 
 LIMIT_LINE = 1024
 LIMIT_FIELD = 1024
@@ -35,7 +36,6 @@ KA_CONF = [
 NOKA_CONF = ["KeepAlive Off"]
 
 PASSWD_MARK = b"root:x:0:0"
-SMUGGLED = b"GET /secret HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 class Ctx:
@@ -440,25 +440,6 @@ MALFORMED = [
     ("byte 0x80 in the target", b"GET /\x80 HTTP/1.1\r\n" + H + b"\r\n",
      {400}),
 ]
-
-
-def check_malformed(c, raw, statuses):
-    with t.Client(c.port()) as cl:
-        cl.send(raw + SMUGGLED)
-        try:
-            r = cl.read_response()
-        except ConnectionResetError:
-            raise AssertionError("connection reset before a response "
-                                 "(no lingering close?)")
-        true(r.status in statuses, "status %d, want %s (body %r)"
-             % (r.status, sorted(statuses), r.body[:120]))
-        rest, closed = cl.read_rest()
-    true(b"HTTP/1." not in rest, "bytes after the bad request were answered"
-         " as a request: %r" % rest[:300])
-    eq(rest, b"", "bytes after the error response")
-    true(closed, "connection still open %.0f s after a %d"
-         % (t.CLOSE_TIMEOUT, r.status))
-    eq(t.get(c.port(), "/small.txt").status, 200, "next connection")
 
 
 # --------------------------------------------------- timeouts, expect
