@@ -21,6 +21,7 @@
 
 #define CHANNEL_STALL_MS 2000 /* a queued message may wait this long */
 /* What may pile up for one worker: a whole config and then some. */
+#define CHANNEL_DRAIN_MAX 4096 /* messages read from an exited worker */
 #define CHANNEL_QUEUE_MAX (IPC_MAX_CONFIG + 4 * IPC_MAX_PAYLOAD)
 
 static void channel_on_read(evutil_socket_t fd, short what, void *arg);
@@ -132,7 +133,7 @@ send_config(struct proc *p)
 	return 0;
 }
 
-/* Listeners, docroot, access log, scoreboard and a key socket (KEYS). */
+/* Listeners, docroot, access log, adopt queue, scoreboard, key socket. */
 static void
 send_fds(struct proc *p, int keys)
 {
@@ -144,6 +145,7 @@ send_fds(struct proc *p, int keys)
 		fds[n] = g->listen_fds[n];
 	fds[n++] = g->docroot_fd;
 	fds[n++] = g->accesslog_fd;
+	fds[n++] = g->adopt[1];
 	fds[n++] = p->master->sb_fd;
 	if (keys != -1)
 		fds[n++] = keys;
@@ -275,4 +277,30 @@ channel_on_read(evutil_socket_t fd, short what, void *arg)
 	if (msg.type != IPC_HANDOFF)
 		ipc_msg_close_fds(&msg); /* only a handoff carries one */
 	channel_on_message(p, &msg);
+}
+
+/*
+ * The worker exited: connections it handed over just before, still in
+ * its channel, go on to the new generation instead of being dropped
+ * with the socket. Nothing else it said matters now; its pid is gone,
+ * so nothing here may signal it.
+ */
+void
+channel_drain(struct proc *p)
+{
+	static struct ipc_msg msg;
+	const char *cause;
+	int n;
+
+	if (p->channel == -1)
+		return;
+	for (n = 0; n < CHANNEL_DRAIN_MAX; n++) {
+		if (ipc_recv(p->channel, IPC_FROM_WORKER, &msg, &cause) != 1)
+			break;
+		if (msg.type == IPC_HANDOFF && !p->keys &&
+		    p->state != PROC_STARTING)
+			handoff_route(p->master, p, &msg);
+		else
+			ipc_msg_close_fds(&msg);
+	}
 }

@@ -105,6 +105,9 @@ control_dispatch(struct master *m, int fd, int verb)
 		m->stop_client = fd;
 		master_stop(m, verb == CTL_GRACEFUL_STOP);
 		break;
+	case CTL_UPGRADE:
+		upgrade_begin(m, fd);
+		break;
 	case CTL_REOPEN_LOGS:
 		if (logs_reopen(m, fd, &cause) == -1)
 			control_reply(fd, false, "%s", cause);
@@ -259,6 +262,18 @@ control_start(struct master *m)
 	if (m->ev_ctl == NULL || event_add(m->ev_ctl, NULL) == -1)
 		return -1;
 	return 0;
+}
+
+/* The new master answers on the socket now: its file stays. */
+void
+control_hand_over(struct master *m)
+{
+	if (m->ev_ctl != NULL)
+		event_free(m->ev_ctl);
+	m->ev_ctl = NULL;
+	if (m->ctl_fd != -1)
+		close(m->ctl_fd);
+	m->ctl_fd = -1;
 }
 
 /* Stops taking requests; the path goes so mpmctl sees no master. */

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -18,7 +19,8 @@
 #include "lib/xmalloc.h"
 #include "master/master.h"
 
-#define ACCESSLOG_MODE 0640
+#define ACCESSLOG_MODE    0640
+#define ADOPT_QUEUE_BYTES (4 << 20) /* connections handed over at once */
 
 static int
 gen_identity(struct master *m, struct generation *g, char **cause)
@@ -69,6 +71,29 @@ open_keys_binary(struct generation *g, char **cause)
 	return r;
 }
 
+/*
+ * The generation's adopt queue (see IPC_FDS_FIXED): the master writes,
+ * workers only read. Its send buffer holds a burst of connections.
+ */
+static int
+gen_open_adopt_queue(struct generation *g, char **cause)
+{
+	int size = ADOPT_QUEUE_BYTES;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		0, g->adopt) == -1) {
+		xasprintf(cause, "adopt queue: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(g->adopt[0], SOL_SOCKET, SO_SNDBUFFORCE, &size,
+		sizeof(size)) == -1)
+		(void)setsockopt(
+		    g->adopt[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	/* Workers cannot write into it: the master never reads its end. */
+	(void)shutdown(g->adopt[0], SHUT_RD);
+	return 0;
+}
+
 static int
 gen_open_files(struct generation *g, char **cause)
 {
@@ -88,7 +113,7 @@ gen_open_files(struct generation *g, char **cause)
 	if (g->accesslog_fd == -1)
 		return open_fail(
 		    cause, "cannot open", "CustomLog", g->conf.custom_log);
-	return 0;
+	return gen_open_adopt_queue(g, cause);
 }
 
 void
@@ -103,6 +128,10 @@ generation_free(struct generation *g)
 		close(g->docroot_fd);
 	if (g->accesslog_fd != -1)
 		close(g->accesslog_fd);
+	if (g->adopt[0] != -1)
+		close(g->adopt[0]);
+	if (g->adopt[1] != -1)
+		close(g->adopt[1]);
 	free(g->config_text);
 	free(g->fail_reason);
 	conf_free(&g->conf);
@@ -118,6 +147,7 @@ generation_new(struct master *m, struct conf *conf, char **cause)
 	g->conf = *conf;
 	memset(conf, 0, sizeof(*conf));
 	g->binary_fd = g->docroot_fd = g->accesslog_fd = g->keys_binary_fd = -1;
+	g->adopt[0] = g->adopt[1] = -1;
 	if (gen_identity(m, g, cause) == -1 || gen_open_files(g, cause) == -1 ||
 	    listeners_open(m, &g->conf, cause) == -1) {
 		generation_free(g);

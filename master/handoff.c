@@ -18,6 +18,7 @@
 
 #include "lib/log.h"
 #include "master/master.h"
+#include "protocol/upgrade.h"
 
 static struct generation *
 handoff_target_gen(const struct master *m)
@@ -55,8 +56,11 @@ handoff_target(struct master *m, struct generation *g, const struct proc *from)
 bool
 handoff_possible(struct master *m, const struct proc *from)
 {
-	struct generation *g = handoff_target_gen(m);
+	struct generation *g;
 
+	if (upgrade_takes_connections(m))
+		return from->gen->conf.graceful_handoff;
+	g = handoff_target_gen(m);
 	return g != NULL && handoff_target(m, g, from) != NULL;
 }
 
@@ -106,29 +110,94 @@ handoff_check(const struct generation *g, int fd)
 	return -1;
 }
 
-void
-handoff_route(struct master *m, struct proc *from, const struct ipc_msg *msg)
+/*
+ * Onto the active generation's adopt queue, where the first of its
+ * workers with room takes it, or closed.
+ */
+static void
+handoff_deliver(struct master *m, const struct generation *from, int fd,
+    struct ipc_conn *h, const uint8_t *bytes)
 {
 	struct generation *g = handoff_target_gen(m);
 	uint8_t buf[IPC_MAX_PAYLOAD];
-	struct ipc_conn h;
-	struct proc *to;
-	int flags, fd = msg->fds[0];
+	int flags;
 
-	if (g == NULL || (flags = handoff_check(g, fd)) == -1 ||
-	    (to = handoff_target(m, g, from)) == NULL) {
+	if (g == NULL || g == from || h->nread > IPC_CONN_READ_MAX ||
+	    (flags = handoff_check(g, fd)) == -1) {
 		log_debug(
-		    "worker pid %ld handed over a connection nobody can take: closing it",
-		    (long)from->pid);
+		    "a connection handed over that nobody can take: closing it");
 		close(fd);
 		return;
 	}
-	memcpy(&h, msg->payload, sizeof(h));
-	h.flags = (uint32_t)flags;
-	h.nread = msg->len - (uint32_t)sizeof(h);
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), msg->payload + sizeof(h), h.nread);
-	(void)channel_send(to, IPC_ADOPT, buf, msg->len, &fd, 1);
+	h->flags = (uint32_t)flags;
+	memcpy(buf, h, sizeof(*h));
+	memcpy(buf + sizeof(*h), bytes, h->nread);
+	if (ipc_send(g->adopt[0], IPC_ADOPT, buf, sizeof(*h) + h->nread, &fd,
+		1) == -1)
+		log_warn(
+		    "generation %u's adopt queue: closing a connection", g->id);
+	else
+		m->handoffs++;
 	close(fd);
-	m->handoffs++;
+}
+
+/*
+ * Connections queued for G that none of its workers took before it was
+ * retired go on to the generation that serves now.
+ */
+void
+handoff_requeue(struct master *m, struct generation *g)
+{
+	static struct ipc_msg msg;
+	const char *cause;
+	struct ipc_conn h;
+
+	if (g->state == GEN_ACTIVE || g->adopt[1] == -1)
+		return;
+	while (ipc_recv(g->adopt[1], IPC_FROM_MASTER, &msg, &cause) == 1) {
+		if (msg.type != IPC_ADOPT || msg.nfds != 1 ||
+		    msg.len < sizeof(h)) {
+			ipc_msg_close_fds(&msg);
+			continue;
+		}
+		memcpy(&h, msg.payload, sizeof(h));
+		h.nread = msg.len - (uint32_t)sizeof(h);
+		handoff_deliver(m, g, msg.fds[0], &h, msg.payload + sizeof(h));
+	}
+}
+
+void
+handoff_route(struct master *m, struct proc *from, const struct ipc_msg *msg)
+{
+	const uint8_t *bytes = msg->payload + sizeof(struct ipc_conn);
+	struct ipc_conn h;
+	int fd = msg->fds[0];
+
+	memcpy(&h, msg->payload, sizeof(h));
+	h.nread = msg->len - (uint32_t)sizeof(h);
+	if (!upgrade_takes_connections(m)) {
+		handoff_deliver(m, from->gen, fd, &h, bytes);
+		return;
+	}
+	/* Drained for an upgrade: the new master's workers take it. */
+	if (handoff_check(from->gen, fd) == -1 ||
+	    !upgrade_forward(m, fd, &h, bytes))
+		log_debug(
+		    "worker pid %ld handed over a connection the new master cannot take: closing it",
+		    (long)from->pid);
+	close(fd);
+}
+
+void
+handoff_adopt(struct master *m, int fd, const struct upgrade_conn *c,
+    const uint8_t *bytes)
+{
+	struct ipc_conn h;
+
+	memset(&h, 0, sizeof(h));
+	h.nreq = c->nreq;
+	h.peerlen = c->peerlen;
+	memcpy(h.peer, c->peer, sizeof(h.peer));
+	h.nread = c->nread;
+	handoff_deliver(m, NULL, fd, &h, bytes);
 }

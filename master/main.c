@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +27,10 @@
 #include "protocol/ipc.h"
 #include "lib/ktls.h"
 #include "lib/log.h"
+#include "lib/version.h"
 #include "lib/xmalloc.h"
 
 #define ERRORLOG_MODE 0640
-#define PIDFILE_MODE  0644
 
 struct options {
 	const char *conf_path;
@@ -42,14 +43,14 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: mpmd [-f FILE] [-D FOREGROUND] [-t] [-V] [-k start|stop|restart|graceful|graceful-stop]\n");
+	    "usage: mpmd [-f FILE] [-D FOREGROUND] [-t] [-V] [-k start|stop|restart|graceful|graceful-stop|upgrade]\n");
 	exit(1);
 }
 
 static void
 print_version(void)
 {
-	printf("mpmd version %s\n", PACKAGE_VERSION);
+	printf("mpmd version %s\n", mpmd_version());
 	printf("protocol:    ipc version %d\n", IPC_VERSION);
 	printf("build:       %s\n", MPMD_BUILD_OPTIONS);
 	printf("TLS:         %s; kTLS %s\n", OpenSSL_version(OPENSSL_VERSION),
@@ -118,30 +119,8 @@ static const struct {
 	{ "restart", SIGHUP },
 	{ "graceful", SIGUSR1 },
 	{ "graceful-stop", SIGWINCH },
+	{ "upgrade", SIGUSR2 },
 };
-
-static int
-read_pid_file(const char *path, pid_t *pid)
-{
-	char buf[32];
-	ssize_t n;
-	long v;
-	char *end;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	v = strtol(buf, &end, 10);
-	if (v <= 1 || (*end != '\n' && *end != '\0'))
-		return -1;
-	*pid = (pid_t)v;
-	return 0;
-}
 
 /* -k VERB other than start: signal the running master through PidFile. */
 static int
@@ -155,7 +134,7 @@ signal_master(const struct conf *conf, const char *verb)
 			break;
 	if (i == sizeof(signal_verbs) / sizeof(signal_verbs[0]))
 		usage();
-	if (read_pid_file(conf->pid_file, &pid) == -1) {
+	if (pidfile_read(conf->pid_file, &pid) == -1) {
 		fprintf(stderr, "mpmd: no running master: cannot read %s\n",
 		    conf->pid_file);
 		return 1;
@@ -174,23 +153,6 @@ open_error_log(const char *path)
 	return open(path,
 	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    ERRORLOG_MODE);
-}
-
-static void
-write_pid_file(struct master *m, const char *path)
-{
-	char buf[32];
-	int fd, n;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    PIDFILE_MODE);
-	if (fd == -1)
-		fatal("cannot write PidFile %s", path);
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n)
-		fatal("cannot write PidFile %s", path);
-	close(fd);
-	m->pid_file = xstrdup(path);
 }
 
 static void
@@ -233,8 +195,9 @@ announce(const struct master *m, const struct generation *g)
 		strncat(addrs, m->listeners[i].addr.text,
 		    sizeof(addrs) - strlen(addrs) - 1);
 	}
-	log_notice("mpmd %s started: MPM %s, listening on %s%s",
-	    PACKAGE_VERSION, g->conf.mpm, addrs,
+	log_notice("mpmd %s started%s: MPM %s, listening on %s%s",
+	    mpmd_version(), m->successor.fd != -1 ? " by an upgrade" : "",
+	    g->conf.mpm, addrs,
 	    m->as_root ? "" : "; not root: workers keep the master's uid");
 	if (m->foreground)
 		fprintf(stderr,
@@ -244,10 +207,64 @@ announce(const struct master *m, const struct generation *g)
 }
 
 static __attribute__((noreturn)) void
-setup_failed(const char *cause)
+setup_failed(struct master *m, const char *cause)
 {
+	if (m->successor.fd != -1)
+		successor_fail(m, cause);
 	fprintf(stderr, "mpmd: %s\n", cause);
 	exit(1);
+}
+
+/* Where `mpmctl upgrade` finds the new build: the path we were run from. */
+static char *
+self_path(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	return xstrdup(path);
+}
+
+/* Reloads read the config again after daemonize() moved to "/". */
+static char *
+absolute_path(const char *path)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	xasprintf(&abs, "%s/%s", cwd, path);
+	return abs;
+}
+
+/*
+ * The config, checked; its errors go to stderr and, when an upgrade
+ * started us, to the master being replaced, which prints them to mpmctl.
+ */
+static int
+load_config(struct master *m, struct conf *conf, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+	int r;
+
+	if (m->successor.fd == -1)
+		return conf_load_print(conf, path, stderr);
+	if ((out = open_memstream(&text, &len)) == NULL)
+		successor_fail(m, "out of memory");
+	r = conf_load_print(conf, path, out);
+	fclose(out);
+	if (r == -1) {
+		while (len > 0 && text[len - 1] == '\n')
+			text[--len] = '\0';
+		successor_fail(m, text);
+	}
+	free(text);
+	return r;
 }
 
 /*
@@ -276,12 +293,10 @@ master_setup(struct master *m, struct conf *conf)
 	char *cause = NULL;
 	const char *what;
 
-	TAILQ_INIT(&m->gens);
-	TAILQ_INIT(&m->procs);
-	m->sb_fd = m->ctl_fd = m->stop_client = -1;
 	m->as_root = geteuid() == 0;
 	raise_nofile();
-	m->started_wall = time(NULL);
+	if (m->started_wall == 0)
+		m->started_wall = time(NULL);
 	if ((m->errorlog_fd = open_error_log(conf->error_log)) == -1) {
 		fprintf(stderr, "mpmd: cannot open ErrorLog %s: %s\n",
 		    conf->error_log, strerror(errno));
@@ -291,21 +306,24 @@ master_setup(struct master *m, struct conf *conf)
 	log_set_level(conf->log_level);
 	if (listeners_adopt_systemd(m, conf, &cause) == -1 ||
 	    scoreboard_create(m, &cause) == -1 ||
-	    control_open(m, conf->control_socket, &cause) == -1 ||
+	    (m->successor.fd != -1
+		    ? successor_adopt_control(m, conf->control_socket, &cause)
+		    : control_open(m, conf->control_socket, &cause)) == -1 ||
 	    (g = generation_new(m, conf, &cause)) == NULL)
-		setup_failed(cause);
-	if (!m->foreground) {
+		setup_failed(m, cause);
+	if (!m->foreground && m->successor.fd == -1) {
 		daemonize();
 		redirect_stdio(m->devnull_fd);
 	}
 	log_set_fd(m->errorlog_fd);
 	if ((m->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if (control_start(m) == -1)
+	if (m->successor.fd != -1 ? successor_watch(m) : control_start(m))
 		fatalx("cannot watch the control socket");
 	if (m->as_root && privdrop_trim_master(&what) == -1)
 		fatal("%s", what);
-	write_pid_file(m, g->conf.pid_file);
+	if (m->successor.fd == -1)
+		pidfile_write(m, g->conf.pid_file);
 	announce(m, g);
 	return g;
 }
@@ -319,14 +337,17 @@ main(int argc, char **argv)
 	struct conf conf;
 	int rc;
 
-	memset(&m, 0, sizeof(m));
+	master_init(&m);
 	if ((m.devnull_fd = ensure_std_fds()) == -1) {
 		perror("mpmd: /dev/null");
 		return 1;
 	}
 	log_init("mpmd", STDERR_FILENO, LOG_LVL_INFO);
 	parse_options(argc, argv, &o);
-	if (conf_load_print(&conf, o.conf_path, stderr) == -1) {
+	m.foreground = o.foreground;
+	if (successor_started() && successor_begin(&m) == -1)
+		return 1;
+	if (load_config(&m, &conf, o.conf_path) == -1) {
 		conf_free(&conf);
 		return 1;
 	}
@@ -337,11 +358,11 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return rc;
 	}
-	m.conf_path = o.conf_path;
-	m.foreground = o.foreground;
+	m.conf_path = absolute_path(o.conf_path);
+	m.self_path = self_path();
 	g = master_setup(&m, &conf);
 	master_run(&m, g);
-	unlink(m.pid_file);
+	pidfile_remove(&m);
 	log_notice("mpmd exiting");
 	control_reply(m.stop_client, true, "mpmd stopped");
 	master_free(&m);

@@ -44,6 +44,7 @@ master_maintain(struct master *m, bool tick)
 		if (tick)
 			pool_maintain(m, g);
 		keys_maintain(m, g);
+		handoff_requeue(m, g);
 		if (g->state != GEN_DRAINING || g->nprocs > 0 ||
 		    g->keys != NULL)
 			continue;
@@ -57,7 +58,7 @@ master_maintain(struct master *m, bool tick)
 			generation_free(g);
 		}
 	}
-	if (m->stopping && TAILQ_EMPTY(&m->procs))
+	if (m->stopping && TAILQ_EMPTY(&m->procs) && !upgrade_confirming(m))
 		event_base_loopexit(m->base, NULL);
 }
 
@@ -68,27 +69,56 @@ master_on_tick(evutil_socket_t fd, short what, void *arg)
 	master_maintain(arg, true);
 }
 
-void
-master_stop(struct master *m, bool graceful)
+/* Every generation drains (GRACEFUL) or stops; then the loop ends. */
+static void
+master_wind_down(struct master *m, bool graceful, const char *why)
 {
 	struct generation *g;
 	struct proc *p;
 
-	log_notice("%s: %s", graceful ? "graceful-stop" : "stop",
-	    graceful ? "draining workers, then exiting"
-		     : "stopping workers now");
 	reload_abandon(m);
-	waiters_answer(&m->reopen_waiters, false, "mpmd is stopping");
-	notify_systemd("STOPPING=1");
+	waiters_answer(&m->reopen_waiters, false, why);
 	m->stopping = true;
 	m->previous = NULL;
 	listeners_close_all(m);
-	control_close(m);
 	TAILQ_FOREACH (g, &m->gens, entry)
 		g->state = GEN_DRAINING;
 	TAILQ_FOREACH (p, &m->procs, entry)
 		proc_send_stop(m, p, graceful);
 	master_maintain(m, false);
+}
+
+void
+master_stop(struct master *m, bool graceful)
+{
+	log_notice("%s: %s", graceful ? "graceful-stop" : "stop",
+	    graceful ? "draining workers, then exiting"
+		     : "stopping workers now");
+	notify_systemd("STOPPING=1");
+	control_close(m);
+	master_wind_down(m, graceful, "mpmd is stopping");
+}
+
+/*
+ * After an upgrade: the new master serves and answers the control
+ * socket. This one only drains its workers, handing their idle
+ * connections over, and exits; it tells systemd nothing more.
+ */
+void
+master_retire(struct master *m)
+{
+	master_wind_down(m, true, "mpmd was upgraded");
+}
+
+void
+master_init(struct master *m)
+{
+	memset(m, 0, sizeof(*m));
+	TAILQ_INIT(&m->gens);
+	TAILQ_INIT(&m->procs);
+	m->sb_fd = m->ctl_fd = m->stop_client = m->devnull_fd = -1;
+	m->upgrade.fd = m->upgrade.client = -1;
+	m->successor.fd = m->successor.ctl_fd = -1;
 }
 
 /* Everything left once the loop is over, for a leak-free exit. */
@@ -104,11 +134,15 @@ master_free(struct master *m)
 	if (m->ev_spawn != NULL)
 		event_free(m->ev_spawn);
 	tickets_stop(m);
+	upgrade_free(m);
+	successor_free(m);
 	if (m->base != NULL)
 		event_base_free(m->base);
 	free(m->pid_file);
 	free(m->ctl_path);
 	free(m->errorlog_path);
+	free(m->self_path);
+	free(m->conf_path);
 }
 
 static void
@@ -133,6 +167,9 @@ master_on_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGUSR1:
 		reload_begin(m, CTL_GRACEFUL, -1);
 		break;
+	case SIGUSR2:
+		upgrade_begin(m, -1);
+		break;
 	}
 }
 
@@ -143,6 +180,7 @@ static const int master_signals[] = {
 	SIGWINCH,
 	SIGHUP,
 	SIGUSR1,
+	SIGUSR2,
 };
 
 void
@@ -163,7 +201,7 @@ master_run(struct master *m, struct generation *first)
 	if (m->ev_tick == NULL || event_add(m->ev_tick, &tick) == -1)
 		fatalx("cannot start the maintenance timer");
 	tickets_start(m);
-	reload_launch(m, first, 0);
+	reload_launch(m, first, m->successor.fd != -1 ? CTL_UPGRADE : 0);
 	event_base_dispatch(m->base);
 	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
 		event_free(ev[i]);

@@ -93,6 +93,7 @@ struct generation {
 	int binary_fd;
 	int docroot_fd;
 	int accesslog_fd;
+	int adopt[2]; /* its adopt queue: [0] the master writes, [1] workers */
 	int listen_fds[CONF_MAX_LISTEN];
 	size_t nlisten;
 	bool prefork; /* one request slot per process */
@@ -157,9 +158,42 @@ struct tickets {
 	struct event *ev_rotate;
 };
 
+/* upgrade.c: `mpmctl upgrade` under way, seen from the master replaced */
+enum upgrade_phase {
+	UPG_IDLE,
+	UPG_SPAWNED,     /* forked and exec'd: HELLO awaited */
+	UPG_STARTING,    /* STATE sent: READY awaited */
+	UPG_HANDED_OVER, /* it serves; this master drains and exits */
+};
+
+struct upgrade {
+	enum upgrade_phase phase;
+	pid_t pid; /* the new master, 0 once reaped */
+	int fd;    /* -1 when none */
+	struct event *ev_read;
+	struct event *ev_timeout;
+	int client; /* mpmctl waiting for the outcome, or -1 */
+	int64_t began;
+	bool gone;           /* its socket closed before READY */
+	bool awaiting_taken; /* handed over, TAKEN not yet seen */
+	char version[64];
+	char
+	    text[4097]; /* what its READY said (UPGRADE_TEXT_MAX), for mpmctl */
+};
+
+/* successor.c: this master was started by an upgrade, and takes over */
+struct successor {
+	int fd;     /* to the old master; -1 once it is gone, or never was */
+	int ctl_fd; /* the control socket passed, until adopted; -1 */
+	pid_t old_pid;
+	bool released;
+	struct event *ev;
+};
+
 struct master {
 	struct event_base *base;
-	const char *conf_path;
+	char *conf_path; /* absolute: reloads run from "/" */
+	char *self_path; /* the installed binary `mpmctl upgrade` runs */
 	bool as_root;
 	bool foreground;
 	bool stopping;
@@ -195,11 +229,16 @@ struct master {
 	uint64_t handoffs; /* connections passed to the active generation */
 	int64_t reopen_deadline;
 	bool start_failed;
+	struct upgrade upgrade;
+	struct successor successor;
 };
 
 /* master.c: the event loop, signals, the maintenance tick, stopping */
+void master_init(struct master *m); /* empty, every fd -1 */
 void master_run(struct master *m, struct generation *first);
 void master_stop(struct master *m, bool graceful);
+/* Handed over to a new master: drains the workers, then the loop ends. */
+void master_retire(struct master *m);
 void master_free(struct master *m);
 /*
  * Reaps, checks deadlines and the reload in progress, drops drained
@@ -262,6 +301,47 @@ bool handoff_possible(struct master *m, const struct proc *from);
 void handoff_route(
     struct master *m, struct proc *from, const struct ipc_msg *msg);
 
+/* Connections still queued for G, which no longer serves, move on. */
+void handoff_requeue(struct master *m, struct generation *g);
+/* The new master passed on connection FD, C with BYTES read ahead. */
+struct upgrade_conn;
+void handoff_adopt(struct master *m, int fd, const struct upgrade_conn *c,
+    const uint8_t *bytes);
+
+/* upgrade.c: replacing this master with the binary at its own path */
+void upgrade_begin(struct master *m, int client);
+/* PID was the new master: its exit handled. */
+bool upgrade_child_exited(struct master *m, pid_t pid, int status);
+/* Handed over, mpmctl not yet told: the master waits before exiting. */
+bool upgrade_confirming(const struct master *m);
+/* Handed over: draining workers' connections go to the new master. */
+bool upgrade_takes_connections(const struct master *m);
+bool upgrade_forward(
+    struct master *m, int fd, const struct ipc_conn *c, const uint8_t *bytes);
+void upgrade_free(struct master *m);
+
+/* successor.c: the new master's side of an upgrade */
+/* Started by an upgrade: MPMD_UPGRADE_FD is set. */
+bool successor_started(void);
+/* HELLO, and the old master's STATE; -1 with a message on stderr. */
+int successor_begin(struct master *m);
+int successor_adopt_control(struct master *m, const char *path, char **cause);
+int successor_watch(struct master *m); /* once the event base exists */
+/* The first generation serves (OK), or could not start: tell the old one. */
+void successor_report(struct master *m, bool ok, const char *text);
+/* Before the event loop: the old master is told why, then we exit. */
+void successor_fail(struct master *m, const char *text)
+    __attribute__((noreturn));
+/* Answered by the old master's RELEASE: this one is the master now. */
+bool successor_waiting(const struct master *m);
+void successor_free(struct master *m);
+
+/* pidfile.c */
+int pidfile_read(const char *path, pid_t *pid);
+void pidfile_write(struct master *m, const char *path);
+/* Removes PidFile, unless another master (an upgrade's) wrote it since. */
+void pidfile_remove(const struct master *m);
+
 /* probe.c: GracefulProbe, before the old generation drains */
 int probe_start(struct master *m, struct generation *g);
 void probe_cancel(struct master *m);
@@ -272,6 +352,8 @@ void reload_probed(
 /* control.c: the control socket */
 int control_open(struct master *m, const char *path, char **cause);
 int control_start(struct master *m); /* once the event base exists */
+/* The new master answers on the socket: stop, leaving its file in place. */
+void control_hand_over(struct master *m);
 void control_reply(int client, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void control_close(struct master *m);
@@ -289,6 +371,8 @@ void notify_systemd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* channel.c: the channel to each worker, never blocking the master */
 int channel_open(struct master *m, struct proc *p);
 void channel_close(struct proc *p);
+/* P exited: the connections it handed over last are routed, not lost. */
+void channel_drain(struct proc *p);
 /* Queues a message and sends what the socket takes; -1 if P was killed. */
 int channel_send(struct proc *p, enum ipc_type type, const void *payload,
     size_t len, const int *fds, size_t nfds);
@@ -309,6 +393,8 @@ void proc_send_stop(struct master *m, struct proc *p, bool graceful);
 void proc_reap(struct master *m);
 /* Counts a crash at NOW; returns the delay before the next spawn. */
 int64_t backoff_note(struct backoff *b, int64_t now);
+/* "exited with status N", "killed by signal N (SIGX)" */
+void proc_describe_exit(int status, char *why, size_t size);
 /* The worker PID ended with wait STATUS: log it, count a crash, forget it. */
 void proc_exited(struct master *m, pid_t pid, int status);
 void proc_check_deadlines(struct master *m);

@@ -24,9 +24,10 @@
 #include "protocol/ipc.h"
 #include "lib/log.h"
 
-#define CTL_START_WAIT_MS 15000 /* for a started master to answer */
-#define CTL_POLL_STEP_MS  100
-#define CTL_EXTRA_WAIT_MS 15000 /* on top of the config's own bounds */
+#define CTL_START_WAIT_MS   15000 /* for a started master to answer */
+#define CTL_POLL_STEP_MS    100
+#define CTL_EXTRA_WAIT_MS   15000 /* on top of the config's own bounds */
+#define CTL_UPGRADE_WAIT_MS 45000 /* the master's own bound is 35 s */
 
 static const struct {
 	int verb;
@@ -36,13 +37,15 @@ static const struct {
 	{ CTL_RESTART, SIGHUP },
 	{ CTL_GRACEFUL, SIGUSR1 },
 	{ CTL_GRACEFUL_STOP, SIGWINCH },
+	{ CTL_UPGRADE, SIGUSR2 },
 };
 
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: mpmctl [-f FILE] start|stop|restart|graceful|"
-			"graceful-stop|configtest|status|reopen-logs\n");
+	fprintf(stderr,
+	    "usage: mpmctl [-f FILE] start|stop|restart|graceful|"
+	    "graceful-stop|configtest|status|reopen-logs|upgrade\n");
 	exit(2);
 }
 
@@ -195,6 +198,8 @@ wait_bound_ms(const struct conf *conf, int verb)
 {
 	long s = 0;
 
+	if (verb == CTL_UPGRADE)
+		return CTL_UPGRADE_WAIT_MS;
 	if (verb == CTL_STOP || verb == CTL_GRACEFUL_STOP ||
 	    verb == CTL_GRACEFUL || verb == CTL_RESTART)
 		s = conf->graceful_shutdown_timeout;

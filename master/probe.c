@@ -95,38 +95,32 @@ probe_kinds(const struct generation *g, unsigned *kinds)
 	return n;
 }
 
-/* A READY worker of G, a different one for each probe where it can. */
-static struct proc *
-probe_worker(struct master *m, struct generation *g, size_t nth)
+/* A worker of G is READY to take the probe from its adopt queue. */
+static bool
+probe_taker(struct master *m, const struct generation *g)
 {
-	struct proc *p, *first = NULL;
+	const struct proc *p;
 
-	TAILQ_FOREACH (p, &m->procs, entry) {
-		if (p->gen != g || p->keys || p->state != PROC_READY)
-			continue;
-		if (first == NULL)
-			first = p;
-		if (nth-- == 0)
-			return p;
-	}
-	return first;
+	TAILQ_FOREACH (p, &m->procs, entry)
+		if (p->gen == g && !p->keys && p->state == PROC_READY)
+			return true;
+	return false;
 }
 
-/* Hands the worker its end, as a connection on a FLAGS listener. */
+/* Queues its end for G's workers, as a connection on a FLAGS listener. */
 static int
-probe_adopt(struct proc *w, int fd, unsigned flags)
+probe_adopt(const struct generation *g, int fd, unsigned flags)
 {
 	struct ipc_conn h;
 
 	memset(&h, 0, sizeof(h));
 	h.flags = flags;
-	return channel_send(w, IPC_ADOPT, &h, sizeof(h), &fd, 1);
+	return ipc_send(g->adopt[0], IPC_ADOPT, &h, sizeof(h), &fd, 1);
 }
 
 static int
-probe_open(struct probes *ps, struct probe *p, unsigned flags, size_t nth)
+probe_open(struct probes *ps, struct probe *p, unsigned flags)
 {
-	struct proc *w = probe_worker(ps->m, ps->g, nth);
 	int sv[2];
 
 	p->all = ps;
@@ -134,11 +128,11 @@ probe_open(struct probes *ps, struct probe *p, unsigned flags, size_t nth)
 	p->fd = -1;
 	p->reqlen = (size_t)xasprintf(
 	    &p->req, PROBE_REQUEST, ps->g->conf.graceful_probe);
-	if (w == NULL ||
+	if (!probe_taker(ps->m, ps->g) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 		sv) == -1)
 		return -1;
-	if (probe_adopt(w, sv[1], flags) == -1) {
+	if (probe_adopt(ps->g, sv[1], flags) == -1) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -324,7 +318,7 @@ probe_start(struct master *m, struct generation *g)
 	ps->n = probe_kinds(g, kinds);
 	m->reload.probes = ps;
 	for (i = 0; i < ps->n; i++)
-		if (probe_open(ps, &ps->p[i], kinds[i], i) == -1) {
+		if (probe_open(ps, &ps->p[i], kinds[i]) == -1) {
 			ps->p[i].status = -1;
 			ps->p[i].why = "cannot hand a worker the probe";
 			probe_close(&ps->p[i]);

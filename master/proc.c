@@ -166,8 +166,8 @@ proc_send_stop(struct master *m, struct proc *p, bool graceful)
 	p->deadline = master_now() + bound;
 }
 
-static void
-describe_exit(int status, char *why, size_t size)
+void
+proc_describe_exit(int status, char *why, size_t size)
 {
 	const char *name;
 
@@ -186,7 +186,7 @@ proc_log_exit(const struct proc *p, int status, int64_t backoff)
 {
 	char why[96], name[PROC_NAME_MAX];
 
-	describe_exit(status, why, sizeof(why));
+	proc_describe_exit(status, why, sizeof(why));
 	proc_name(p, name, sizeof(name));
 	if (p->expected_exit &&
 	    (WIFEXITED(status) || WTERMSIG(status) == SIGTERM))
@@ -235,11 +235,12 @@ proc_forget(struct master *m, struct proc *p, int status)
 
 	proc_log_exit(p, status, backoff);
 	if (g->state == GEN_STARTING && g->fail_reason == NULL) {
-		describe_exit(status, why, sizeof(why));
+		proc_describe_exit(status, why, sizeof(why));
 		xasprintf(&g->fail_reason,
 		    "%s pid %ld %s before it was ready (its reason is in %s)",
 		    proc_what(p), (long)p->pid, why, m->errorlog_path);
 	}
+	channel_drain(p);
 	channel_close(p);
 	if (p->keys_end != -1)
 		close(p->keys_end);
@@ -263,6 +264,8 @@ proc_exited(struct master *m, pid_t pid, int status)
 
 	if ((p = proc_by_pid(m, pid)) != NULL)
 		proc_forget(m, p, status);
+	else
+		(void)upgrade_child_exited(m, pid, status);
 }
 
 void

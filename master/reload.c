@@ -97,8 +97,11 @@ reload_finish(struct master *m, bool ok, const char *fmt, ...)
 	log_lines(ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, verb_name(verb), text);
 	history_add(m, verb, ok, text);
 	waiters_answer(&m->reload.waiters, ok, text);
-	notify_systemd("READY=1\nSTATUS=%s %s: %.200s", verb_name(verb),
-	    ok ? "succeeded" : "failed", text);
+	if (successor_waiting(m))
+		successor_report(m, ok, text); /* systemd hears from the old */
+	else
+		notify_systemd("READY=1\nSTATUS=%s %s: %.200s", verb_name(verb),
+		    ok ? "succeeded" : "failed", text);
 	probe_cancel(m);
 	m->reload.active = false;
 	m->reload.gen = NULL;
@@ -209,6 +212,13 @@ reload_begin(struct master *m, int verb, int client)
 		control_reply(client, false, "mpmd is stopping");
 		return;
 	}
+	if (m->upgrade.phase != UPG_IDLE) {
+		log_warnx("%s refused: an upgrade of the master is under way",
+		    verb_name(verb));
+		control_reply(client, false,
+		    "an upgrade of the master is under way; try again when it has finished");
+		return;
+	}
 	if (m->reload.active) {
 		reload_queue(m, verb, client);
 		return;
@@ -267,7 +277,7 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 		reload_finish(m, false,
 		    "generation %u (MPM %s) failed: %s; nothing is serving",
 		    g->id, generation_mpm(g), why);
-		if (m->reload.verb == 0) {
+		if (m->reload.verb == 0 || m->reload.verb == CTL_UPGRADE) {
 			m->start_failed = true;
 			master_stop(m, false);
 		}
@@ -293,16 +303,23 @@ reload_promote(struct master *m, struct generation *g)
 		if (old == g || old->state != GEN_ACTIVE)
 			continue;
 		retire_generation(m, old, r.verb != CTL_RESTART);
+		handoff_requeue(m, old);
 		draining += old->nprocs;
 		m->previous = old;
 	}
 	listeners_close_unused(m);
 	logs_switch_error_log(m, g->conf.error_log);
-	reload_finish(m, true,
-	    "generation %u (MPM %s, %u workers) ready in %lld ms; %u old workers %s",
-	    g->id, generation_mpm(g), g->nprocs,
-	    (long long)(master_now() - r.started), draining,
-	    r.verb == CTL_RESTART ? "stopped" : "draining");
+	if (r.verb == CTL_UPGRADE)
+		reload_finish(m, true,
+		    "generation %u (MPM %s, %u workers) ready in %lld ms; the old master drains its own",
+		    g->id, generation_mpm(g), g->nprocs,
+		    (long long)(master_now() - r.started));
+	else
+		reload_finish(m, true,
+		    "generation %u (MPM %s, %u workers) ready in %lld ms; %u old workers %s",
+		    g->id, generation_mpm(g), g->nprocs,
+		    (long long)(master_now() - r.started), draining,
+		    r.verb == CTL_RESTART ? "stopped" : "draining");
 }
 
 /*
@@ -315,7 +332,8 @@ void
 reload_check(struct master *m)
 {
 	struct generation *g = m->reload.gen;
-	bool fallback = active_generation(m) != NULL;
+	/* The master being upgraded serves until this one is all ready. */
+	bool fallback = active_generation(m) != NULL || successor_waiting(m);
 	unsigned ready = 0, live = 0;
 	struct proc *p;
 

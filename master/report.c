@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/version.h"
 #include "master/master.h"
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
@@ -113,8 +114,7 @@ report_status(struct master *m, int client)
 	struct buf r;
 
 	buf_init(&r);
-	buf_printf(
-	    &r, "mpmd %s, pid %ld, up ", PACKAGE_VERSION, (long)getpid());
+	buf_printf(&r, "mpmd %s, pid %ld, up ", mpmd_version(), (long)getpid());
 	add_age(&r, (int64_t)(time(NULL) - m->started_wall) * 1000);
 	buf_printf(&r, ", config %s%s\n", m->conf_path,
 	    m->stopping ? ", STOPPING" : "");

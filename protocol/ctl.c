@@ -16,6 +16,7 @@ static const char *const ctl_verbs[] = {
 	[CTL_STOP] = "stop",
 	[CTL_GRACEFUL_STOP] = "graceful-stop",
 	[CTL_REOPEN_LOGS] = "reopen-logs",
+	[CTL_UPGRADE] = "upgrade",
 };
 
 const char *

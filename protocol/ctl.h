@@ -16,9 +16,10 @@ enum ctl_verb {
 	CTL_STOP,
 	CTL_GRACEFUL_STOP,
 	CTL_REOPEN_LOGS,
+	CTL_UPGRADE,
 };
 
-#define CTL_VERB_MAX CTL_REOPEN_LOGS
+#define CTL_VERB_MAX CTL_UPGRADE
 
 struct ctl_request {
 	uint32_t verb; /* enum ctl_verb */

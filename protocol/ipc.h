@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION     4
+#define IPC_VERSION     5
 #define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
 #define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */
@@ -41,7 +41,7 @@ enum ipc_type {
 	IPC_TICKET_KEYS = 72, /* struct ipc_ticket_keys */
 	IPC_KEYS_SOCKET = 73, /* fds: [a new socket to the key process] */
 	IPC_KEYS_CLIENT = 74, /* to the key process; fds: [a worker's socket] */
-	IPC_ADOPT = 75,       /* struct ipc_conn, bytes; fds: [a client] */
+	IPC_ADOPT = 75, /* on the adopt queue, never the channel: see FDS */
 
 	/* control socket, mpmctl -> master: 128..191 (protocol/ctl.h) */
 	IPC_CTL_REQUEST = 128, /* struct ctl_request */
@@ -133,7 +133,14 @@ struct ipc_stop {
 	uint32_t handoff;
 };
 
-#define IPC_FDS_FIXED 3 /* docroot, access log, scoreboard */
+/*
+ * Docroot, access log, the generation's adopt queue, scoreboard. The
+ * adopt queue is the read end of a SOCK_SEQPACKET socketpair that every
+ * worker of a generation watches like a listener: the master writes an
+ * ADOPT (struct ipc_conn, bytes; fds: [a client]) for each connection
+ * handed over, and whichever worker is free first takes it.
+ */
+#define IPC_FDS_FIXED 4
 /*
  * ipc_recv() only checks that IPC_FDS carries IPC_FDS_FIXED up to
  * IPC_FDS_FIXED + IPC_MAX_LISTEN + 1 fds; the receiver must check the

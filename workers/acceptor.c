@@ -32,7 +32,7 @@ acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
 	a->npending = 0;
 	a->paused_until = 0;
 	a->adopt_ready = false;
-	a->adopt_efd = w->adopted.efd;
+	a->adopt_fd = w->adopt_queue;
 	if ((a->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < w->nlisteners; i++) {
@@ -41,11 +41,11 @@ acceptor_open(struct acceptor *a, const struct worker *w, int extra_fd)
 		if (epoll_ctl(a->ep, EPOLL_CTL_ADD, w->listeners[i], &ev) == -1)
 			fatal("epoll_ctl listener");
 	}
-	/* Connections handed over from another worker come in here too. */
+	/* Connections handed over to the generation queue up like these. */
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-	ev.data.fd = w->adopted.efd;
-	if (epoll_ctl(a->ep, EPOLL_CTL_ADD, w->adopted.efd, &ev) == -1)
-		fatal("epoll_ctl adopted");
+	ev.data.fd = w->adopt_queue;
+	if (epoll_ctl(a->ep, EPOLL_CTL_ADD, w->adopt_queue, &ev) == -1)
+		fatal("epoll_ctl adopt queue");
 	ev.events = EPOLLIN;
 	ev.data.fd = extra_fd;
 	if (extra_fd >= 0 &&
@@ -119,7 +119,7 @@ acceptor_poll(struct acceptor *a)
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.fd == a->extra_fd)
 			extra = true;
-		else if (ev[i].data.fd == a->adopt_efd)
+		else if (ev[i].data.fd == a->adopt_fd)
 			a->adopt_ready = true;
 		else if (a->npending <
 			 (int)(sizeof(a->pending) / sizeof(a->pending[0])))
@@ -157,7 +157,7 @@ accept_pending(struct acceptor *a, struct worker *w, struct accepted *conn)
 	int lfd;
 
 	if (a->adopt_ready) {
-		if (inbox_take(&w->adopted, conn, 1) == 1)
+		if (runtime_take_adopted(w, conn))
 			return true;
 		a->adopt_ready = false;
 	}

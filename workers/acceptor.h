@@ -23,7 +23,7 @@
 struct acceptor {
 	int ep;
 	int extra_fd;
-	int adopt_efd;    /* the process's adopted connections, watched */
+	int adopt_fd;     /* the generation's adopt queue, watched */
 	bool adopt_ready; /* ... and some may wait */
 	int timeout;      /* of its epoll_wait(): -1, or 0 once acceptor_fd() */
 	int pending[8];   /* listeners reported ready, not yet drained */

@@ -148,6 +148,8 @@ take_fds(struct worker *w, const struct ipc_setup *setup, struct ipc_msg *msg)
 	w->ctx.docroot = msg->fds[i++];
 	check_fd(msg->fds[i], 0, "the access log");
 	atomic_store(&w->accesslog, msg->fds[i++]);
+	check_fd(msg->fds[i], S_IFSOCK, "the adopt queue");
+	w->adopt_queue = msg->fds[i++];
 	map_scoreboard(w, msg->fds[i++], setup->nslots);
 	if (keys) {
 		check_fd(msg->fds[i], S_IFSOCK, "the key process's socket");
@@ -207,8 +209,7 @@ runtime_init(struct worker *w, const char *mpm)
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->accept_lock, NULL);
 	w->mpm = mpm;
-	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
-	    inbox_init(&w->adopted) == -1)
+	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("eventfd");
 	w->channel = IPC_CHANNEL_FD;
 	log_init(mpm, STDERR_FILENO, LOG_LVL_INFO);

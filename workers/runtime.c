@@ -167,29 +167,48 @@ reopen_logs(struct worker *w, struct ipc_msg *msg)
 	ipc_msg_close_fds(msg);
 }
 
-/* A connection from the master, queued for the next free acceptor. */
-static void
-runtime_adopt(struct worker *w, struct ipc_msg *msg)
+/*
+ * The next connection handed over to this generation, if no other worker
+ * took it first: 1 (into A), 0 when none waits.
+ */
+bool
+runtime_take_adopted(struct worker *w, struct accepted *a)
 {
-	struct accepted a;
+	struct ipc_msg *msg;
 	struct ipc_conn h;
+	const char *cause;
+	int r;
 
-	memcpy(&h, msg->payload, sizeof(h));
-	memset(&a, 0, sizeof(a));
-	a.fd = msg->fds[0];
-	a.flags = h.flags;
-	a.nreq = h.nreq;
-	a.peerlen = h.peerlen <= sizeof(a.peer) ? h.peerlen : 0;
-	memcpy(&a.peer, h.peer, a.peerlen);
-	a.prelen = (uint32_t)(msg->len - sizeof(h));
-	if (a.prelen > 0 && (a.pre = malloc(a.prelen)) != NULL)
-		memcpy(a.pre, msg->payload + sizeof(h), a.prelen);
-	if ((a.prelen > 0 && a.pre == NULL) ||
-	    inbox_push(&w->adopted, &a) == -1) {
-		log_warnx("no memory to adopt a connection: closing it");
-		free(a.pre);
-		close(a.fd);
+	if ((msg = malloc(sizeof(*msg))) == NULL)
+		return 0;
+	r = ipc_recv(w->adopt_queue, IPC_FROM_MASTER, msg, &cause);
+	if (r == 1 && (msg->type != IPC_ADOPT || msg->nfds != 1 ||
+			  msg->len < sizeof(h))) {
+		log_warnx(
+		    "adopt queue: unexpected %s", ipc_type_name(msg->type));
+		ipc_msg_close_fds(msg);
+		r = 0;
+	} else if (r == -1 && errno != EAGAIN)
+		log_warnx("adopt queue: %s", cause);
+	if (r == 1) {
+		memcpy(&h, msg->payload, sizeof(h));
+		memset(a, 0, sizeof(*a));
+		a->fd = msg->fds[0];
+		a->flags = h.flags;
+		a->nreq = h.nreq;
+		a->peerlen = h.peerlen <= sizeof(a->peer) ? h.peerlen : 0;
+		memcpy(&a->peer, h.peer, a->peerlen);
+		a->prelen = (uint32_t)(msg->len - sizeof(h));
+		if (a->prelen > 0 && (a->pre = malloc(a->prelen)) == NULL) {
+			log_warnx(
+			    "no memory to adopt a connection: closing it");
+			close(a->fd);
+			r = 0;
+		} else if (a->prelen > 0)
+			memcpy(a->pre, msg->payload + sizeof(h), a->prelen);
 	}
+	free(msg);
+	return r == 1;
 }
 
 int
@@ -225,9 +244,6 @@ runtime_channel_read(struct worker *w)
 		break;
 	case IPC_KEYS_SOCKET:
 		keyclient_set_socket(msg.fds[0]);
-		break;
-	case IPC_ADOPT:
-		runtime_adopt(w, &msg);
 		break;
 	case IPC_REOPEN_LOGS:
 		reopen_logs(w, &msg);

@@ -32,7 +32,7 @@ struct worker {
 	atomic_int handoff;  /* ... and idle connections go to the master */
 	atomic_int stop;     /* STOP received: exit now */
 	int wake;            /* eventfd: readable once the process drains */
-	struct inbox adopted; /* connections the master handed us */
+	int adopt_queue;     /* the generation's handed-over connections */
 	/* Who is inside an acceptor, so the listeners close when none is. */
 	pthread_mutex_t accept_lock;
 	unsigned accepting;
@@ -71,6 +71,12 @@ int64_t runtime_drain_left(const struct worker *w);
  * only a copy now); false to go on serving it here.
  */
 bool runtime_handoff(struct worker *w, struct conn *c);
+/*
+ * A connection from the generation's adopt queue (see IPC_FDS_FIXED),
+ * which every acceptor watches: true with A filled, false when another
+ * worker took it first or none waits.
+ */
+bool runtime_take_adopted(struct worker *w, struct accepted *a);
 /* The CONF_LISTEN_* options of the listener LFD. */
 unsigned runtime_listen_flags(const struct worker *w, int lfd);
 /* MaxConnectionsPerChild reached: time to drain and let a new one come. */

@@ -27,8 +27,8 @@
 #define CTRUNC_EXTRA 8 /* fds beyond IPC_MAX_FDS in the MSG_CTRUNC case */
 #define HDR          sizeof(struct ipc_hdr)
 #define V            IPC_VERSION
-#define NEXT_V       "5" /* IPC_VERSION + 1, as text */
-_Static_assert(IPC_VERSION == 4, "NEXT_V must follow IPC_VERSION");
+#define NEXT_V       "6" /* IPC_VERSION + 1, as text */
+_Static_assert(IPC_VERSION == 5, "NEXT_V must follow IPC_VERSION");
 #define RAW_MAX (HDR + IPC_MAX_PAYLOAD + 1)
 
 /* The payload every test sends: a recognisable byte pattern. */
@@ -376,13 +376,13 @@ static const struct reject_row {
 	    "CONFIG carries 1 unexpected fds" },
 	{ CK_ROW, M, V, IPC_STOP, 0, HDR, 2, "STOP carries 2 unexpected fds" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, 0,
-	    "FDS carries 0 fds, expected 3..68" },
+	    "FDS carries 0 fds, expected 4..69" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, IPC_FDS_FIXED - 1,
-	    "FDS carries 2 fds, expected 3..68" },
+	    "FDS carries 3 fds, expected 4..69" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, FDS_MAX + 1,
-	    "FDS carries 69 fds, expected 3..68" },
+	    "FDS carries 70 fds, expected 4..69" },
 	{ CK_ROW, M, V, IPC_FDS, 0, HDR, IPC_MAX_FDS,
-	    "FDS carries 80 fds, expected 3..68" },
+	    "FDS carries 80 fds, expected 4..69" },
 	{ CK_ROW, M, V, IPC_REOPEN_LOGS, 0, HDR, 0,
 	    "REOPEN_LOGS carries 0 fds, expected 2..2" },
 	{ CK_ROW, M, V, IPC_REOPEN_LOGS, 0, HDR, 1,

@@ -36,10 +36,7 @@ setup(void)
 	char *cause = NULL;
 
 	stub_reset();
-	memset(&m, 0, sizeof(m));
-	TAILQ_INIT(&m.gens);
-	TAILQ_INIT(&m.procs);
-	m.ctl_fd = m.stop_client = m.sb_fd = -1;
+	master_init(&m);
 	m.devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	m.errorlog_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	m.errorlog_path = xstrdup("/dev/null");
@@ -620,7 +617,7 @@ START_TEST(test_mpmctl_queues_during_reload)
 	struct generation *g;
 	int a[2], b[2];
 
-	m.conf_path = "/nonexistent/mpmd.conf";
+	m.conf_path = xstrdup("/nonexistent/mpmd.conf");
 	serving("prefork", 1);
 	g = gen_make("prefork", 1, 1);
 	launch(g, 0); /* the start, still settling */
@@ -646,7 +643,7 @@ START_TEST(test_stop_answers_waiters)
 	struct generation *g;
 	int a[2];
 
-	m.conf_path = "/nonexistent/mpmd.conf";
+	m.conf_path = xstrdup("/nonexistent/mpmd.conf");
 	serving("prefork", 1);
 	g = gen_make("prefork", 1, 1);
 	launch(g, CTL_GRACEFUL);
