@@ -218,6 +218,7 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 			break;
 		}
 		p->state = PROC_READY;
+		p->accepting = true;
 		p->deadline = 0;
 		log_debug("%s pid %ld ready", proc_what(p), (long)p->pid);
 		reload_check(p->master);
@@ -230,6 +231,10 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 			break;
 		}
 		handoff_route(p->master, p, msg);
+		break;
+	case IPC_ACCEPT_STOPPED:
+		p->accepting = false;
+		reload_check(p->master);
 		break;
 	case IPC_LOGS_REOPENED:
 		if (!p->reopen_pending) {

@@ -94,8 +94,14 @@ keys_maintain(struct master *m, struct generation *g)
 			proc_send_stop(m, g->keys, false);
 		return;
 	}
-	if (g->keys != NULL || master_now() < g->keys_crash.until)
+	if (g->keys != NULL)
 		return;
+	if (master_now() < g->keys_crash.until) {
+		/* TLS waits for it: not the next tick, the end of its backoff.
+		 */
+		master_wake_at(m, g->keys_crash.until);
+		return;
+	}
 	if (proc_spawn_keys(m, g) == 0)
 		keys_reconnect(m, g); /* workers it replaces a dead one for */
 }

@@ -63,6 +63,34 @@ master_maintain(struct master *m, bool tick)
 }
 
 static void
+master_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+
+	m->wake_at = 0;
+	master_maintain(m, false);
+}
+
+void
+master_wake_at(struct master *m, int64_t when)
+{
+	int64_t delay = when - master_now();
+	struct timeval tv;
+
+	if (m->wake_at != 0 && m->wake_at <= when)
+		return;
+	if (m->ev_wake == NULL &&
+	    (m->ev_wake = evtimer_new(m->base, master_on_wake, m)) == NULL)
+		return; /* the tick comes anyway */
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	if (evtimer_add(m->ev_wake, &tv) == 0)
+		m->wake_at = when;
+}
+
+static void
 master_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	reload_end_probation(arg);
@@ -133,6 +161,8 @@ master_free(struct master *m)
 	}
 	if (m->ev_spawn != NULL)
 		event_free(m->ev_spawn);
+	if (m->ev_wake != NULL)
+		event_free(m->ev_wake);
 	tickets_stop(m);
 	upgrade_free(m);
 	successor_free(m);

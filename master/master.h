@@ -64,6 +64,7 @@ struct proc {
 	bool hello_seen;
 	bool fatal_seen;
 	bool reopen_pending; /* REOPEN_LOGS sent, LOGS_REOPENED not yet */
+	bool accepting;      /* READY, and no ACCEPT_STOPPED since */
 	enum proc_state state;
 	uint32_t capacity; /* request slots: 1 for prefork, else threads */
 	int64_t started;
@@ -137,6 +138,9 @@ struct reload {
 	struct waiters waiters;
 	struct probes *probes; /* GracefulProbe under way, or NULL */
 	bool probed;           /* ... and passed */
+	/* Promoted; answered once no old worker accepts (or the bound) */
+	char *result;
+	int64_t quiet_deadline;
 };
 
 struct reload_result {
@@ -213,6 +217,8 @@ struct master {
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct event *ev_tick;
 	struct event *ev_spawn; /* the pool's next fork */
+	struct event *ev_wake;  /* a maintenance pass due before the tick */
+	int64_t wake_at;        /* ... and when, 0 = none */
 	struct reload reload;
 	int pending_verb;            /* a reload asked for during another */
 	struct waiters pending;      /* ... and who asked for it */
@@ -245,6 +251,8 @@ void master_free(struct master *m);
  * generations; on the tick (TICK) also sizes each pool.
  */
 void master_maintain(struct master *m, bool tick);
+/* A maintenance pass at WHEN (master_now() ms), not only on the tick. */
+void master_wake_at(struct master *m, int64_t when);
 
 /* os.c: the clock and signals, replaced by fakes in the unit suite */
 int64_t master_now(void); /* monotonic milliseconds */

@@ -20,6 +20,8 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
+#define RELOAD_QUIET_MS 1000 /* for old workers to stop accepting */
+
 static const char *
 verb_name(int verb)
 {
@@ -111,6 +113,8 @@ reload_finish(struct master *m, bool ok, const char *fmt, ...)
 void
 reload_abandon(struct master *m)
 {
+	free(m->reload.result);
+	m->reload.result = NULL;
 	waiters_answer(&m->reload.waiters, false, "mpmd is stopping");
 	waiters_answer(&m->pending, false, "mpmd is stopping");
 	m->pending_verb = 0;
@@ -288,6 +292,36 @@ reload_fail(struct master *m, struct generation *g, const char *why)
 	    g->id, generation_mpm(g), why, old->id, generation_mpm(old));
 }
 
+/*
+ * Promoted: mpmctl hears of it once no worker of an older generation
+ * accepts any more (ACCEPT_STOPPED, or gone), so that a connection made
+ * after mpmctl returned is served with the new config. Bounded: a worker
+ * busy in a blocking read takes a while to look at its channel.
+ */
+static void
+reload_check_quiet(struct master *m)
+{
+	const struct proc *p;
+	char *text = m->reload.result;
+
+	TAILQ_FOREACH (p, &m->procs, entry) {
+		if (p->gen == m->reload.gen || p->keys || !p->accepting ||
+		    (p->state != PROC_DRAINING && p->state != PROC_STOPPING))
+			continue;
+		if (master_now() < m->reload.quiet_deadline) {
+			master_wake_at(m, m->reload.quiet_deadline);
+			return;
+		}
+		log_info(
+		    "%s pid %ld still accepts %d ms after the reload: answering anyway",
+		    proc_what(p), (long)p->pid, RELOAD_QUIET_MS);
+		break;
+	}
+	m->reload.result = NULL;
+	reload_finish(m, true, "%s", text);
+	free(text);
+}
+
 static void
 reload_promote(struct master *m, struct generation *g)
 {
@@ -310,16 +344,18 @@ reload_promote(struct master *m, struct generation *g)
 	listeners_close_unused(m);
 	logs_switch_error_log(m, g->conf.error_log);
 	if (r.verb == CTL_UPGRADE)
-		reload_finish(m, true,
+		xasprintf(&m->reload.result,
 		    "generation %u (MPM %s, %u workers) ready in %lld ms; the old master drains its own",
 		    g->id, generation_mpm(g), g->nprocs,
 		    (long long)(master_now() - r.started));
 	else
-		reload_finish(m, true,
+		xasprintf(&m->reload.result,
 		    "generation %u (MPM %s, %u workers) ready in %lld ms; %u old workers %s",
 		    g->id, generation_mpm(g), g->nprocs,
 		    (long long)(master_now() - r.started), draining,
 		    r.verb == CTL_RESTART ? "stopped" : "draining");
+	m->reload.quiet_deadline = master_now() + RELOAD_QUIET_MS;
+	reload_check_quiet(m);
 }
 
 /*
@@ -339,6 +375,10 @@ reload_check(struct master *m)
 
 	if (!m->reload.active || g == NULL)
 		return;
+	if (m->reload.result != NULL) {
+		reload_check_quiet(m);
+		return;
+	}
 	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g || p->keys || p->state == PROC_STOPPING)
 			continue;

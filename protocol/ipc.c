@@ -52,6 +52,7 @@ static const struct ipc_rule ipc_rules[] = {
 	{ IPC_LOGS_REOPENED, "LOGS_REOPENED", IPC_FROM_WORKER, 0, 0, 0, 0 },
 	{ IPC_HANDOFF, "HANDOFF", IPC_FROM_WORKER, sizeof(struct ipc_conn),
 	    IPC_MAX_PAYLOAD, 1, 1 },
+	{ IPC_ACCEPT_STOPPED, "ACCEPT_STOPPED", IPC_FROM_WORKER, 0, 0, 0, 0 },
 	{ IPC_SETUP, "SETUP", IPC_FROM_MASTER, sizeof(struct ipc_setup),
 	    sizeof(struct ipc_setup), 0, 0 },
 	{ IPC_CONFIG, "CONFIG", IPC_FROM_MASTER, 1, IPC_MAX_PAYLOAD, 0, 0 },

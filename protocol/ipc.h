@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION     5
+#define IPC_VERSION     6
 #define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
 #define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */
@@ -27,6 +27,7 @@ enum ipc_type {
 	IPC_FATAL = 3, /* text: why the worker will exit; logged, then reaped */
 	IPC_LOGS_REOPENED = 4, /* no payload: REOPEN_LOGS done, old fds shut */
 	IPC_HANDOFF = 5, /* struct ipc_conn, bytes; fds: [an idle client] */
+	IPC_ACCEPT_STOPPED = 6, /* no payload: draining, accepts no more */
 
 	/* master -> worker: 64..127 */
 	IPC_SETUP = 64,  /* struct ipc_setup */

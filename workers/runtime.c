@@ -56,17 +56,31 @@ runtime_ready(struct worker *w)
  * socket itself lives on in the master and the new generation; after a
  * graceful-stop it closes with the last worker, and the port refuses.
  */
-static void
+static bool
 close_listeners_locked(struct worker *w)
 {
 	size_t i;
 
 	if (w->listeners_closed || !atomic_load(&w->graceful) ||
 	    w->accepting > 0)
-		return;
+		return false;
 	for (i = 0; i < w->nlisteners; i++)
 		close(w->listeners[i]);
 	w->listeners_closed = true;
+	return true;
+}
+
+/*
+ * The master answers a graceful restart once every old worker said this:
+ * from then on only the new generation takes connections.
+ */
+static void
+say_accept_stopped(struct worker *w, bool closed)
+{
+	if (closed &&
+	    ipc_send(w->channel, IPC_ACCEPT_STOPPED, NULL, 0, NULL, 0) == -1 &&
+	    errno != EPIPE)
+		log_warn("telling the master we accept no more");
 }
 
 bool
@@ -84,23 +98,29 @@ runtime_accept_enter(struct worker *w)
 void
 runtime_accept_leave(struct worker *w)
 {
+	bool closed;
+
 	pthread_mutex_lock(&w->accept_lock);
 	w->accepting--;
-	close_listeners_locked(w);
+	closed = close_listeners_locked(w);
 	pthread_mutex_unlock(&w->accept_lock);
+	say_accept_stopped(w, closed);
 }
 
 void
 runtime_begin_drain(struct worker *w)
 {
+	bool closed;
+
 	pthread_mutex_lock(&w->accept_lock);
 	if (!atomic_load(&w->graceful)) {
 		atomic_store(&drain_started, mono_ms());
 		atomic_store(&w->graceful, 1);
 		sb_set_state(w->sb, SB_DRAINING);
 	}
-	close_listeners_locked(w);
+	closed = close_listeners_locked(w);
 	pthread_mutex_unlock(&w->accept_lock);
+	say_accept_stopped(w, closed);
 }
 
 void

@@ -27,8 +27,8 @@
 #define CTRUNC_EXTRA 8 /* fds beyond IPC_MAX_FDS in the MSG_CTRUNC case */
 #define HDR          sizeof(struct ipc_hdr)
 #define V            IPC_VERSION
-#define NEXT_V       "6" /* IPC_VERSION + 1, as text */
-_Static_assert(IPC_VERSION == 5, "NEXT_V must follow IPC_VERSION");
+#define NEXT_V       "7" /* IPC_VERSION + 1, as text */
+_Static_assert(IPC_VERSION == 6, "NEXT_V must follow IPC_VERSION");
 #define RAW_MAX (HDR + IPC_MAX_PAYLOAD + 1)
 
 /* The payload every test sends: a recognisable byte pattern. */
@@ -517,7 +517,8 @@ static const struct name_row {
 	{ CK_ROW, IPC_REOPEN_LOGS, "REOPEN_LOGS" },
 	{ CK_ROW, IPC_LOGS_REOPENED, "LOGS_REOPENED" },
 	{ CK_ROW, 0, "unknown" },
-	{ CK_ROW, 6, "unknown" },
+	{ CK_ROW, IPC_ACCEPT_STOPPED, "ACCEPT_STOPPED" },
+	{ CK_ROW, 7, "unknown" },
 	{ CK_ROW, 63, "unknown" },
 	{ CK_ROW, 76, "unknown" },
 	{ CK_ROW, 65536 + IPC_HELLO, "unknown" },
