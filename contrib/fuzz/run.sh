@@ -50,7 +50,7 @@ run_regressions()
 	set -- "$dir"/*
 	[ -e "$1" ] || return 0
 	"$bin" -timeout=10 -rss_limit_mb=2048 "$@" >"$log" 2>&1 && return 0
-	tail -n 60 "$log"
+	show_report "$log"
 	echo "FAIL: fuzz_$t: a regression input fails again"
 	show_input "$(sed -n 's/^Running: //p' "$log" | tail -n 1)" "$bin"
 	return 1
@@ -79,6 +79,14 @@ count_files()
 	if [ -e "$1" ]; then echo $#; else echo 0; fi
 }
 
+# The sanitizer's or libFuzzer's report in LOG: from its first line.
+show_report()
+{
+	awk '/==ERROR|runtime error:|ERROR: libFuzzer|^SUMMARY/ { p = 1 }
+		p && n++ < 80' "$1" >"$1.report"
+	if [ -s "$1.report" ]; then cat "$1.report"; else tail -n 40 "$1"; fi
+}
+
 stat_of()
 {
 	sed -n "s/^stat::$1: *//p" "$2" | tail -n 1
@@ -96,7 +104,7 @@ run_target()
 	run_regressions "$t" "$bin" "$out/regressions.log" || return 1
 	seeds=$(count_files "$top/contrib/fuzz/corpus/$t")
 	if ! run_fuzzer "$t" "$bin" "$out"; then
-		tail -n 80 "$out/log"
+		show_report "$out/log"
 		echo "FAIL: fuzz_$t: see $out/log"
 		for f in "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*; do
 			[ -e "$f" ] && show_input "$f" "$bin"
