@@ -43,17 +43,21 @@ show_input()
 	echo "--- end"
 }
 
-# Each input in the regressions directory of T, run once.
+# Each input in the regressions directory of T, run once; the number
+# that fail again.
 run_regressions()
 {
-	t=$1 bin=$2 dir=$top/contrib/fuzz/regressions/$1 log=$3
-	set -- "$dir"/*
-	[ -e "$1" ] || return 0
-	"$bin" -timeout=10 -rss_limit_mb=2048 "$@" >"$log" 2>&1 && return 0
-	show_report "$log"
-	echo "FAIL: fuzz_$t: a regression input fails again"
-	show_input "$(sed -n 's/^Running: //p' "$log" | tail -n 1)" "$bin"
-	return 1
+	t=$1 bin=$2 out=$3 bad=0
+	for f in "$top/contrib/fuzz/regressions/$t"/*; do
+		[ -e "$f" ] || continue
+		log=$out/regression-${f##*/}.log
+		"$bin" -timeout=10 -rss_limit_mb=2048 "$f" >"$log" 2>&1 && continue
+		show_report "$log"
+		echo "fuzz_$t: a regression input fails again:"
+		show_input "$f" "$bin"
+		bad=$((bad + 1))
+	done
+	return "$bad"
 }
 
 # SECONDS of fuzzing of T from a scratch copy of its seed corpus.
@@ -101,14 +105,19 @@ run_target()
 	fi
 	rm -rf "$out"
 	mkdir -p "$out"
-	run_regressions "$t" "$bin" "$out/regressions.log" || return 1
+	regressions=0
+	run_regressions "$t" "$bin" "$out" || regressions=$?
 	seeds=$(count_files "$top/contrib/fuzz/corpus/$t")
 	if ! run_fuzzer "$t" "$bin" "$out"; then
 		show_report "$out/log"
-		echo "FAIL: fuzz_$t: see $out/log"
 		for f in "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*; do
 			[ -e "$f" ] && show_input "$f" "$bin"
 		done
+		echo "FAIL: fuzz_$t: the fuzzer found the input above, see $out/log"
+		return 1
+	fi
+	if [ "$regressions" -gt 0 ]; then
+		echo "FAIL: fuzz_$t: $regressions regression input(s) above fail again"
 		return 1
 	fi
 	echo "PASS: fuzz_$t: ${seconds} s, $(stat_of number_of_executed_units "$out/log") runs" \
