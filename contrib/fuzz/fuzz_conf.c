@@ -46,16 +46,17 @@ fuzz_conf_init(struct conf *c)
 	c->worker_dir = xstrdup(FUZZ_WORKER_DIR);
 }
 
+/* WHAT went wrong with TEXT: the errors first, CI shows the first lines. */
 static void
 dump(const char *what, const char *text, size_t len,
     const struct conf_errors *errs)
 {
 	size_t i;
 
-	fprintf(stderr, "fuzz_conf: %s\n--- text\n%.*s--- errors\n", what,
-	    (int)len, text);
+	fprintf(stderr, "fuzz_conf: %s\n", what);
 	for (i = 0; errs != NULL && i < errs->count; i++)
 		fprintf(stderr, "%s\n", errs->msg[i]);
+	fprintf(stderr, "--- text\n%.*s--- end\n", (int)len, text);
 }
 
 /* The serialization of C parses with CONF_WORKER and serializes the same. */

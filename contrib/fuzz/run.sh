@@ -86,7 +86,7 @@ count_files()
 # The sanitizer's or libFuzzer's report in LOG: from its first line.
 show_report()
 {
-	awk '/==ERROR|runtime error:|ERROR: libFuzzer|^SUMMARY/ { p = 1 }
+	awk '/^fuzz_[a-z]+: |==ERROR|runtime error:|ERROR: libFuzzer|^SUMMARY/ { p = 1 }
 		p && n++ < 80' "$1" >"$1.report"
 	if [ -s "$1.report" ]; then cat "$1.report"; else tail -n 40 "$1"; fi
 }
