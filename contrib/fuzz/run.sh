@@ -96,6 +96,15 @@ stat_of()
 	sed -n "s/^stat::$1: *//p" "$2" | tail -n 1
 }
 
+# What the fuzzer in OUT did, from SEEDS inputs.
+summary()
+{
+	echo "$seconds s, $(stat_of number_of_executed_units "$1/log") runs" \
+		"($(stat_of average_exec_per_sec "$1/log")/s), corpus $2 ->" \
+		"$(count_files "$1/corpus") inputs, peak RSS" \
+		"$(stat_of peak_rss_mb "$1/log") MB"
+}
+
 run_target()
 {
 	t=$1 bin=$build/contrib/fuzz/fuzz_$1 out=$build/fuzz-results/$1
@@ -117,12 +126,11 @@ run_target()
 		return 1
 	fi
 	if [ "$regressions" -gt 0 ]; then
-		echo "FAIL: fuzz_$t: $regressions regression input(s) above fail again"
+		echo "FAIL: fuzz_$t: $regressions regression input(s) above fail" \
+			"again; fuzzing found nothing new: $(summary "$out" "$seeds")"
 		return 1
 	fi
-	echo "PASS: fuzz_$t: ${seconds} s, $(stat_of number_of_executed_units "$out/log") runs" \
-		"($(stat_of average_exec_per_sec "$out/log")/s), corpus $seeds ->" \
-		"$(count_files "$out/corpus") inputs, peak RSS $(stat_of peak_rss_mb "$out/log") MB"
+	echo "PASS: fuzz_$t: $(summary "$out" "$seeds")"
 }
 
 [ $# -ge 2 ] || usage
