@@ -1,10 +1,11 @@
 /*
  * libFuzzer target for protocol/http.c and protocol/uri.c.
  *
- * The first input byte steers the run: which limits apply and where the
- * input is cut in two. The rest is a request, parsed twice: all at once,
- * and in two calls split at that point (the head, then the body). Both
- * runs have to give the same answer, every status has to be one the
+ * The first input byte steers the run: its low 2 bits pick the limits (those
+ * of tests/unit/check_http.c, so its rows reach their boundaries), the other
+ * 6 where the input is cut in two. The rest is a request, parsed twice: all
+ * at once, and in two calls split at that point (the head, then the body).
+ * Both runs have to give the same answer, every status has to be one the
  * parser may return, and a body never reaches past its input.
  */
 #include "config.h"
@@ -18,9 +19,13 @@
 
 #define FUZZ_PATH_MAX 512
 
-/* small limits reach the 413/414/431 paths with short inputs */
-static const struct http_limits fuzz_small = { 64, 64, 4, 32 };
-static const struct http_limits fuzz_default = { 8190, 8190, 100, 1 << 20 };
+/* default, small (413/414/431 with short inputs), body, no body limit */
+static const struct http_limits fuzz_limits[] = {
+	{ 8190, 8190, 100, 1 << 20 },
+	{ 20, 20, 3, 10 },
+	{ 8190, 26, 3, 10 },
+	{ 8190, 8190, 1000, 0 },
+};
 
 struct outcome {
 	int head;
@@ -146,8 +151,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	lim = (data[0] & 1) ? &fuzz_small : &fuzz_default;
-	cut = (size_t)(data[0] >> 1) * (size - 1) / 127;
+	lim = &fuzz_limits[data[0] & 3];
+	cut = (size_t)(data[0] >> 2) * (size - 1) / 63;
 	data++;
 	size--;
 	run(data, size, lim, size, &whole);

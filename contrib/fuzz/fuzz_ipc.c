@@ -1,9 +1,10 @@
 /*
  * libFuzzer target for the IPC decoder: the input goes out verbatim as one
  * SOCK_SEQPACKET packet, without fds, with 2 and with IPC_FDS_FIXED (the
- * counts REOPEN_LOGS and FDS take), and ipc_recv() reads it as the master
- * and as the worker would. It must not crash, and every fd that arrived
- * must be closed again whatever the verdict.
+ * counts REOPEN_LOGS and FDS take), and ipc_recv() reads it as the master,
+ * the worker, the master's control socket and mpmctl would. It must not
+ * crash, and every fd that arrived must be closed again whatever the
+ * verdict.
  */
 #include "config.h"
 
@@ -25,7 +26,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const size_t fd_counts[] = { 0, 2, FUZZ_MAX_FDS };
-static const int directions[] = { IPC_FROM_WORKER, IPC_FROM_MASTER };
+static const int directions[] = { IPC_FROM_WORKER, IPC_FROM_MASTER,
+	IPC_FROM_CLIENT, IPC_FROM_SERVER };
 
 static struct ipc_msg msg; /* too big for the stack of a fuzzer thread */
 
