@@ -75,6 +75,7 @@ successor_wait_state(struct master *m)
 {
 	struct pollfd pfd = { m->successor.fd, POLLIN, 0 };
 	static struct upgrade_msg msg;
+	struct upgrade_state st;
 	int r;
 
 	if (poll(&pfd, 1, SUCCESSOR_STATE_MS) != 1)
@@ -82,7 +83,9 @@ successor_wait_state(struct master *m)
 	if ((r = upgrade_recv(m->successor.fd, &msg)) != 1 ||
 	    msg.h.type != UPGRADE_STATE)
 		return -1;
-	successor_take_state(m, (const void *)msg.payload);
+	memcpy(&st, msg.payload, sizeof(st)); /* the payload is unaligned */
+	successor_take_state(m, &st);
+	explicit_bzero(&st, sizeof(st));
 	explicit_bzero(&msg, sizeof(msg));
 	return 0;
 }
