@@ -451,24 +451,49 @@ def medians(runs):
     return out
 
 
+PAIRS = [("mpmd-iso", "nginx"), ("mpmd-iso", "apache-event"),
+         ("mpmd-noiso", "nginx"), ("mpmd-noiso", "apache-event"),
+         ("mpmd-iso", "mpmd-noiso")]
+
+
+def _pair_name(a, b):
+    return "iso/noiso" if (a, b) == ("mpmd-iso", "mpmd-noiso") else \
+        "%s/%s" % (a, b)
+
+
 def ratios(med, opts):
     """mpmd/anchor of per_cpu_s (above 1: mpmd does more per CPU-second),
     and the isolation's cost per full handshake in server CPU µs."""
     out = {}
     for sc in opts.scenarios:
         row = {}
-        for mine in ("mpmd-iso", "mpmd-noiso"):
-            for anchor in ("nginx", "apache-event"):
-                a = med.get((mine, sc), {}).get("per_cpu_s")
-                b = med.get((anchor, sc), {}).get("per_cpu_s")
-                row["%s/%s" % (mine, anchor)] = round(a / b, 3) \
-                    if a and b else None
+        for mine, anchor in PAIRS:
+            a = med.get((mine, sc), {}).get("per_cpu_s")
+            b = med.get((anchor, sc), {}).get("per_cpu_s")
+            row[_pair_name(mine, anchor)] = round(a / b, 3) \
+                if a and b else None
         a = med.get(("mpmd-iso", sc), {}).get("per_cpu_s")
         b = med.get(("mpmd-noiso", sc), {}).get("per_cpu_s")
-        row["iso/noiso"] = round(a / b, 3) if a and b else None
         if a and b and scenario(sc)["unit"] == "hs":
             row["isolation_us"] = round(1e6 / a - 1e6 / b, 1)
         out[sc] = row
+    return out
+
+
+def ratio_spread(runs, opts):
+    """{scenario: {pair: (lowest, highest)}} of the ratios each
+    repetition gives on its own: how much of a median ratio is noise."""
+    by = {(e["rep"], e["server"], e["scenario"]): e["result"]["per_cpu_s"]
+          for e in runs if "result" in e}
+    reps = sorted({k[0] for k in by})
+    out = {}
+    for sc in opts.scenarios:
+        for a, b in PAIRS:
+            vals = [by[(r, a, sc)] / by[(r, b, sc)] for r in reps
+                    if by.get((r, a, sc)) and by.get((r, b, sc))]
+            if vals:
+                out.setdefault(sc, {})[_pair_name(a, b)] = (
+                    round(min(vals), 2), round(max(vals), 2))
     return out
 
 
@@ -545,6 +570,7 @@ def finish(opts, meta, runs, names):
     med = medians(runs)
     rat = ratios(med, opts)
     per_rep = isolation_per_rep(runs)
+    spread = ratio_spread(runs, opts)
     print()
     print("mpmd TLS bench, %s, %d rep(s) of %d s, medians; server on CPU "
           "%d, clients on CPU %d; ECDSA P-256, %s" % (
@@ -555,6 +581,11 @@ def finish(opts, meta, runs, names):
     print("ratios of work per server CPU-second (above 1: mpmd does more); "
           "isolation µs/hs: server CPU per handshake, on - off")
     print(ratio_table(rat, opts))
+    for sc in opts.scenarios:
+        if spread.get(sc):
+            print("by repetition, lowest-highest, %s: %s" % (sc, ", ".join(
+                "%s %.2f-%.2f" % (k, lo, hi)
+                for k, (lo, hi) in spread[sc].items())))
     for sc, vals in sorted(per_rep.items()):
         print("isolation µs/hs by repetition, %s: %s" % (
             sc, " ".join("%.0f" % v for v in vals)))
@@ -570,7 +601,8 @@ def finish(opts, meta, runs, names):
         "meta": meta, "runs": runs,
         "medians": [dict(server=k[0], scenario=k[1], **v)
                     for k, v in sorted(med.items())],
-        "ratios": rat, "isolation_us_by_rep": per_rep})
+        "ratios": rat, "ratio_spread": spread,
+        "isolation_us_by_rep": per_rep})
     print("results: %s" % path)
 
 
