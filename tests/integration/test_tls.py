@@ -203,7 +203,10 @@ class Ctx(h.Ctx):
         self.main = t.LazyServer(mpm, MAIN_CONF, "tls", TLSServer)
         self.notickets = t.LazyServer(mpm, ["SSLSessionTickets off"],
                                       "notickets", TLSServer)
-        self.renew = t.LazyServer(mpm, [], "renew", TLSServer)
+        # an old connection stays idle across reloads and new handshakes,
+        # which take seconds under a sanitizer on a loaded machine
+        self.renew = t.LazyServer(mpm, ["KeepAliveTimeout 30"], "renew",
+                                  TLSServer)
         self.inworkers = t.LazyServer(mpm, ["SSLKeyIsolation off"],
                                       "keysinworkers", TLSServer)
         self.plain = h.Ctx(mpm)
