@@ -104,18 +104,24 @@ set_ssl_certificate_key_file(struct conf_parser *p,
 	return 0;
 }
 
-/* mod_ssl's syntax: a bare name sets, +name adds, -name removes. */
+/*
+ * mod_ssl's syntax, from an empty set: a bare name replaces the set,
+ * +name adds, -name removes ("all TLSv1.3" is TLSv1.3 alone).
+ */
 int
 set_ssl_protocol(struct conf_parser *p, const struct conf_directive *d,
     int argc, char **argv)
 {
 	unsigned set = 0;
 	const char *name;
+	char action;
 	size_t k;
 	int i;
 
 	for (i = 0; i < argc; i++) {
-		name = argv[i] + (argv[i][0] == '+' || argv[i][0] == '-');
+		action =
+		    argv[i][0] == '+' || argv[i][0] == '-' ? argv[i][0] : '\0';
+		name = argv[i] + (action != '\0');
 		for (k = 0;
 		     k < sizeof(tls_protocols) / sizeof(tls_protocols[0]); k++)
 			if (strcasecmp(name, tls_protocols[k].name) == 0)
@@ -132,10 +138,12 @@ set_ssl_protocol(struct conf_parser *p, const struct conf_directive *d,
 			    d->name, argv[i]);
 			return -1;
 		}
-		if (argv[i][0] == '-')
+		if (action == '-')
 			set &= ~tls_protocols[k].bits;
-		else
+		else if (action == '+')
 			set |= tls_protocols[k].bits;
+		else
+			set = tls_protocols[k].bits;
 	}
 	if (set == 0) {
 		conf_errorf(p, NULL, "%s: no protocol left", d->name);
