@@ -109,8 +109,9 @@ struct conf_parser {
 	struct conf_file_id open[CONF_MAX_INCLUDE_DEPTH + 1];
 	size_t nopen; /* files in open[], to stop include cycles */
 	char **names; /* included file names, kept for the messages */
-	struct conf_where cert_at[CONF_MAX_CERTS]; /* each SSLCertificateFile */
 	size_t nnames;
+	struct conf_where cert_at[CONF_MAX_CERTS];    /* line of each certs[] */
+	struct conf_where listen_at[CONF_MAX_LISTEN]; /* of each listen[] */
 };
 
 struct conf_directive {

@@ -341,15 +341,16 @@ check_ciphers(struct conf_parser *p, const struct conf_tls *tls)
 	SSL_CTX_free(ctx);
 }
 
-static bool
-has_https(const struct conf *conf)
+/* The Listen line of the first https listener, NULL when there is none. */
+static const struct conf_where *
+first_https(const struct conf_parser *p)
 {
 	size_t i;
 
-	for (i = 0; i < conf->nlisten; i++)
-		if (conf->listen[i].flags & CONF_LISTEN_HTTPS)
-			return true;
-	return false;
+	for (i = 0; i < p->conf->nlisten; i++)
+		if (p->conf->listen[i].flags & CONF_LISTEN_HTTPS)
+			return &p->listen_at[i];
+	return NULL;
 }
 
 /* Paths against ServerRoot; with the files at hand, each pair read. */
@@ -357,6 +358,7 @@ void
 conf_tls_finish(struct conf_parser *p)
 {
 	struct conf_tls *tls = &p->conf->tls;
+	const struct conf_where *https = first_https(p);
 	struct conf_tls_pair pair;
 	struct conf_cert *c;
 	char *cause, *path;
@@ -377,8 +379,8 @@ conf_tls_finish(struct conf_parser *p)
 			c->key_file = path;
 		}
 	}
-	if (has_https(p->conf) && tls->ncerts == 0)
-		conf_errorf(p, conf_where_of(p, CD_LISTEN, CD_COUNT, CD_COUNT),
+	if (https != NULL && tls->ncerts == 0)
+		conf_errorf(p, https,
 		    "Listen ... https: no SSLCertificateFile to serve it with");
 	if (p->flags & CONF_WORKER)
 		return;
