@@ -159,17 +159,20 @@ set_ssl_cipher_suite(struct conf_parser *p, const struct conf_directive *d,
     int argc, char **argv)
 {
 	struct conf_tls *tls = &p->conf->tls;
+	struct conf_where *at = &p->ciphers_at;
 	char **field = &tls->ciphers;
 
-	if (argc == 2 && strcasecmp(argv[0], "TLSv1.3") == 0)
+	if (argc == 2 && strcasecmp(argv[0], "TLSv1.3") == 0) {
 		field = &tls->ciphersuites;
-	else if (argc == 2 && strcasecmp(argv[0], "SSL") != 0) {
+		at = &p->ciphersuites_at;
+	} else if (argc == 2 && strcasecmp(argv[0], "SSL") != 0) {
 		conf_errorf(p, NULL, "%s: unknown protocol '%s' (SSL, TLSv1.3)",
 		    d->name, argv[0]);
 		return -1;
 	}
 	free(*field);
 	*field = xstrdup(argv[argc - 1]);
+	*at = p->at;
 	return 0;
 }
 
@@ -319,25 +322,33 @@ conf_tls_pair_free(struct conf_tls_pair *pair)
 	memset(pair, 0, sizeof(*pair));
 }
 
-/* The cipher strings, as OpenSSL itself reads them. */
+/* W, or the main file when the setting was never written (a default). */
+static const struct conf_where *
+line_or_main(const struct conf_parser *p, const struct conf_where *w)
+{
+	return w->line > 0 ? w : &p->main;
+}
+
+/* The cipher strings, as OpenSSL itself reads them, each at its line. */
 static void
 check_ciphers(struct conf_parser *p, const struct conf_tls *tls)
 {
-	const struct conf_where *w =
-	    conf_where_of(p, CD_SSL_CIPHER_SUITE, CD_COUNT, CD_COUNT);
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (ctx == NULL) {
-		conf_errorf(p, w, "SSLCipherSuite: %s", tls_error());
+		conf_errorf(p,
+		    conf_where_of(p, CD_SSL_CIPHER_SUITE, CD_COUNT, CD_COUNT),
+		    "SSLCipherSuite: %s", tls_error());
 		return;
 	}
 	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1)
-		conf_errorf(p, w, "SSLCipherSuite: '%s': %s", tls->ciphers,
-		    tls_error());
+		conf_errorf(p, line_or_main(p, &p->ciphers_at),
+		    "SSLCipherSuite: '%s': %s", tls->ciphers, tls_error());
 	if (tls->ciphersuites != NULL &&
 	    SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1)
-		conf_errorf(p, w, "SSLCipherSuite: TLSv1.3 '%s': %s",
-		    tls->ciphersuites, tls_error());
+		conf_errorf(p, line_or_main(p, &p->ciphersuites_at),
+		    "SSLCipherSuite: TLSv1.3 '%s': %s", tls->ciphersuites,
+		    tls_error());
 	SSL_CTX_free(ctx);
 }
 
