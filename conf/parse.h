@@ -103,6 +103,7 @@ struct conf_parser {
 	struct conf_where main;          /* the main file, line 0 */
 	struct conf_where at;            /* the line being parsed */
 	struct conf_where set[CD_COUNT]; /* where each directive was last set */
+	struct conf_where refused[CD_COUNT]; /* its last line, when refused */
 	bool listen_seen; /* the first Listen drops the default */
 	bool allow_seen;  /* the first StatusAllow drops it */
 	unsigned depth;   /* texts being parsed, main = 1 */

@@ -83,9 +83,16 @@ int
 set_ssl_certificate_key_file(struct conf_parser *p,
     const struct conf_directive *d, int argc, char **argv)
 {
+	const struct conf_where *refused = &p->refused[CD_SSL_CERTIFICATE_FILE];
 	struct conf_tls *tls = &p->conf->tls;
 	struct conf_cert *c;
 
+	if (refused->line > 0) { /* never the key of the pair before it */
+		conf_errorf(p, NULL,
+		    "%s: the SSLCertificateFile before it, at %s:%u, was refused",
+		    d->name, refused->file, refused->line);
+		return -1;
+	}
 	if (tls->ncerts == 0) {
 		conf_errorf(p, NULL,
 		    "%s: no SSLCertificateFile before it to pair with",

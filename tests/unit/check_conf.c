@@ -914,6 +914,23 @@ static const struct error_row error_rows[] = {
 	    "@/test.conf:2 has its key already" },
 	{ CK_ROW, "SSLCertificateFile a b", 1,
 	    "test.conf:1: SSLCertificateFile takes 1 argument, got 2" },
+	/* a key after a refused certificate is refused, never the pair's
+	   before it */
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/ec.key\n"
+	    "SSLCertificateFile \"\"\nSSLCertificateKeyFile tls/rsa.key",
+	    2,
+	    "test.conf:4: SSLCertificateKeyFile: the SSLCertificateFile "
+	    "before it, at @/test.conf:3, was refused" },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/both.pem\nSSLCertificateFile a b\n"
+	    "SSLCertificateKeyFile tls/ec.key",
+	    2,
+	    "test.conf:3: SSLCertificateKeyFile: the SSLCertificateFile "
+	    "before it, at @/test.conf:2, was refused" },
+	{ CK_ROW, "SSLCertificateFile a b\nSSLCertificateKeyFile tls/ec.key", 2,
+	    "test.conf:2: SSLCertificateKeyFile: the SSLCertificateFile "
+	    "before it, at @/test.conf:1, was refused" },
 	/* SSLProtocol */
 	{ CK_ROW, "SSLProtocol TLSv1.1", 1,
 	    "test.conf:1: SSLProtocol: 'TLSv1.1' is below TLS 1.2 and never "
@@ -1259,6 +1276,11 @@ START_TEST(test_tls_cert_limit)
 			  !has_error("test.conf:16:"),
 	    "the refused certificate's key went to the 16th (%s):\n%s",
 	    conf.tls.certs[CONF_MAX_CERTS - 1].key_file, all_errors());
+	ck_assert_msg(
+	    has_error("test.conf:18: SSLCertificateKeyFile: the "
+		      "SSLCertificateFile before it, at @/test.conf:17, was "
+		      "refused"),
+	    "%s", all_errors());
 }
 END_TEST
 
