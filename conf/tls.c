@@ -262,12 +262,19 @@ read_key(const char *path, char **cause)
 	return key;
 }
 
+/* The file the key is read from: its own, or the certificate's. */
+static const char *
+key_path(const struct conf_cert *c)
+{
+	return c->key_file != NULL ? c->key_file : c->cert_file;
+}
+
 static int
 check_key(const struct conf_cert *c, X509 *leaf, EVP_PKEY *key, bool isolation,
     char **cause)
 {
 	int type = EVP_PKEY_get_base_id(key);
-	const char *path = c->key_file != NULL ? c->key_file : c->cert_file;
+	const char *path = key_path(c);
 
 	if (X509_check_private_key(leaf, key) != 1) {
 		ERR_clear_error();
@@ -296,12 +303,11 @@ conf_tls_read(const struct conf_cert *c, bool isolation,
 
 	memset(out, 0, sizeof(*out));
 	if (read_chain(c->cert_file, out, &leaf, cause) == -1 ||
-	    (key = read_key(c->key_file != NULL ? c->key_file : c->cert_file,
-		 cause)) == NULL ||
+	    (key = read_key(key_path(c), cause)) == NULL ||
 	    check_key(c, leaf, key, isolation, cause) == -1)
 		goto done;
 	if ((n = i2d_PrivateKey(key, &der)) <= 0) {
-		xasprintf(cause, "%s: cannot encode the key: %s", c->key_file,
+		xasprintf(cause, "%s: cannot encode the key: %s", key_path(c),
 		    tls_error());
 		goto done;
 	}
