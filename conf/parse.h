@@ -112,6 +112,7 @@ struct conf_parser {
 	char **names; /* included file names, kept for the messages */
 	size_t nnames;
 	struct conf_where cert_at[CONF_MAX_CERTS];    /* line of each certs[] */
+	struct conf_where key_at[CONF_MAX_CERTS];     /* and of its key */
 	struct conf_where listen_at[CONF_MAX_LISTEN]; /* of each listen[] */
 	struct conf_where ciphers_at;      /* SSLCipherSuite [SSL] LIST */
 	struct conf_where ciphersuites_at; /* SSLCipherSuite TLSv1.3 LIST */

@@ -108,6 +108,7 @@ set_ssl_certificate_key_file(struct conf_parser *p,
 		return -1;
 	}
 	c->key_file = xstrdup(argv[0]);
+	p->key_at[tls->ncerts - 1] = p->at;
 	return 0;
 }
 
