@@ -384,6 +384,7 @@ set_listen(struct conf_parser *p, const struct conf_directive *d, int argc,
 		    p, NULL, "Listen: more than %d addresses", CONF_MAX_LISTEN);
 		return -1;
 	}
+	p->listen_at[conf->nlisten] = p->at;
 	conf->listen[conf->nlisten++] = l;
 	return 0;
 }

@@ -264,16 +264,20 @@ arity_error(struct conf_parser *p, const struct conf_directive *d, int got)
 		    got);
 }
 
+/* Refused until its handler takes it: refused[] then says where. */
 static void
 dispatch(struct conf_parser *p, int argc, char **argv)
 {
 	const struct conf_directive *d;
 	int i, nargs = argc - 1;
+	size_t id;
 
 	if ((d = conf_directive_find(argv[0])) == NULL) {
 		conf_errorf(p, NULL, "unknown directive '%s'", argv[0]);
 		return;
 	}
+	id = (size_t)(d - conf_directives);
+	p->refused[id] = p->at;
 	if (nargs < d->min_args ||
 	    (d->max_args != CONF_ARGS_ANY && nargs > d->max_args)) {
 		arity_error(p, d, nargs);
@@ -284,8 +288,10 @@ dispatch(struct conf_parser *p, int argc, char **argv)
 			conf_errorf(p, NULL, "%s: empty argument", d->name);
 			return;
 		}
-	if (d->set(p, d, nargs, argv + 1) == 0)
-		p->set[d - conf_directives] = p->at;
+	if (d->set(p, d, nargs, argv + 1) == 0) {
+		p->set[id] = p->at;
+		memset(&p->refused[id], 0, sizeof(p->refused[id]));
+	}
 }
 
 static void

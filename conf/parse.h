@@ -103,14 +103,19 @@ struct conf_parser {
 	struct conf_where main;          /* the main file, line 0 */
 	struct conf_where at;            /* the line being parsed */
 	struct conf_where set[CD_COUNT]; /* where each directive was last set */
+	struct conf_where refused[CD_COUNT]; /* its last line, when refused */
 	bool listen_seen; /* the first Listen drops the default */
 	bool allow_seen;  /* the first StatusAllow drops it */
 	unsigned depth;   /* texts being parsed, main = 1 */
 	struct conf_file_id open[CONF_MAX_INCLUDE_DEPTH + 1];
 	size_t nopen; /* files in open[], to stop include cycles */
 	char **names; /* included file names, kept for the messages */
-	struct conf_where cert_at[CONF_MAX_CERTS]; /* each SSLCertificateFile */
 	size_t nnames;
+	struct conf_where cert_at[CONF_MAX_CERTS];    /* line of each certs[] */
+	struct conf_where key_at[CONF_MAX_CERTS];     /* and of its key */
+	struct conf_where listen_at[CONF_MAX_LISTEN]; /* of each listen[] */
+	struct conf_where ciphers_at;      /* SSLCipherSuite [SSL] LIST */
+	struct conf_where ciphersuites_at; /* SSLCipherSuite TLSv1.3 LIST */
 };
 
 struct conf_directive {

@@ -106,9 +106,15 @@ put_tls(FILE *f, const struct conf_tls *tls, enum conf_dir id)
 	size_t i;
 
 	if (id == CD_SSL_PROTOCOL) {
-		fprintf(f, "%s%s%s\n", conf_directives[id].name,
-		    (tls->protocols & CONF_TLS_1_2) ? " TLSv1.2" : "",
-		    (tls->protocols & CONF_TLS_1_3) ? " TLSv1.3" : "");
+		/* the first name bare (it replaces), the next one added */
+		fputs(conf_directives[id].name, f);
+		if (tls->protocols & CONF_TLS_1_2)
+			fputs(" TLSv1.2", f);
+		if (tls->protocols & CONF_TLS_1_3)
+			fputs((tls->protocols & CONF_TLS_1_2) ? " +TLSv1.3"
+							      : " TLSv1.3",
+			    f);
+		fputc('\n', f);
 		return;
 	}
 	if (id == CD_SSL_CIPHER_SUITE) {

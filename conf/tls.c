@@ -83,9 +83,16 @@ int
 set_ssl_certificate_key_file(struct conf_parser *p,
     const struct conf_directive *d, int argc, char **argv)
 {
+	const struct conf_where *refused = &p->refused[CD_SSL_CERTIFICATE_FILE];
 	struct conf_tls *tls = &p->conf->tls;
 	struct conf_cert *c;
 
+	if (refused->line > 0) { /* never the key of the pair before it */
+		conf_errorf(p, NULL,
+		    "%s: the SSLCertificateFile before it, at %s:%u, was refused",
+		    d->name, refused->file, refused->line);
+		return -1;
+	}
 	if (tls->ncerts == 0) {
 		conf_errorf(p, NULL,
 		    "%s: no SSLCertificateFile before it to pair with",
@@ -101,21 +108,28 @@ set_ssl_certificate_key_file(struct conf_parser *p,
 		return -1;
 	}
 	c->key_file = xstrdup(argv[0]);
+	p->key_at[tls->ncerts - 1] = p->at;
 	return 0;
 }
 
-/* mod_ssl's syntax: a bare name sets, +name adds, -name removes. */
+/*
+ * mod_ssl's syntax, from an empty set: a bare name replaces the set,
+ * +name adds, -name removes ("all TLSv1.3" is TLSv1.3 alone).
+ */
 int
 set_ssl_protocol(struct conf_parser *p, const struct conf_directive *d,
     int argc, char **argv)
 {
 	unsigned set = 0;
 	const char *name;
+	char action;
 	size_t k;
 	int i;
 
 	for (i = 0; i < argc; i++) {
-		name = argv[i] + (argv[i][0] == '+' || argv[i][0] == '-');
+		action =
+		    argv[i][0] == '+' || argv[i][0] == '-' ? argv[i][0] : '\0';
+		name = argv[i] + (action != '\0');
 		for (k = 0;
 		     k < sizeof(tls_protocols) / sizeof(tls_protocols[0]); k++)
 			if (strcasecmp(name, tls_protocols[k].name) == 0)
@@ -132,10 +146,12 @@ set_ssl_protocol(struct conf_parser *p, const struct conf_directive *d,
 			    d->name, argv[i]);
 			return -1;
 		}
-		if (argv[i][0] == '-')
+		if (action == '-')
 			set &= ~tls_protocols[k].bits;
-		else
+		else if (action == '+')
 			set |= tls_protocols[k].bits;
+		else
+			set = tls_protocols[k].bits;
 	}
 	if (set == 0) {
 		conf_errorf(p, NULL, "%s: no protocol left", d->name);
@@ -151,17 +167,20 @@ set_ssl_cipher_suite(struct conf_parser *p, const struct conf_directive *d,
     int argc, char **argv)
 {
 	struct conf_tls *tls = &p->conf->tls;
+	struct conf_where *at = &p->ciphers_at;
 	char **field = &tls->ciphers;
 
-	if (argc == 2 && strcasecmp(argv[0], "TLSv1.3") == 0)
+	if (argc == 2 && strcasecmp(argv[0], "TLSv1.3") == 0) {
 		field = &tls->ciphersuites;
-	else if (argc == 2 && strcasecmp(argv[0], "SSL") != 0) {
+		at = &p->ciphersuites_at;
+	} else if (argc == 2 && strcasecmp(argv[0], "SSL") != 0) {
 		conf_errorf(p, NULL, "%s: unknown protocol '%s' (SSL, TLSv1.3)",
 		    d->name, argv[0]);
 		return -1;
 	}
 	free(*field);
 	*field = xstrdup(argv[argc - 1]);
+	*at = p->at;
 	return 0;
 }
 
@@ -244,12 +263,19 @@ read_key(const char *path, char **cause)
 	return key;
 }
 
+/* The file the key is read from: its own, or the certificate's. */
+static const char *
+key_path(const struct conf_cert *c)
+{
+	return c->key_file != NULL ? c->key_file : c->cert_file;
+}
+
 static int
 check_key(const struct conf_cert *c, X509 *leaf, EVP_PKEY *key, bool isolation,
     char **cause)
 {
 	int type = EVP_PKEY_get_base_id(key);
-	const char *path = c->key_file != NULL ? c->key_file : c->cert_file;
+	const char *path = key_path(c);
 
 	if (X509_check_private_key(leaf, key) != 1) {
 		ERR_clear_error();
@@ -278,12 +304,11 @@ conf_tls_read(const struct conf_cert *c, bool isolation,
 
 	memset(out, 0, sizeof(*out));
 	if (read_chain(c->cert_file, out, &leaf, cause) == -1 ||
-	    (key = read_key(c->key_file != NULL ? c->key_file : c->cert_file,
-		 cause)) == NULL ||
+	    (key = read_key(key_path(c), cause)) == NULL ||
 	    check_key(c, leaf, key, isolation, cause) == -1)
 		goto done;
 	if ((n = i2d_PrivateKey(key, &der)) <= 0) {
-		xasprintf(cause, "%s: cannot encode the key: %s", c->key_file,
+		xasprintf(cause, "%s: cannot encode the key: %s", key_path(c),
 		    tls_error());
 		goto done;
 	}
@@ -311,37 +336,46 @@ conf_tls_pair_free(struct conf_tls_pair *pair)
 	memset(pair, 0, sizeof(*pair));
 }
 
-/* The cipher strings, as OpenSSL itself reads them. */
+/* W, or the main file when the setting was never written (a default). */
+static const struct conf_where *
+line_or_main(const struct conf_parser *p, const struct conf_where *w)
+{
+	return w->line > 0 ? w : &p->main;
+}
+
+/* The cipher strings, as OpenSSL itself reads them, each at its line. */
 static void
 check_ciphers(struct conf_parser *p, const struct conf_tls *tls)
 {
-	const struct conf_where *w =
-	    conf_where_of(p, CD_SSL_CIPHER_SUITE, CD_COUNT, CD_COUNT);
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (ctx == NULL) {
-		conf_errorf(p, w, "SSLCipherSuite: %s", tls_error());
+		conf_errorf(p,
+		    conf_where_of(p, CD_SSL_CIPHER_SUITE, CD_COUNT, CD_COUNT),
+		    "SSLCipherSuite: %s", tls_error());
 		return;
 	}
 	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1)
-		conf_errorf(p, w, "SSLCipherSuite: '%s': %s", tls->ciphers,
-		    tls_error());
+		conf_errorf(p, line_or_main(p, &p->ciphers_at),
+		    "SSLCipherSuite: '%s': %s", tls->ciphers, tls_error());
 	if (tls->ciphersuites != NULL &&
 	    SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1)
-		conf_errorf(p, w, "SSLCipherSuite: TLSv1.3 '%s': %s",
-		    tls->ciphersuites, tls_error());
+		conf_errorf(p, line_or_main(p, &p->ciphersuites_at),
+		    "SSLCipherSuite: TLSv1.3 '%s': %s", tls->ciphersuites,
+		    tls_error());
 	SSL_CTX_free(ctx);
 }
 
-static bool
-has_https(const struct conf *conf)
+/* The Listen line of the first https listener, NULL when there is none. */
+static const struct conf_where *
+first_https(const struct conf_parser *p)
 {
 	size_t i;
 
-	for (i = 0; i < conf->nlisten; i++)
-		if (conf->listen[i].flags & CONF_LISTEN_HTTPS)
-			return true;
-	return false;
+	for (i = 0; i < p->conf->nlisten; i++)
+		if (p->conf->listen[i].flags & CONF_LISTEN_HTTPS)
+			return &p->listen_at[i];
+	return NULL;
 }
 
 /* Paths against ServerRoot; with the files at hand, each pair read. */
@@ -349,6 +383,7 @@ void
 conf_tls_finish(struct conf_parser *p)
 {
 	struct conf_tls *tls = &p->conf->tls;
+	const struct conf_where *https = first_https(p);
 	struct conf_tls_pair pair;
 	struct conf_cert *c;
 	char *cause, *path;
@@ -369,8 +404,8 @@ conf_tls_finish(struct conf_parser *p)
 			c->key_file = path;
 		}
 	}
-	if (has_https(p->conf) && tls->ncerts == 0)
-		conf_errorf(p, conf_where_of(p, CD_LISTEN, CD_COUNT, CD_COUNT),
+	if (https != NULL && tls->ncerts == 0)
+		conf_errorf(p, https,
 		    "Listen ... https: no SSLCertificateFile to serve it with");
 	if (p->flags & CONF_WORKER)
 		return;

@@ -247,6 +247,54 @@ check_identity(struct conf_parser *p)
 	}
 }
 
+/*
+ * The FILE:LINE that set what serialized line NAME (a directive) holds:
+ * a pair's certificate or key line, counting the pairs in *PAIRS, else
+ * the directive's line (or ServerRoot's, for a path left to default).
+ */
+static const struct conf_where *
+serialized_where(struct conf_parser *p, const char *name, size_t *pairs)
+{
+	const struct conf_directive *d = conf_directive_find(name);
+	enum conf_dir id;
+
+	if (d == NULL) /* conf_serialize() writes only the table's names */
+		return &p->main;
+	id = (enum conf_dir)(d - conf_directives);
+	if (id == CD_SSL_CERTIFICATE_FILE && *pairs < CONF_MAX_CERTS)
+		return &p->cert_at[(*pairs)++];
+	if (id == CD_SSL_CERTIFICATE_KEY_FILE && *pairs > 0)
+		return &p->key_at[*pairs - 1];
+	return conf_where_of(p, id, CD_SERVER_ROOT, CD_COUNT);
+}
+
+/*
+ * Every line conf_serialize() writes must parse again in a worker, whose
+ * lines have CONF_MAX_LINE bytes at most as ours do. A value with many
+ * \ or " (each written escaped, two bytes) fits here and not there: the
+ * workers would refuse the text and none would start. Refused now,
+ * `mpmd -t` included, at the line that set the value.
+ */
+static void
+check_serialized(struct conf_parser *p)
+{
+	const struct conf_where *w;
+	char *text = conf_serialize(p->conf, NULL), *line, *nl, *blank;
+	size_t len, pairs = 0;
+
+	for (line = text; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		len = (size_t)(nl - line);
+		if ((blank = memchr(line, ' ', len)) != NULL)
+			*blank = '\0';
+		w = serialized_where(p, line, &pairs);
+		if (len > CONF_MAX_LINE)
+			conf_errorf(p, w,
+			    "%s: the line the workers get, \\ and \" escaped, is %zu bytes, more than %d: shorten the value",
+			    line, len, CONF_MAX_LINE);
+	}
+	free(text);
+}
+
 void
 conf_finish(struct conf_parser *p)
 {
@@ -268,4 +316,5 @@ conf_finish(struct conf_parser *p)
 	check_document_root(p);
 	if (geteuid() == 0)
 		check_identity(p);
+	check_serialized(p); /* a worker parsed those very lines */
 }

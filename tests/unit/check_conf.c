@@ -32,11 +32,24 @@
 #define TLS_TEMPLATE  "/tmp/check_conf_tls.XXXXXX"
 #define TEXT_MAX      16384
 #define NFTW_FDS      16
+#define ERROR_SHOWN   200 /* bytes of each error in a failure message */
 /* conf/tls.c's SSLCipherSuite for TLS 1.2, Mozilla's intermediate list */
 #define TLS_DEFAULT_CIPHERS                                          \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/*
+ * contrib/fuzz/regressions/conf/serialized-line-too-long: "DirectoryIndex "
+ * and 4,100 backslashes (the last one joins the empty line after it).
+ */
+#define BS10   "\\\\\\\\\\\\\\\\\\\\"
+#define BS100  BS10 BS10 BS10 BS10 BS10 BS10 BS10 BS10 BS10 BS10
+#define BS1000 BS100 BS100 BS100 BS100 BS100 BS100 BS100 BS100 BS100 BS100
+#define FUZZ_SERIALIZED_LINE_TOO_LONG \
+	"DirectoryIndex " BS1000 BS1000 BS1000 BS1000 BS100 "\n"
+/* Written out: "DirectoryIndex", a blank, the value quoted and escaped. */
+#define INDEX_LINE_OVERHEAD (sizeof("DirectoryIndex \"\"") - 1)
 
 static char root[sizeof(ROOT_TEMPLATE)];
 /* tlsfiles.h's PEM files, made once in main(); @/tls points there. */
@@ -149,6 +162,7 @@ load(const char *text, int flags)
 	return conf_load(&conf, path, flags, &errs);
 }
 
+/* Each cut to ERROR_SHOWN bytes: Check refuses a longer failure message. */
 static const char *
 all_errors(void)
 {
@@ -157,8 +171,8 @@ all_errors(void)
 
 	buf[0] = '\0';
 	for (i = 0; i < errs.count && n < sizeof(buf); i++)
-		n += (size_t)snprintf(
-		    buf + n, sizeof(buf) - n, "  %s\n", errs.msg[i]);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "  %.*s\n",
+		    ERROR_SHOWN, errs.msg[i]);
 	return buf;
 }
 
@@ -914,6 +928,42 @@ static const struct error_row error_rows[] = {
 	    "@/test.conf:2 has its key already" },
 	{ CK_ROW, "SSLCertificateFile a b", 1,
 	    "test.conf:1: SSLCertificateFile takes 1 argument, got 2" },
+	/* a key after a refused certificate is refused, never the pair's
+	   before it */
+	{ CK_ROW,
+	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/ec.key\n"
+	    "SSLCertificateFile \"\"\nSSLCertificateKeyFile tls/rsa.key",
+	    2,
+	    "test.conf:4: SSLCertificateKeyFile: the SSLCertificateFile "
+	    "before it, at @/test.conf:3, was refused" },
+	{ CK_ROW,
+	    "SSLCertificateFile tls/both.pem\nSSLCertificateFile a b\n"
+	    "SSLCertificateKeyFile tls/ec.key",
+	    2,
+	    "test.conf:3: SSLCertificateKeyFile: the SSLCertificateFile "
+	    "before it, at @/test.conf:2, was refused" },
+	{ CK_ROW, "SSLCertificateFile a b\nSSLCertificateKeyFile tls/ec.key", 2,
+	    "test.conf:2: SSLCertificateKeyFile: the SSLCertificateFile "
+	    "before it, at @/test.conf:1, was refused" },
+	/* a line that fits here and not once escaped for the workers */
+	{ CK_ROW, FUZZ_SERIALIZED_LINE_TOO_LONG, 1,
+	    "test.conf:1: DirectoryIndex: the line the workers get, \\ and \" "
+	    "escaped, is 8215 bytes, more than 8192: shorten the value" },
+	/* a path of 4,091 bytes: only its backslashes are written twice */
+	{ CK_ROW,
+	    "\n\nDocumentRoot /" BS1000 BS1000 BS1000 BS1000 BS10 BS10 BS10 BS10
+		BS10 BS10 BS10 BS10 BS10 " #",
+	    2,
+	    "test.conf:3: DocumentRoot: the line the workers get, \\ and \" "
+	    "escaped, is 8196 bytes" },
+	/* at the key's own line (its read error is at its certificate's) */
+	{ CK_ROW,
+	    "SSLCertificateFile tls/both.pem\nSSLCertificateFile tls/ec.crt\n"
+	    "SSLCertificateKeyFile " BS1000 BS1000 BS1000 BS1000 BS100 " #\n"
+	    "SSLCertificateFile tls/rsa.crt\nSSLCertificateKeyFile tls/rsa.key",
+	    2,
+	    "test.conf:3: SSLCertificateKeyFile: the line the workers get, \\ "
+	    "and \" escaped, is 8" },
 	/* SSLProtocol */
 	{ CK_ROW, "SSLProtocol TLSv1.1", 1,
 	    "test.conf:1: SSLProtocol: 'TLSv1.1' is below TLS 1.2 and never "
@@ -1259,6 +1309,11 @@ START_TEST(test_tls_cert_limit)
 			  !has_error("test.conf:16:"),
 	    "the refused certificate's key went to the 16th (%s):\n%s",
 	    conf.tls.certs[CONF_MAX_CERTS - 1].key_file, all_errors());
+	ck_assert_msg(
+	    has_error("test.conf:18: SSLCertificateKeyFile: the "
+		      "SSLCertificateFile before it, at @/test.conf:17, was "
+		      "refused"),
+	    "%s", all_errors());
 }
 END_TEST
 
@@ -1768,6 +1823,33 @@ START_TEST(test_round_trip_tls)
 }
 END_TEST
 
+/*
+ * The longest value a worker takes back: one DirectoryIndex word of N
+ * backslashes is INDEX_LINE_OVERHEAD + 2N bytes written out. N fits, and
+ * round-trips; N + 1 is refused at its line, `mpmd -t` included.
+ */
+START_TEST(test_serialized_line_limit)
+{
+	static char text[CONF_MAX_LINE + 1];
+	const size_t fits = (CONF_MAX_LINE - INDEX_LINE_OVERHEAD) / 2;
+	size_t n = (size_t)snprintf(text, sizeof(text), "\nDirectoryIndex ");
+
+	memset(text + n, '\\', fits);
+	snprintf(text + n + fits, sizeof(text) - n - fits, " # fits\n");
+	ck_assert_msg(load(text, 0) == 0, "%s", all_errors());
+	ck_assert_uint_eq(strlen(conf.directory_index[0]), fits);
+	check_round_trip();
+	memset(text + n, '\\', fits + 1);
+	snprintf(text + n + fits + 1, sizeof(text) - n - fits - 1, " #\n");
+	ck_assert_int_eq(load(text, 0), -1);
+	ck_assert_msg(errs.count == 1 &&
+			  has_error("test.conf:2: DirectoryIndex: the line the "
+				    "workers get, \\ and \" escaped, is 8193 "
+				    "bytes, more than 8192"),
+	    "%s", all_errors());
+}
+END_TEST
+
 START_TEST(test_serialize_text)
 {
 	char *text;
@@ -1950,6 +2032,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_round_trip_defaults);
 	tcase_add_test(tc, test_round_trip_tls);
+	tcase_add_test(tc, test_serialized_line_limit);
 	tcase_add_test(tc, test_serialize_text);
 	suite_add_tcase(s, tc);
 
