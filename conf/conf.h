@@ -69,7 +69,6 @@ struct conf_read_timeout {
 struct conf_cert {
 	char *cert_file; /* PEM: the certificate, then its chain */
 	char *key_file;  /* PEM private key; NULL: it is in cert_file */
-	char *where;     /* "FILE:LINE" of the SSLCertificateFile */
 };
 
 /* A pair as read from its files: what workers and the key process get. */
