@@ -23,6 +23,7 @@
 #define CONF_MAX_STATUS_ALLOW  32
 #define CONF_MAX_INCLUDE_DEPTH 16
 #define CONF_MAX_LINE          8192
+#define CONF_MAX_SERIALIZED    (4 * 1024 * 1024) /* the text workers get */
 #define CONF_MAX_ERRORS        64
 #define CONF_LISTEN_TEXT_MAX   64 /* "[ffff:...:ffff]:65535" fits */
 #define CONF_MAX_CERTS         16 /* certificate/key pairs, chosen by SNI */

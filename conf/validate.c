@@ -279,9 +279,13 @@ static void
 check_serialized(struct conf_parser *p)
 {
 	const struct conf_where *w;
-	char *text = conf_serialize(p->conf, NULL), *line, *nl, *blank;
-	size_t len, pairs = 0;
+	size_t len, pairs = 0, total;
+	char *text = conf_serialize(p->conf, &total), *line, *nl, *blank;
 
+	if (total > CONF_MAX_SERIALIZED)
+		conf_errorf(p, NULL,
+		    "the config the workers get is %zu bytes (with TypesConfig's table), more than %d: make it smaller",
+		    total, CONF_MAX_SERIALIZED);
 	for (line = text; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
 		len = (size_t)(nl - line);
 		if ((blank = memchr(line, ' ', len)) != NULL)

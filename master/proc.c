@@ -28,6 +28,8 @@ _Static_assert(
     CONF_MAX_LISTEN == IPC_MAX_LISTEN, "CONF_MAX_LISTEN != IPC_MAX_LISTEN");
 _Static_assert(
     CONF_MAX_SERVERS <= SB_MAX_SLOTS, "a server without a scoreboard slot");
+_Static_assert(CONF_MAX_SERIALIZED <= IPC_MAX_CONFIG,
+    "a config -t accepts that workers would refuse");
 
 static const char *
 mpm_name_of(const struct generation *g)
