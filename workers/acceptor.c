@@ -8,13 +8,13 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <stdint.h>
 #include <unistd.h>
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/ratelimit.h"
 #include "workers/accesslog.h"
 #include "workers/acceptor.h"
 
@@ -136,18 +136,13 @@ acceptor_poll(struct acceptor *a)
 static void
 warn_out_of_fds(int err)
 {
-	static _Atomic int64_t last = -ACCEPTOR_WARN_EVERY_MS;
-	static atomic_uint quiet;
-	int64_t now = mono_ms(), then = atomic_load(&last);
+	static struct ratelimit rl = RATELIMIT_INIT(ACCEPTOR_WARN_EVERY_MS, 1);
+	unsigned held;
 
-	if (now - then < ACCEPTOR_WARN_EVERY_MS ||
-	    !atomic_compare_exchange_strong(&last, &then, now)) {
-		atomic_fetch_add(&quiet, 1);
-		return;
-	}
-	log_warnx(
-	    "accept4: %s: not accepting for %d ms (%u more times since the last warning)",
-	    strerror(err), ACCEPTOR_PAUSE_MS, atomic_exchange(&quiet, 0));
+	if (ratelimit_pass(&rl, &held))
+		log_warnx(
+		    "accept4: %s: not accepting for %d ms (%u more times since the last warning)",
+		    strerror(err), ACCEPTOR_PAUSE_MS, held);
 }
 
 /* Accepts from the listeners the last poll reported, until they are dry. */

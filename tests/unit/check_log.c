@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/ratelimit.h"
 #include "tests/unit/ck.h"
 
 #define LINE_MAX_READ 4096
@@ -111,6 +113,43 @@ START_TEST(test_long_message_cut)
 }
 END_TEST
 
+#define RL_BURST    3
+#define RL_HOUR_MS  (3600 * 1000)
+#define RL_SHORT_MS 20
+#define RL_SLEEP_NS (60 * 1000 * 1000)
+
+/* BURST lines an interval go out, the rest are counted for the next. */
+START_TEST(test_ratelimit_burst)
+{
+	struct ratelimit rl = RATELIMIT_INIT(RL_HOUR_MS, RL_BURST);
+	unsigned held = 99, i;
+
+	for (i = 0; i < RL_BURST; i++) {
+		ck_assert(ratelimit_pass(&rl, &held));
+		ck_assert_uint_eq(held, 0);
+	}
+	for (i = 0; i < 5; i++)
+		ck_assert(!ratelimit_pass(&rl, &held));
+}
+END_TEST
+
+/* A new interval lets lines through again and says how many were held. */
+START_TEST(test_ratelimit_new_interval)
+{
+	struct ratelimit rl = RATELIMIT_INIT(RL_SHORT_MS, 1);
+	struct timespec ts = { 0, RL_SLEEP_NS };
+	unsigned held = 99;
+
+	ck_assert(ratelimit_pass(&rl, &held));
+	ck_assert_uint_eq(held, 0);
+	ck_assert(!ratelimit_pass(&rl, &held));
+	ck_assert(!ratelimit_pass(&rl, &held));
+	nanosleep(&ts, NULL);
+	ck_assert(ratelimit_pass(&rl, &held));
+	ck_assert_uint_eq(held, 2);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -121,6 +160,8 @@ log_suite(void)
 	tcase_add_test(tc, test_line_shape);
 	tcase_add_test(tc, test_client_bytes_escaped);
 	tcase_add_test(tc, test_long_message_cut);
+	tcase_add_test(tc, test_ratelimit_burst);
+	tcase_add_test(tc, test_ratelimit_new_interval);
 	suite_add_tcase(s, tc);
 	return s;
 }
