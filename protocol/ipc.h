@@ -123,8 +123,13 @@ struct ipc_conn {
 	uint32_t flags; /* CONF_LISTEN_* of the listener it came in on */
 	uint32_t nreq;  /* responses it was given (MaxKeepAliveRequests) */
 	uint32_t peerlen;
-	uint32_t nread;    /* bytes that follow */
-	uint8_t peer[128]; /* struct sockaddr_storage */
+	uint32_t nread; /* bytes that follow */
+	/*
+	 * struct sockaddr_storage: the client, which on a "Listen ...
+	 * proxy" listener is the one its PROXY header named. A connection
+	 * changing hands is past that header; the taker reads none.
+	 */
+	uint8_t peer[128];
 };
 
 #define IPC_CONN_READ_MAX (IPC_MAX_PAYLOAD - sizeof(struct ipc_conn))

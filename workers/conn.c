@@ -33,6 +33,7 @@
 #include "workers/conn.h"
 #include "workers/exch.h"
 #include "workers/io.h"
+#include "workers/proxyconn.h"
 #include "workers/tls.h"
 
 #define CONN_SCRATCH_SIZE  (16 * 1024)  /* per thread: every read lands here */
@@ -58,6 +59,7 @@ static const char conn_500[] = "HTTP/1.1 500 Internal Server Error\r\n"
 
 enum conn_state {
 	CS_IDLE,          /* no request: waiting for the first byte of one */
+	CS_PROXY,         /* "Listen ... proxy": the PROXY protocol header */
 	CS_TLS_HELLO,     /* https: is it TLS at all? (a plain request: 400) */
 	CS_TLS_HANDSHAKE, /* https: the handshake */
 	CS_HEAD,          /* part of a head received, the parser wants more */
@@ -98,6 +100,7 @@ struct conn {
 	bool more;     /* the last read filled its room: more may be queued */
 	bool flip;     /* TLS waits for the other direction than asked */
 	bool plain_on_tls; /* plain HTTP came to an https listener */
+	bool tls_next;     /* https after the PROXY header */
 	union conn_peer peer;
 };
 
@@ -113,6 +116,18 @@ conn_after(long seconds)
 	return mono_ms() + (int64_t)seconds * MS_PER_SEC;
 }
 
+/* An IPv4 or IPv6 peer replaces the one the connection had. */
+static void
+conn_set_peer(struct conn *c, const struct sockaddr *peer, socklen_t peerlen)
+{
+	if (peer != NULL && peer->sa_family == AF_INET &&
+	    peerlen >= sizeof(struct sockaddr_in))
+		memcpy(&c->peer.sin, peer, sizeof(struct sockaddr_in));
+	else if (peer != NULL && peer->sa_family == AF_INET6 &&
+		 peerlen >= sizeof(struct sockaddr_in6))
+		memcpy(&c->peer.sin6, peer, sizeof(struct sockaddr_in6));
+}
+
 struct conn *
 conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
     socklen_t peerlen, unsigned listen_flags)
@@ -125,17 +140,17 @@ conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 	c->fd = fd;
 	c->state = CS_IDLE;
 	c->peer.sa.sa_family = AF_UNSPEC;
-	if (peer != NULL && peer->sa_family == AF_INET &&
-	    peerlen >= sizeof(struct sockaddr_in))
-		memcpy(&c->peer.sin, peer, sizeof(struct sockaddr_in));
-	else if (peer != NULL && peer->sa_family == AF_INET6 &&
-		 peerlen >= sizeof(struct sockaddr_in6))
-		memcpy(&c->peer.sin6, peer, sizeof(struct sockaddr_in6));
+	conn_set_peer(c, peer, peerlen);
 	/* The first request has RequestReadTimeout header to arrive. */
 	c->deadline = conn_after(ctx->conf->read_header.timeout);
-	if (listen_flags & CONF_LISTEN_HTTPS) {
-		c->state = CS_TLS_HELLO;
+	/* What comes before it, from the accept on: handshake= */
+	if (listen_flags & (CONF_LISTEN_HTTPS | CONF_LISTEN_PROXY))
 		c->deadline = conn_after(ctx->conf->read_handshake.timeout);
+	if (listen_flags & CONF_LISTEN_HTTPS)
+		c->state = CS_TLS_HELLO;
+	if (listen_flags & CONF_LISTEN_PROXY) {
+		c->tls_next = c->state == CS_TLS_HELLO;
+		c->state = CS_PROXY;
 	}
 	return c;
 }
@@ -787,6 +802,47 @@ conn_do_file(struct conn *c)
 	return conn_finish(c);
 }
 
+/*
+ * A "Listen ... proxy" connection: its PROXY header, read exactly, names
+ * the client, which replaces the peer (the proxy) for the access log and
+ * StatusAllow. LOCAL and UNKNOWN name none: the peer stays. Then TLS or
+ * HTTP, with the bytes after the header still in the socket.
+ */
+static enum step
+conn_do_proxy(struct conn *c)
+{
+	struct proxy_header h;
+	size_t have = c->inlen;
+
+	if (have > 0)
+		memcpy(scratch_in, c->buf, have);
+	switch (proxyconn_read(c->fd, &c->peer.sa, scratch_in, &have, &h)) {
+	case PROXYCONN_WAIT:
+		/* a part of the header, kept on the heap until the rest */
+		if (have > c->inlen &&
+		    conn_buf_take(c, scratch_in, have) == -1) {
+			log_warnx("%s: out of memory: closing a connection",
+			    __func__);
+			return STEP_CLOSE;
+		}
+		return STEP_READ;
+	case PROXYCONN_DONE:
+		break;
+	default:
+		return STEP_CLOSE;
+	}
+	conn_drop_input(c);
+	if (proxy_client(&h) != NULL)
+		conn_set_peer(c, proxy_client(&h), sizeof(h.src));
+	if (c->tls_next) {
+		c->state = CS_TLS_HELLO; /* within the same handshake= time */
+		return STEP_GO;
+	}
+	c->state = CS_IDLE;
+	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
+	return STEP_GO;
+}
+
 #define TLS_HANDSHAKE_RECORD 0x16 /* the first byte of every ClientHello */
 
 /*
@@ -932,6 +988,9 @@ conn_step(struct conn *c)
 		case CS_LINGER:
 			s = conn_do_linger(c);
 			break;
+		case CS_PROXY:
+			s = conn_do_proxy(c);
+			break;
 		case CS_TLS_HELLO:
 			s = conn_do_tls_hello(c);
 			break;
@@ -949,6 +1008,9 @@ conn_step(struct conn *c)
 enum conn_io
 conn_expire(struct conn *c)
 {
+	if (c->state == CS_PROXY)
+		proxyconn_refused(&c->peer.sa,
+		    "no complete PROXY header in RequestReadTimeout handshake=");
 	if (c->state != CS_HEAD && c->state != CS_BODY) {
 		c->state = CS_CLOSED;
 		return CONN_IO_CLOSE;

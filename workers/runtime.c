@@ -189,7 +189,10 @@ reopen_logs(struct worker *w, struct ipc_msg *msg)
 
 /*
  * The next connection handed over to this generation, if no other worker
- * took it first: 1 (into A), 0 when none waits.
+ * took it first: 1 (into A), 0 when none waits. It is past its start: a
+ * PROXY header it had was read by the worker that accepted it, and the
+ * client the header named came along as h.peer (the master's probe never
+ * comes as a proxy connection). So no header is looked for again.
  */
 bool
 runtime_take_adopted(struct worker *w, struct accepted *a)
@@ -214,7 +217,7 @@ runtime_take_adopted(struct worker *w, struct accepted *a)
 		memcpy(&h, msg->payload, sizeof(h));
 		memset(a, 0, sizeof(*a));
 		a->fd = msg->fds[0];
-		a->flags = h.flags;
+		a->flags = h.flags & ~(uint32_t)CONF_LISTEN_PROXY;
 		a->nreq = h.nreq;
 		a->peerlen = h.peerlen <= sizeof(a->peer) ? h.peerlen : 0;
 		memcpy(&a->peer, h.peer, a->peerlen);

@@ -29,6 +29,7 @@
 #include "conf/conf.h"
 #include "lib/clock.h"
 #include "protocol/http.h"
+#include "protocol/ipc.h"
 #include "protocol/scoreboard.h"
 #include "workers/conn.h"
 #include "workers/static.h"
@@ -163,8 +164,9 @@ struct client {
 	enum conn_io io;
 };
 
+/* A connection from ADDR on a listener with FLAGS (CONF_LISTEN_*). */
 static void
-cl_open_from(struct client *cl, const char *addr)
+cl_open_on(struct client *cl, const char *addr, unsigned flags)
 {
 	struct sockaddr_in peer;
 	int sv[2];
@@ -177,12 +179,18 @@ cl_open_from(struct client *cl, const char *addr)
 	peer.sin_port = htons(PEER_PORT);
 	ck_assert_int_eq(inet_pton(AF_INET, addr, &peer.sin_addr), 1);
 	memset(cl, 0, sizeof(*cl));
-	cl->c =
-	    conn_new(&ctx, sv[0], (struct sockaddr *)&peer, sizeof(peer), 0);
+	cl->c = conn_new(
+	    &ctx, sv[0], (struct sockaddr *)&peer, sizeof(peer), flags);
 	ck_assert_ptr_nonnull(cl->c);
 	cl->fd = sv[1];
 	cl->buf = malloc(RESP_MAX);
 	ck_assert_ptr_nonnull(cl->buf);
+}
+
+static void
+cl_open_from(struct client *cl, const char *addr)
+{
+	cl_open_on(cl, addr, 0);
 }
 
 static void
@@ -1474,6 +1482,204 @@ START_TEST(test_status_denied)
 }
 END_TEST
 
+/* --- the PROXY protocol ("Listen ... proxy") --- */
+
+#define B(s)   s, sizeof(s) - 1
+#define PP_V1  "PROXY TCP4 203.0.113.9 192.0.2.1 5000 80\r\n"
+#define PP_SIG "\r\n\r\n\0\r\nQUIT\n"
+#define PP_ADDRS4          \
+	"\xCB\x00\x71\x09" \
+	"\xC0\x00\x02\x01" \
+	"\x13\x88"         \
+	"\x00\x50"
+#define PP_CLIENT  "203.0.113.9 - - "
+#define PP_PROXY   "192.0.2.7 - - " /* the socket's peer: PEER_ADDR */
+#define PP_GET     GET("/hello.txt")
+#define PP_LOG_GET "\"GET /hello.txt HTTP/1.1\" 200 12 "
+
+struct proxy_case {
+	int line;
+	unsigned flags; /* of the listener */
+	const char *in; /* sent first: a header, then a request */
+	size_t inlen;
+	const char *want; /* the access log's line begins so; NULL: closed
+			     without a byte of answer, nothing logged */
+};
+
+static const struct proxy_case proxy_cases[] = {
+	{ CK_ROW, CONF_LISTEN_PROXY, B(PP_V1 PP_GET), PP_CLIENT },
+	{ CK_ROW, CONF_LISTEN_PROXY,
+	    B("PROXY TCP6 2001:db8::9 2001:db8::1 5000 80\r\n" PP_GET),
+	    "2001:db8::9 - - " },
+	{ CK_ROW, CONF_LISTEN_PROXY, B("PROXY UNKNOWN\r\n" PP_GET), PP_PROXY },
+	{ CK_ROW, CONF_LISTEN_PROXY,
+	    B(PP_SIG "\x21\x11\x00\x0C" PP_ADDRS4 PP_GET), PP_CLIENT },
+	{ CK_ROW, CONF_LISTEN_PROXY,
+	    B(PP_SIG "\x21\x11\x00\x11" PP_ADDRS4 "\x04\x00\x02hi" PP_GET),
+	    PP_CLIENT },
+	{ CK_ROW, CONF_LISTEN_PROXY,
+	    B(PP_SIG "\x21\x21\x00\x24"
+		     "\x20\x01\x0D\xB8\0\0\0\0\0\0\0\0\0\0\0\x09"
+		     "\x20\x01\x0D\xB8\0\0\0\0\0\0\0\0\0\0\0\x01"
+		     "\x13\x88\x00\x50" PP_GET),
+	    "2001:db8::9 - - " },
+	/* a health check: the proxy's own address stands */
+	{ CK_ROW, CONF_LISTEN_PROXY,
+	    B(PP_SIG "\x20\x11\x00\x0C" PP_ADDRS4 PP_GET), PP_PROXY },
+	{ CK_ROW, CONF_LISTEN_PROXY, B(PP_SIG "\x21\x00\x00\x00" PP_GET),
+	    PP_PROXY },
+	/* no valid header: closed, not answered */
+	{ CK_ROW, CONF_LISTEN_PROXY, B(PP_GET), NULL },
+	{ CK_ROW, CONF_LISTEN_PROXY, B("\x16\x03\x01\x02\x00\x01\x00"), NULL },
+	{ CK_ROW, CONF_LISTEN_PROXY,
+	    B("PROXY TCP4 203.0.113.9 192.0.2.1 5000 080\r\n" PP_GET), NULL },
+	{ CK_ROW, CONF_LISTEN_PROXY, B(PP_SIG "\x31\x11\x00\x0C" PP_ADDRS4),
+	    NULL },
+	/* no "proxy" on the listener: a PROXY line is a bad request */
+	{ CK_ROW, 0, B(PP_V1 PP_GET), PP_PROXY " \"PROXY TCP4 " },
+	{ CK_ROW, 0, B(PP_SIG "\x21\x11\x00\x0C" PP_ADDRS4 PP_GET),
+	    PP_PROXY " \"\\x00\" 400 " },
+};
+
+/* What T's connection answered and logged, its input sent as STEP says:
+ * all at once (0) or STEP bytes at a time with the machine run between. */
+static void
+proxy_run(const struct proxy_case *t, size_t step)
+{
+	char log[LOG_MAX];
+	struct client cl;
+	struct resp r;
+	size_t off, n;
+
+	cl_open_on(&cl, PEER_ADDR, t->flags);
+	for (off = 0; off < t->inlen && cl.c != NULL; off += n) {
+		n = step == 0 || t->inlen - off < step ? t->inlen - off : step;
+		cl_write(&cl, t->in + off, n);
+		cl_run(&cl);
+	}
+	logpipe_read(&logpipe, log, sizeof(log));
+	if (t->want == NULL) {
+		ck_assert_msg(cl.c == NULL && cl.len == 0 && log[0] == '\0',
+		    "row at line %d, step %zu: %zu bytes answered, log '%s'",
+		    t->line, step, cl.len, log);
+		cl_close(&cl);
+		return;
+	}
+	ck_assert_msg(cl_next(&cl, false, &r),
+	    "row at line %d, step %zu: "
+	    "no response in '%.*s'",
+	    t->line, step, (int)cl.len, cl.buf);
+	strip_time(log);
+	ck_assert_msg(strncmp(log, t->want, strlen(t->want)) == 0,
+	    "row at line %d, step %zu: '%s'", t->line, step, log);
+	ck_assert_msg(t->flags == 0 || strstr(log, PP_LOG_GET) != NULL,
+	    "row at line %d, step %zu: '%s'", t->line, step, log);
+	cl_close(&cl);
+}
+
+/* At once, a byte at a time, and in pieces that split header from request. */
+START_TEST(test_proxy_header)
+{
+	static const size_t steps[] = { 0, 1, 5, 16, 29 };
+	size_t i, k;
+
+	for (i = 0; i < NCASES(proxy_cases); i++)
+		for (k = 0; k < NCASES(steps); k++)
+			proxy_run(&proxy_cases[i], steps[k]);
+}
+END_TEST
+
+/* StatusAllow judges the client the header names, not the proxy. */
+START_TEST(test_proxy_status_allow)
+{
+	static const struct {
+		int line;
+		const char *proxy, *header;
+		int status;
+	} t[] = {
+		{ CK_ROW, OTHER_ADDR,
+		    "PROXY TCP4 192.0.2.50 192.0.2.1 5000 80\r\n", 200 },
+		{ CK_ROW, PEER_ADDR,
+		    "PROXY TCP4 198.51.100.9 192.0.2.1 5000 80\r\n", 403 },
+		{ CK_ROW, PEER_ADDR, "PROXY UNKNOWN\r\n", 200 },
+	};
+	struct client cl;
+	struct resp r;
+	size_t i;
+
+	setup_status();
+	for (i = 0; i < NCASES(t); i++) {
+		cl_open_on(&cl, t[i].proxy, CONF_LISTEN_PROXY);
+		cl_send(&cl, t[i].header);
+		cl_send(&cl, GET("/server-status?auto"));
+		cl_run(&cl);
+		ck_assert_msg(
+		    cl_next(&cl, false, &r) && r.status == t[i].status,
+		    "row at line %d: status %d", t[i].line, r.status);
+		cl_close(&cl);
+	}
+}
+END_TEST
+
+/* A header not whole by handshake= is closed, unanswered. */
+START_TEST(test_proxy_expire)
+{
+	char log[LOG_MAX];
+	struct client cl;
+	int64_t before = mono_ms();
+
+	conf.read_handshake.timeout = 4;
+	conf.read_header.timeout = 9;
+	cl_open_on(&cl, PEER_ADDR, CONF_LISTEN_PROXY);
+	ck_assert_int_ge(conn_deadline(cl.c), before + 4000);
+	ck_assert_int_le(conn_deadline(cl.c), mono_ms() + 4000);
+	cl_send(&cl, "PROXY TCP4 203.0.113.9 ");
+	ck_assert_int_eq(cl_run(&cl), CONN_IO_READ);
+	ck_assert(!conn_idle(cl.c));
+	ck_assert_int_eq(conn_expire(cl.c), CONN_IO_CLOSE);
+	conn_free(cl.c);
+	cl.c = NULL;
+	ck_assert_uint_eq(cl.len, 0);
+	ck_assert_uint_eq(logpipe_read(&logpipe, log, sizeof(log)), 0);
+	cl_close(&cl);
+	/* once the header is in, the request has header= from then on */
+	cl_open_on(&cl, PEER_ADDR, CONF_LISTEN_PROXY);
+	cl_send(&cl, PP_V1);
+	ck_assert_int_eq(cl_run(&cl), CONN_IO_READ);
+	ck_assert(conn_idle(cl.c));
+	ck_assert_int_ge(conn_deadline(cl.c), before + 9000);
+	cl_close(&cl);
+}
+END_TEST
+
+/* Handed to another worker, an idle connection takes its client along. */
+START_TEST(test_proxy_export)
+{
+	uint8_t read[REQ_MAX];
+	struct sockaddr_in sin;
+	struct ipc_conn h;
+	struct client cl;
+	struct resp r;
+	size_t n;
+
+	cl_open_on(&cl, PEER_ADDR, CONF_LISTEN_PROXY);
+	cl_send(&cl, "PROXY TCP4 203.0.113");
+	cl_run(&cl);
+	ck_assert_int_eq(conn_export(cl.c, &h, read, sizeof(read), &n), -1);
+	cl_send(&cl, ".9 192.0.2.1 5000 80\r\n" GET("/hello.txt"));
+	cl_run(&cl);
+	ck_assert(cl_next(&cl, false, &r));
+	ck_assert(conn_idle(cl.c));
+	ck_assert_int_eq(conn_export(cl.c, &h, read, sizeof(read), &n), 0);
+	ck_assert_uint_eq(h.peerlen, sizeof(sin));
+	memcpy(&sin, h.peer, sizeof(sin));
+	ck_assert_int_eq(sin.sin_family, AF_INET);
+	ck_assert_uint_eq(ntohl(sin.sin_addr.s_addr), 0xCB007109);
+	ck_assert_uint_eq(ntohs(sin.sin_port), 5000);
+	cl_close(&cl);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -1497,6 +1703,8 @@ conn_suite(void)
 		{ "accesslog", { test_accesslog, test_accesslog_slow_body } },
 		{ "status", { test_scoreboard_counts, test_status_page,
 				test_status_denied } },
+		{ "proxy", { test_proxy_header, test_proxy_status_allow,
+			       test_proxy_expire, test_proxy_export } },
 	};
 	size_t i, j;
 	TCase *tc;
