@@ -1009,8 +1009,8 @@ enum conn_io
 conn_expire(struct conn *c)
 {
 	if (c->state == CS_PROXY)
-		proxyconn_refused(&c->peer.sa,
-		    "no complete PROXY header in RequestReadTimeout handshake=");
+		proxyconn_expired(
+		    &c->peer.sa, c->ctx->conf->read_handshake.timeout);
 	if (c->state != CS_HEAD && c->state != CS_BODY) {
 		c->state = CS_CLOSED;
 		return CONN_IO_CLOSE;

@@ -66,6 +66,17 @@ proxyconn_refused(const struct sockaddr *peer, const char *why)
 		    text, why);
 }
 
+void
+proxyconn_expired(const struct sockaddr *peer, long seconds)
+{
+	char why[WHY_MAX];
+
+	snprintf(why, sizeof(why),
+	    "no whole PROXY header within %ld s (RequestReadTimeout handshake=)",
+	    seconds);
+	proxyconn_refused(peer, why);
+}
+
 static ssize_t
 recv_intr(int fd, void *buf, size_t n, int flags)
 {

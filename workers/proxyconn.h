@@ -32,5 +32,7 @@ enum proxyconn proxyconn_read(int fd, const struct sockaddr *peer, char *buf,
 
 /* Logs (at info, at most a burst a second) a connection closed for WHY. */
 void proxyconn_refused(const struct sockaddr *peer, const char *why);
+/* The same for one whose header was not whole within SECONDS. */
+void proxyconn_expired(const struct sockaddr *peer, long seconds);
 
 #endif
