@@ -5,7 +5,9 @@ answer; a plain listener takes a PROXY line for a bad request; https
 proxy listeners read the header before the ClientHello; a keep-alive
 connection handed to a new generation keeps its client; and a real
 HAProxy in front (send-proxy, send-proxy-v2, with a CRC32c, and TCP
-passthrough of TLS) brings curl's own loopback address into the log.
+passthrough of TLS) brings curl's own loopback address into the log;
+two nodes behind HAProxy restarted one after the other (mpmctl graceful
+on A, then B) fail no request of a steady load.
 """
 
 import os
@@ -20,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import loadgen  # noqa: E402
 import mpmdtest as t  # noqa: E402
 from mpmdtest import eq, note, true  # noqa: E402
 from test_http import check_logs_clean  # noqa: E402
@@ -30,6 +33,12 @@ LOG_WAIT = 3.0            # an access-log line to appear
 HAPROXY_WAIT = 10.0       # HAProxy up and its servers UP
 HAPROXY_STOP = 5.0
 DRAIN_WAIT = 15.0         # the old generation gone after a graceful
+NODE_SETTLE = 1.0         # load on a node before and after its graceful
+MIN_LOAD = 100            # requests a load that tested anything did
+# A node's pool: HAProxy keeps idle connections to each node, and each
+# holds a prefork process for up to KeepAliveTimeout
+NODE_CONF = ["StartServers 8", "MinSpareServers 8", "MaxSpareServers 32",
+             "KeepAliveTimeout 5"]
 STATUS_NET = "10.9.0.0/16"
 REFUSED = "PROXY protocol: closed the connection from 127.0.0.1:"
 
@@ -103,16 +112,15 @@ class ProxyServer(t.Server):
     plus a proxy listener and an https proxy listener on ports of their
     own, picked again with the main one on each start attempt."""
 
-    def __init__(self, mpm):
+    def __init__(self, mpm, tag="proxy", extra=()):
         self.pport = self.sport = None
         super().__init__(mpm, [
             "RequestReadTimeout handshake=%d header=10 body=10"
             % HANDSHAKE_TIMEOUT,
-            "KeepAliveTimeout 30",
             "GracefulShutdownTimeout 20",
             "ServerStatus /server-status",
             "StatusAllow %s" % STATUS_NET,
-        ], tag="proxy")
+        ] + list(extra), tag=tag)
         self.cert, self.key = make_cert(self.conf_dir)
 
     def write_config(self, port=None):
@@ -139,7 +147,8 @@ class Ctx:
             raise AssertionError("proxy server did not start: " + self.error)
         if self.srv is None:
             try:
-                self.srv = ProxyServer(self.mpm).start()
+                self.srv = ProxyServer(self.mpm, extra=[
+                    "KeepAliveTimeout 30"]).start()
             except BaseException as e:
                 self.error = str(e).split("\n")[0]
                 raise
@@ -403,14 +412,16 @@ backend be_tls
 
 
 class HAProxy:
-    def __init__(self, srv):
+    """haproxy -f CFG -db with CFG formatted from PORTS plus a free port
+    for each name in FRONTENDS; stopped (by its pid) on the way out."""
+
+    def __init__(self, cfg, ports, frontends):
         self.dir = tempfile.mkdtemp(prefix="mpmd-haproxy-")
-        self.ports = dict(hp_v1=t.free_port(), hp_v2=t.free_port(),
-                          hp_crc=t.free_port(), hp_tls=t.free_port(),
-                          pport=srv.pport, sport=srv.sport)
+        self.ports = dict(ports)
+        self.ports.update((name, t.free_port()) for name in frontends)
         self.cfg = os.path.join(self.dir, "haproxy.cfg")
         with open(self.cfg, "w") as f:
-            f.write(HAPROXY_CFG.format(**self.ports))
+            f.write(cfg.format(**self.ports))
         self.out = os.path.join(self.dir, "haproxy.out")
         self.proc = None
 
@@ -432,6 +443,12 @@ class HAProxy:
 
     def diag(self):
         return "--- haproxy output:\n" + t.tail(self.out)
+
+
+def need_tools():
+    for tool in ("haproxy", "curl"):
+        if find_tool(tool) is None:
+            t.skip("%s is not installed (Debian package %s)" % (tool, tool))
 
 
 def curl(url, interface, extra=()):
@@ -474,12 +491,11 @@ def health_checks(srv, tag):
 
 
 def test_haproxy(c):
-    for tool in ("haproxy", "curl"):
-        if find_tool(tool) is None:
-            t.skip("%s is not installed (Debian package %s)" % (tool, tool))
+    need_tools()
     srv = c.get()
     before = refused_count(srv)
-    with HAProxy(srv) as hp:
+    with HAProxy(HAPROXY_CFG, dict(pport=srv.pport, sport=srv.sport),
+                 ("hp_v1", "hp_v2", "hp_crc", "hp_tls")) as hp:
         through(hp, "hp_v1", CLIENT_V1, srv)
         through(hp, "hp_v2", CLIENT_V2, srv)
         through(hp, "hp_crc", CLIENT_CRC, srv)
@@ -490,6 +506,66 @@ def test_haproxy(c):
     eq(refused_count(srv), before, "connections refused while HAProxy ran "
        "(its checks and requests must all carry valid headers)\n"
        + t.tail(srv.error_log))
+
+
+TWO_NODES_CFG = """global
+    maxconn 200
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+frontend www
+    bind 127.0.0.1:{hp}
+    default_backend nodes
+backend nodes
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri /small.txt?haproxy-check
+    server a 127.0.0.1:{a} send-proxy-v2 check inter 300ms
+    server b 127.0.0.1:{b} send-proxy-v2 check inter 300ms
+"""
+
+
+def load_lines(srv):
+    return srv.access_text().count('"GET /small.txt HTTP/1.1" 200 ')
+
+
+def test_two_nodes_graceful(c):
+    """The README's procedure: mpmctl graceful on node A, then on B, with
+    HAProxy left alone, under a steady load through it."""
+    need_tools()
+    nodes = [ProxyServer(c.mpm, "node-" + n, NODE_CONF).start()
+             for n in "ab"]
+    ports = dict(a=nodes[0].pport, b=nodes[1].pport)
+    with HAProxy(TWO_NODES_CFG, ports, ("hp",)) as hp:
+        for node in nodes:
+            t.wait_for(lambda: "haproxy-check" in node.access_text(),
+                       HAPROXY_WAIT, "HAProxy's check of %s\n%s"
+                       % (node.tag, hp.diag()))
+        with loadgen.Load(hp.ports["hp"], "/small.txt", t.SMALL_DATA,
+                          keepalive=3, oneshot=2, pause=0.002) as load:
+            time.sleep(NODE_SETTLE)
+            for node in nodes:
+                served = load_lines(node)
+                old = t.active(node)[3]
+                res = t.ctl(node, "graceful")
+                eq(res[0], 0, "mpmctl graceful on %s\n%s"
+                   % (node.tag, t.shown(res)))
+                true(not t.wait_gone(old, DRAIN_WAIT), "old workers of %s "
+                     "still alive\n%s" % (node.tag, node.diag()))
+                time.sleep(NODE_SETTLE)
+                true(load_lines(node) > served, "%s served nothing of the "
+                     "load across its graceful restart" % node.tag)
+        true(hp.proc.poll() is None, "haproxy exited\n" + hp.diag())
+    note("[%s] graceful on node A, then B, behind HAProxy: %s"
+         % (c.mpm, load.summary()))
+    eq(load.failed(), 0, "requests failed\n" + load.report())
+    true(load.total_ok() >= MIN_LOAD, "only %d requests" % load.total_ok())
+    for node in nodes:
+        check_logs_clean(node)
+        node.stop()
 
 
 def test_stop(c):
@@ -524,6 +600,8 @@ TESTS = [
      "client", test_handoff_keeps_client),
     ("HAProxy send-proxy, send-proxy-v2 (+crc32c), TCP-mode TLS: %h is "
      "curl's own address", test_haproxy),
+    ("two nodes behind HAProxy, mpmctl graceful on A then B under load: "
+     "no request fails", test_two_nodes_graceful),
     ("error log clean; the server stops on SIGTERM", test_stop),
 ]
 
