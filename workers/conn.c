@@ -106,6 +106,8 @@ struct conn {
 
 /* mpm-event keeps 10,000 idle connections in well under 0.5 KiB each. */
 _Static_assert(sizeof(struct conn) <= CONN_SIZE_MAX, "struct conn grew");
+/* A PROXY header is gathered in the scratch buffer. */
+_Static_assert(CONN_SCRATCH_SIZE >= PROXY_HEADER_MAX, "scratch too small");
 
 static __thread char scratch_in[CONN_SCRATCH_SIZE];
 static __thread char scratch_out[EXCH_OUT_MAX];
