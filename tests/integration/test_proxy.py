@@ -3,11 +3,11 @@ on stdout): raw v1 and v2 headers name the client the access log and
 StatusAllow see; a connection without a valid header is closed with no
 answer; a plain listener takes a PROXY line for a bad request; https
 proxy listeners read the header before the ClientHello; a keep-alive
-connection handed to a new generation keeps its client; and a real
-HAProxy in front (send-proxy, send-proxy-v2, with a CRC32c, and TCP
-passthrough of TLS) brings curl's own loopback address into the log;
-two nodes behind HAProxy restarted one after the other (mpmctl graceful
-on A, then B) fail no request of a steady load.
+connection handed to a new generation or a new master (mpmctl upgrade)
+keeps its client; a real HAProxy in front (send-proxy, send-proxy-v2,
+with a CRC32c, and TCP passthrough of TLS) brings curl's own loopback
+address into the log; two nodes behind HAProxy restarted one after the
+other (mpmctl graceful on A, then B) fail no request of a steady load.
 """
 
 import os
@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import loadgen  # noqa: E402
 import mpmdtest as t  # noqa: E402
+import test_upgrade as tu  # noqa: E402
 from mpmdtest import eq, note, true  # noqa: E402
 from test_http import check_logs_clean  # noqa: E402
 
@@ -340,26 +341,59 @@ def test_https_proxy_no_header(c):
                "the refusal of a bare ClientHello in the error log")
 
 
+def check_survives(srv, client, what, hand_over):
+    """A proxied keep-alive connection from CLIENT, then HAND_OVER(), after
+    which another process serves it: its next request is answered on the
+    same connection, and both are logged with CLIENT."""
+    tok = token()
+    with t.Client(srv.pport) as cl:
+        eq(cl.exchange(v1(client) + get_req("/small.txt?a" + tok)).status,
+           200, "before the " + what)
+        hand_over()
+        r = cl.exchange(get_req("/small.txt?b" + tok))
+        eq((r.status, r.body), (200, t.SMALL_DATA), "after the %s, on the "
+           "same connection" % what)
+    lines = log_lines(srv, tok, 2)
+    eq([client_of(ln) for ln in lines], [client] * 2,
+       "%%h before and after the %s" % what)
+
+
 def test_handoff_keeps_client(c):
     """An idle proxied connection survives a graceful restart, adopted by
     a worker of the new generation, with its client."""
     srv = c.get()
-    tok = token()
-    old = t.active(srv)[3]
-    with t.Client(srv.pport) as cl:
-        eq(cl.exchange(v1("10.9.8.8") + get_req("/small.txt?a" + tok))
-           .status, 200, "before the graceful restart")
+
+    def graceful():
+        old = t.active(srv)[3]
         res = t.ctl(srv, "graceful")
         eq(res[0], 0, "mpmctl graceful\n" + t.shown(res))
         left = t.wait_gone(old, DRAIN_WAIT)
         true(not left, "old workers %s still alive, holding the "
              "connection?\n%s" % (left, srv.diag()))
-        r = cl.exchange(get_req("/small.txt?b" + tok))
-        eq((r.status, r.body), (200, t.SMALL_DATA), "after it, on the same "
-           "connection")
-    lines = log_lines(srv, tok, 2)
-    eq([client_of(ln) for ln in lines], ["10.9.8.8"] * 2,
-       "%h before and after the handoff")
+    check_survives(srv, "10.9.8.8", "graceful restart", graceful)
+
+
+def test_upgrade_keeps_client(c):
+    """mpmctl upgrade: an idle proxied connection goes to the new master's
+    workers with its client, and they read no header on it."""
+    inst = tu.Installed()
+    srv = ProxyServer(c.mpm, "proxy-upgrade", ["KeepAliveTimeout 30"])
+    pids = []
+
+    def upgrade():
+        old, new, _ = tu.upgrade(srv)
+        pids.append(new)
+        true(not t.wait_gone([old], DRAIN_WAIT), "the old master, pid %d, "
+             "still alive\n%s" % (old, srv.diag()))
+    try:
+        srv.start(wrapper=inst.wrapper())
+        check_survives(srv, "10.9.10.10", "upgrade", upgrade)
+        check_logs_clean(srv)
+    finally:
+        if pids:
+            tu.stop_successor(srv, pids[0])
+        srv.kill()
+        inst.cleanup()
 
 
 # ------------------------------------------------------------- HAProxy
@@ -598,6 +632,8 @@ TESTS = [
      test_https_proxy_no_header),
     ("graceful restart: the adopted keep-alive connection keeps its "
      "client", test_handoff_keeps_client),
+    ("mpmctl upgrade: the keep-alive connection the new master's workers "
+     "adopt keeps its client", test_upgrade_keeps_client),
     ("HAProxy send-proxy, send-proxy-v2 (+crc32c), TCP-mode TLS: %h is "
      "curl's own address", test_haproxy),
     ("two nodes behind HAProxy, mpmctl graceful on A then B under load: "
