@@ -26,7 +26,7 @@ ok() { # STATUS NAME [DETAILS]
 # ".It MACRO WORD" or ".It Ic User Ar name No and MACRO WORD".
 covered() {
 	page=$build/man/$2 missing=
-	if [ -z "$(echo $4)" ]; then
+	if [ -z "$(printf '%s' "$4" | tr -d ' \t\n')" ]; then
 		ok 1 "$1" "found no names to look for: has the source changed shape?"
 		return
 	fi
