@@ -2,8 +2,9 @@
 # The Debian package's whole life on this machine, as root: build it
 # (build.sh), lintian (no error allowed), dpkg -i, mpmd -t, start
 # /usr/sbin/mpmd as an administrator would, GET / on the configured
-# address, mpmctl status, graceful and reopen-logs, stop, dpkg --purge,
-# and nothing of it left behind. Ends with one line, PASS or FAIL.
+# address, mpmctl status, graceful and reopen-logs, a forced logrotate,
+# dpkg -i over the running server, mpmctl stop, dpkg --purge, and nothing
+# of it left behind. Ends with one line, PASS or FAIL.
 #   contrib/debian/test.sh [DEB]   test DEB instead of building one
 # It refuses to run where mpmd is installed already or port 80 is taken.
 set -u
