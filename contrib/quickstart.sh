@@ -11,7 +11,8 @@ build=${MPMD_BUILD_DIR:-$top/build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 
 DEB_PACKAGES="build-essential autoconf automake pkgconf libevent-dev \
-libhttp-parser-dev libcap-dev libssl-dev check python3 curl openssl haproxy"
+libhttp-parser-dev libcap-dev libssl-dev check python3 curl openssl haproxy \
+mandoc"
 
 missing_packages() {
 	for p in $DEB_PACKAGES; do
