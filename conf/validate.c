@@ -314,11 +314,11 @@ conf_finish(struct conf_parser *p)
 	mime_finish(&conf->mime);
 	derive_max_request_workers(p);
 	check_order(p);
+	check_serialized(p); /* a worker parses those very lines */
 	if (p->flags & CONF_WORKER)
 		return;
 	check_mpm(p);
 	check_document_root(p);
 	if (geteuid() == 0)
 		check_identity(p);
-	check_serialized(p); /* a worker parsed those very lines */
 }
