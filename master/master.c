@@ -57,6 +57,7 @@ master_maintain(struct master *m, bool tick)
 			generation_free(g);
 		}
 	}
+	scoreboard_publish(m);
 	if (m->stopping && TAILQ_EMPTY(&m->procs))
 		event_base_loopexit(m->base, NULL);
 }
@@ -65,6 +66,7 @@ static void
 master_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	reload_end_probation(arg);
+	cpu_sample(arg);
 	master_maintain(arg, true);
 }
 

@@ -69,6 +69,7 @@ struct proc {
 	int64_t started;
 	int64_t deadline;   /* READY or stop deadline, 0 = none */
 	bool expected_exit; /* we asked it to go: exiting is no crash */
+	uint64_t cpu_us[2]; /* user, system: /proc at the last tick */
 };
 
 enum gen_state {
@@ -101,7 +102,9 @@ struct generation {
 	unsigned nprocs;
 	unsigned spawn_wanted; /* asked of the pool, forked one a loop turn */
 	unsigned spawn_rate;
-	struct backoff crash; /* of its workers */
+	struct backoff crash;      /* of its workers */
+	unsigned replace;          /* workers that exited unasked, to replace */
+	struct sb_counters folded; /* what its exited workers counted */
 	int64_t started;
 	int64_t drain_deadline;
 	int64_t promoted; /* became the active generation, 0 = not yet */
@@ -142,7 +145,18 @@ struct reload_result {
 	time_t when;
 	int verb;
 	bool ok;
+	int64_t took_ms; /* from the request to the outcome; -1: none */
 	char text[MASTER_RESULT_MAX];
+};
+
+/* What the master counts over its life, for the status and metrics. */
+struct master_counts {
+	uint64_t reloads[SB_RELOAD_VERBS][2]; /* [verb][ok] */
+	uint64_t
+	    promotions;    /* generations that became active after the first */
+	uint64_t crashes;  /* workers that exited unasked, not cleanly */
+	uint64_t restarts; /* workers started in place of an unasked exit */
+	uint64_t spawns;   /* workers started */
 };
 
 struct listener {
@@ -174,9 +188,11 @@ struct master {
 	int devnull_fd;
 	char *pid_file;
 	int sb_fd;
-	struct sb_header *sb;
+	struct sb_header *sb; /* shared: the master only writes it */
+	struct sb_header pub; /* what it last wrote there, its own copy */
 	uint32_t nslots;
 	uint8_t slot_used[SB_MAX_SLOTS];
+	struct master_counts counts;
 	struct event *ev_tick;
 	struct event *ev_spawn; /* the pool's next fork */
 	struct reload reload;
@@ -313,6 +329,13 @@ int64_t backoff_note(struct backoff *b, int64_t now);
 void proc_exited(struct master *m, pid_t pid, int status);
 void proc_check_deadlines(struct master *m);
 
+/* cpu.c: CPU time of the master and its workers */
+/* Each worker's and key process's time so far, from /proc: on the tick. */
+void cpu_sample(struct master *m);
+/* User and system microseconds: the master's, and its workers' (live
+ * from the last sample, exited from the kernel's count). */
+void cpu_totals(const struct master *m, uint64_t self[2], uint64_t workers[2]);
+
 /* tls.c: a generation's certificates and keys */
 int tls_generation_load(struct generation *g, char **cause);
 void tls_generation_free(struct generation *g);
@@ -347,7 +370,14 @@ void pool_spawn(struct master *m, struct generation *g, unsigned want);
 /* scoreboard.c: the shared memfd, read as untrusted counters */
 int scoreboard_create(struct master *m, char **cause);
 int scoreboard_claim(struct master *m, uint32_t *slot);
-void scoreboard_release(struct master *m, uint32_t slot);
+/*
+ * SLOT's worker is gone: what it counted is added to the master's totals
+ * (and G's, unless NULL) and the slot is cleared, in one step readers see
+ * whole, so no total goes backwards.
+ */
+void scoreboard_release(struct master *m, uint32_t slot, struct generation *g);
+/* Writes what the master knows into the header, for workers to show. */
+void scoreboard_publish(struct master *m);
 /* A copy of what the worker of SLOT wrote there; -1 (zeros) if no slot. */
 int scoreboard_copy(const struct master *m, uint32_t slot, struct sb_slot *s);
 /* The worker-written busy count of SLOT, clamped to LIMIT. */

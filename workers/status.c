@@ -66,10 +66,11 @@ status_nslots(const struct sb_header *sb, uint64_t size)
 {
 	uint64_t n, fit;
 
-	if (sb == NULL || size < sizeof(*sb) || sb_read(&sb->magic) != SB_MAGIC)
+	if (sb == NULL || size < SB_HEADER_SIZE ||
+	    sb_read(&sb->magic) != SB_MAGIC)
 		return 0;
 	n = sb_read(&sb->nslots);
-	fit = (size - sizeof(*sb)) / sizeof(struct sb_slot);
+	fit = (size - SB_HEADER_SIZE) / sizeof(struct sb_slot);
 	if (n > fit)
 		n = fit;
 	return n > SB_MAX_SLOTS ? SB_MAX_SLOTS : (uint32_t)n;
@@ -94,8 +95,8 @@ status_sum(const struct sb_header *sb, uint32_t n, struct status_totals *t)
 		status_slot(sb, i, &s);
 		if (s.state == SB_EMPTY)
 			continue;
-		t->requests += s.requests;
-		t->bytes += s.bytes;
+		t->requests += s.c.requests;
+		t->bytes += s.c.bytes;
 		t->busy += s.busy;
 		t->idle += s.threads - s.busy;
 		t->connections += s.connections;
@@ -147,8 +148,8 @@ status_json(struct buf *b, const struct sb_header *sb, uint32_t n,
 		    "\"threads\":%u,\"busy\":%u,\"connections\":%u,"
 		    "\"requests\":%llu,\"bytes\":%llu}",
 		    sep, i, s.generation, status_state_name(s.state), s.threads,
-		    s.busy, s.connections, (unsigned long long)s.requests,
-		    (unsigned long long)s.bytes);
+		    s.busy, s.connections, (unsigned long long)s.c.requests,
+		    (unsigned long long)s.c.bytes);
 		sep = ",";
 	}
 	buf_printf(b, "]}\n");
@@ -187,8 +188,8 @@ status_html(struct buf *b, const struct sb_header *sb, uint32_t n,
 		    "<tr><td>%u</td><td>%u</td><td>%s</td><td>%u</td>"
 		    "<td>%u</td><td>%u</td><td>%llu</td><td>%llu</td></tr>\n",
 		    i, s.generation, status_state_name(s.state), s.threads,
-		    s.busy, s.connections, (unsigned long long)s.requests,
-		    (unsigned long long)s.bytes);
+		    s.busy, s.connections, (unsigned long long)s.c.requests,
+		    (unsigned long long)s.c.bytes);
 	}
 	buf_printf(b, "</table></body></html>\n");
 }

@@ -30,6 +30,7 @@
 #include "lib/clock.h"
 #include "protocol/http.h"
 #include "protocol/scoreboard.h"
+#include "workers/board.h"
 #include "workers/conn.h"
 #include "workers/static.h"
 
@@ -55,6 +56,7 @@ static struct logpipe logpipe;
 static struct sb_slot own_slot;
 static struct {
 	struct sb_header h;
+	char page[SB_HEADER_SIZE - sizeof(struct sb_header)];
 	struct sb_slot s[SB_TEST_SLOTS];
 } board;
 
@@ -1379,6 +1381,17 @@ END_TEST
 
 /* --- scoreboard and status page --- */
 
+static uint64_t
+bucket_sum(const struct sb_slot *slot)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < SB_NBUCKETS; i++)
+		n += slot->c.buckets[i];
+	return n;
+}
+
 START_TEST(test_scoreboard_counts)
 {
 	struct client cl;
@@ -1387,9 +1400,42 @@ START_TEST(test_scoreboard_counts)
 	cl_send(&cl, GET("/hello.txt") "HEAD /hello.txt HTTP/1.1\r\n"
 				       "Host: x\r\n\r\n" GET("/missing"));
 	cl_run(&cl);
-	ck_assert_uint_eq(own_slot.requests, 3);
-	ck_assert_uint_ge(own_slot.bytes, 12 + 1);
+	ck_assert_uint_eq(own_slot.c.requests, 3);
+	ck_assert_uint_ge(own_slot.c.bytes, 12 + 1);
+	/* each finished, with its duration, in a bucket */
+	ck_assert_uint_eq(own_slot.c.finished, 3);
+	ck_assert_uint_eq(bucket_sum(&own_slot), 3);
 	cl_close(&cl);
+}
+END_TEST
+
+/* Where the thread is and what the connection waits for, as it goes. */
+START_TEST(test_scoreboard_states)
+{
+	struct client cl;
+	struct resp r;
+	int k;
+
+	board_bind(&own_slot, 1);
+	cl_open(&cl);
+	ck_assert_uint_eq(own_slot.conns[SB_C_READING], 1); /* a new one */
+	cl_send(&cl, GET("/hello.txt"));
+	cl_run(&cl);
+	ck_assert(cl_next(&cl, false, &r));
+	ck_assert_uint_eq(own_slot.conns[SB_C_KEEPALIVE], 1);
+	ck_assert_uint_eq(own_slot.conns[SB_C_READING], 0);
+	ck_assert_uint_eq(own_slot.thread[1], SB_T_KEEPALIVE);
+	cl_send(&cl, "GET /hello.txt HTTP/1.1\r\n"); /* half a head */
+	cl_run(&cl);
+	ck_assert_uint_eq(own_slot.conns[SB_C_READING], 1);
+	ck_assert_uint_eq(own_slot.conns[SB_C_KEEPALIVE], 0);
+	ck_assert_uint_eq(own_slot.thread[1], SB_T_READING);
+	cl_close(&cl);
+	for (k = 0; k < SB_C_COUNT; k++)
+		ck_assert_uint_eq(own_slot.conns[k], 0);
+	/* the half-read request was never logged: no duration for it */
+	ck_assert_uint_eq(own_slot.c.finished, 1);
+	board_bind(NULL, 0);
 }
 END_TEST
 
@@ -1408,13 +1454,13 @@ setup_status(void)
 	board.s[0].generation = 3;
 	board.s[0].threads = 4;
 	board.s[0].busy = 1;
-	board.s[0].requests = 42;
-	board.s[0].bytes = 4096;
+	board.s[0].c.requests = 42;
+	board.s[0].c.bytes = 4096;
 	board.s[1].state = SB_DRAINING;
 	board.s[1].generation = 2;
 	board.s[1].threads = 4;
 	board.s[1].busy = 9; /* more than threads: clamped */
-	board.s[1].requests = 8;
+	board.s[1].c.requests = 8;
 	ctx.sb_all = &board.h;
 	ctx.sb_all_size = sizeof(board);
 }
@@ -1495,8 +1541,8 @@ conn_suite(void)
 			test_state_across_waits, test_client_gone } },
 		{ "timeouts", { test_expire, test_deadlines } },
 		{ "accesslog", { test_accesslog, test_accesslog_slow_body } },
-		{ "status", { test_scoreboard_counts, test_status_page,
-				test_status_denied } },
+		{ "status", { test_scoreboard_counts, test_scoreboard_states,
+				test_status_page, test_status_denied } },
 	};
 	size_t i, j;
 	TCase *tc;
