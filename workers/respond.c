@@ -16,6 +16,7 @@
 #include "workers/conn.h"
 #include "workers/exch.h"
 #include "workers/static.h"
+#include "workers/scoreview.h"
 #include "workers/status.h"
 
 #define DEFAULT_TYPE "application/octet-stream"
@@ -295,6 +296,30 @@ respond_static(struct exch *x, const struct conn_ctx *ctx, char *path,
 	respond_file(x, conf, path, &f, keep, out, outsz);
 }
 
+/*
+ * A 200 with BODY of LEN bytes, generated and malloc'd: the exchange owns
+ * it now. Such pages are never to be cached.
+ */
+static void
+respond_body(struct exch *x, const char *type, char *body, size_t len,
+    bool keep, bool head, char *out, size_t outsz)
+{
+	struct reply rp;
+
+	reply_init(&rp, 200, keep);
+	rp.type = type;
+	rp.length = (int64_t)len;
+	rp.no_store = true;
+	respond_emit(x, &rp, NULL, 0, true, out, outsz);
+	if (x->status != 200 || head) {
+		free(body);
+		return;
+	}
+	x->mem = body;
+	x->memlen = len;
+	x->bytes = (int64_t)len;
+}
+
 /* The server status page, when PATH names it. */
 static bool
 respond_status(struct exch *x, const struct conn_ctx *ctx,
@@ -304,9 +329,10 @@ respond_status(struct exch *x, const struct conn_ctx *ctx,
 	const struct conf *conf = ctx->conf;
 	bool head = (x->r.method == HTTP_HEAD);
 	enum status_format fmt = status_format_of(query);
+	struct scoreview v;
 	struct reply rp;
 	size_t len;
-	char *body;
+	char *body = NULL;
 
 	if (conf->server_status == NULL ||
 	    strcmp(path, conf->server_status) != 0)
@@ -316,23 +342,15 @@ respond_status(struct exch *x, const struct conn_ctx *ctx,
 		respond_page(x, &rp, 403, keep, head, out, outsz);
 		return true;
 	}
-	body = status_render(ctx->sb_all, ctx->sb_all_size, fmt, &len);
+	if (scoreview_read(&v, ctx->sb_all, ctx->sb_all_size) == 0)
+		body = status_render(&v, fmt, x->r.host, &len);
+	scoreview_free(&v);
 	if (body == NULL) {
 		respond_error(x, 500, false, head, out, outsz);
 		return true;
 	}
-	reply_init(&rp, 200, keep);
-	rp.type = status_content_type(fmt);
-	rp.length = (int64_t)len;
-	rp.no_store = true;
-	respond_emit(x, &rp, NULL, 0, true, out, outsz);
-	if (x->status != 200 || head) {
-		free(body);
-		return true;
-	}
-	x->mem = body;
-	x->memlen = len;
-	x->bytes = (int64_t)len;
+	respond_body(
+	    x, status_content_type(fmt), body, len, keep, head, out, outsz);
 	return true;
 }
 
