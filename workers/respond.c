@@ -16,6 +16,7 @@
 #include "workers/conn.h"
 #include "workers/exch.h"
 #include "workers/static.h"
+#include "workers/metrics.h"
 #include "workers/scoreview.h"
 #include "workers/status.h"
 
@@ -320,37 +321,64 @@ respond_body(struct exch *x, const char *type, char *body, size_t len,
 	x->bytes = (int64_t)len;
 }
 
-/* The server status page, when PATH names it. */
+/* The status page or the metrics: what the scoreboard shows. */
+enum board_page {
+	PAGE_STATUS,
+	PAGE_METRICS,
+};
+
+static char *
+board_render(const struct conn_ctx *ctx, enum board_page page,
+    enum status_format fmt, const char *host, size_t *len)
+{
+	struct scoreview v;
+	char *body = NULL;
+
+	if (scoreview_read(&v, ctx->sb_all, ctx->sb_all_size) == 0)
+		body = page == PAGE_METRICS ? metrics_render(&v, len)
+					    : status_render(&v, fmt, host, len);
+	scoreview_free(&v);
+	return body;
+}
+
+/*
+ * The server status page or the metrics, when PATH names one: for the
+ * clients StatusAllow lets in.
+ */
 static bool
-respond_status(struct exch *x, const struct conn_ctx *ctx,
+respond_board(struct exch *x, const struct conn_ctx *ctx,
     const struct sockaddr *peer, const char *path, const char *query, bool keep,
     char *out, size_t outsz)
 {
 	const struct conf *conf = ctx->conf;
 	bool head = (x->r.method == HTTP_HEAD);
 	enum status_format fmt = status_format_of(query);
-	struct scoreview v;
+	enum board_page page;
 	struct reply rp;
 	size_t len;
-	char *body = NULL;
+	char *body;
 
-	if (conf->server_status == NULL ||
-	    strcmp(path, conf->server_status) != 0)
+	if (conf->server_status != NULL &&
+	    strcmp(path, conf->server_status) == 0)
+		page = PAGE_STATUS;
+	else if (conf->metrics_path != NULL &&
+		 strcmp(path, conf->metrics_path) == 0)
+		page = PAGE_METRICS;
+	else
 		return false;
 	reply_init(&rp, 0, keep);
 	if (!conf_cidr_match(conf->status_allow, conf->nstatus_allow, peer)) {
 		respond_page(x, &rp, 403, keep, head, out, outsz);
 		return true;
 	}
-	if (scoreview_read(&v, ctx->sb_all, ctx->sb_all_size) == 0)
-		body = status_render(&v, fmt, x->r.host, &len);
-	scoreview_free(&v);
-	if (body == NULL) {
+	if ((body = board_render(ctx, page, fmt, x->r.host, &len)) == NULL) {
 		respond_error(x, 500, false, head, out, outsz);
 		return true;
 	}
-	respond_body(
-	    x, status_content_type(fmt), body, len, keep, head, out, outsz);
+	respond_body(x,
+	    page == PAGE_METRICS ? METRICS_CONTENT_TYPE
+				 : status_content_type(fmt),
+	    body, len, keep, head, out, outsz);
 	return true;
 }
 
@@ -380,6 +408,6 @@ respond(struct exch *x, const struct conn_ctx *ctx, const struct sockaddr *peer,
 	if (status != 0)
 		respond_page(
 		    x, &rp, status, keep, x->r.method == HTTP_HEAD, out, outsz);
-	else if (!respond_status(x, ctx, peer, path, query, keep, out, outsz))
+	else if (!respond_board(x, ctx, peer, path, query, keep, out, outsz))
 		respond_static(x, ctx, path, query, keep, out, outsz);
 }

@@ -137,6 +137,7 @@ view_add_open(struct scoreview *v, struct buf *letters)
 
 	for (i = 0; i < v->h.width; i++)
 		buf_add(letters, ".", 1);
+	v->letter[SB_T_OPEN] += v->h.width;
 }
 
 /* One pass over the board; -1 when out of memory. */

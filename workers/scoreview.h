@@ -42,7 +42,7 @@ struct scoreview {
 
 	struct sb_counters live;       /* the processes that run */
 	struct sb_counters total;      /* ... and every one that exited */
-	uint64_t letter[SB_T_COUNT];   /* request slots by enum sb_thread */
+	uint64_t letter[SB_T_COUNT];   /* the Scoreboard line's letters, each */
 	uint64_t busy, idle, graceful; /* as Apache counts its workers */
 	uint64_t processes, stopping, connections;
 	uint64_t conns[SB_C_COUNT];       /* every connection, by class */

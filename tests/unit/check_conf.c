@@ -261,6 +261,14 @@ get_read_timeout(const struct conf *c)
 }
 
 static const char *
+get_metrics(const struct conf *c)
+{
+	snprintf(got, sizeof(got), "%s",
+	    c->metrics_path != NULL ? c->metrics_path : "off");
+	return got;
+}
+
+static const char *
 get_status(const struct conf *c)
 {
 	char host[INET6_ADDRSTRLEN];
@@ -379,6 +387,7 @@ static const struct value_row default_rows[] = {
 	    1048576, NULL },
 	ROW_NUM("", listen_backlog, 511),
 	ROW_GET("", get_status, "off 127.0.0.0/8 ::1/128"),
+	ROW_GET("", get_metrics, "off"),
 };
 
 /* Valid lines, each loaded with full validation: no error allowed. */
@@ -491,6 +500,13 @@ static const struct value_row valid_rows[] = {
 	    get_status, "/s 10.0.0.0/8 fe80::/64"),
 	ROW_GET("ServerStatus /s\nServerStatus Off", get_status,
 	    "off 127.0.0.0/8 ::1/128"),
+	ROW_GET("MetricsPath /metrics", get_metrics, "/metrics"),
+	ROW_GET("MetricsPath /m\nMetricsPath off", get_metrics, "off"),
+	/* StatusAllow is for both */
+	ROW_GET("MetricsPath /metrics\nStatusAllow 10.0.0.0/8", get_status,
+	    "off 10.0.0.0/8"),
+	ROW_GET("ServerStatus /s\nMetricsPath /s/metrics", get_metrics,
+	    "/s/metrics"),
 };
 
 struct error_row {
@@ -646,6 +662,14 @@ static const struct error_row error_rows[] = {
 	    "with '/'" },
 	{ CK_ROW, "ServerStatus /s?auto", 1,
 	    "test.conf:1: ServerStatus: '/s?auto' is not a URL path" },
+	{ CK_ROW, "MetricsPath metrics", 1,
+	    "test.conf:1: MetricsPath: 'metrics' is not a URL path beginning "
+	    "with '/'" },
+	{ CK_ROW, "MetricsPath /a b", 1,
+	    "test.conf:1: MetricsPath takes 1 argument" },
+	{ CK_ROW, "ServerStatus /s\n\nMetricsPath /s", 1,
+	    "test.conf:3: MetricsPath /s is the ServerStatus path too: give "
+	    "each its own" },
 	{ CK_ROW, "StatusAllow 10.0.0.0/33", 1,
 	    "test.conf:1: StatusAllow: '10.0.0.0/33' is not an address or "
 	    "CIDR" },
@@ -1273,6 +1297,7 @@ check_same(const struct conf *a, const struct conf *b)
 	ck_assert_int_eq(a->limit_request_body, b->limit_request_body);
 	ck_assert_int_eq(a->listen_backlog, b->listen_backlog);
 	ck_assert_pstr_eq(a->server_status, b->server_status);
+	ck_assert_pstr_eq(a->metrics_path, b->metrics_path);
 }
 
 /* Serializes conf, parses it as a worker would, compares both ways. */
@@ -1338,7 +1363,7 @@ START_TEST(test_round_trip)
 		"GracefulShutdownTimeout 44\nLimitRequestLine 1000\n"
 		"LimitRequestFieldSize 2000\nLimitRequestFields 77\n"
 		"LimitRequestBody 0\nListenBacklog 128\n"
-		"ServerStatus /server-status\n"
+		"ServerStatus /server-status\nMetricsPath /metrics\n"
 		"StatusAllow 10.0.0.0/8 2001:db8::/32 "
 		"::ffff:192.0.2.1\n",
 		0) == 0,

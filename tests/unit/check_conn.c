@@ -1443,6 +1443,7 @@ static void
 setup_status(void)
 {
 	conf.server_status = strdup("/server-status");
+	conf.metrics_path = strdup("/metrics");
 	conf.status_allow[0].family = AF_INET;
 	inet_pton(AF_INET, "192.0.2.0", conf.status_allow[0].addr);
 	conf.status_allow[0].prefix = 24;
@@ -1487,6 +1488,13 @@ START_TEST(test_status_page)
 		    200, NULL, NULL, NULL, NULL, "", NULL },
 		{ __LINE__, GET("/server-status/x"), 404, NULL, NULL, NULL,
 		    NULL, NULL, NULL },
+		{ __LINE__, GET("/metrics"), 200, "Content-Type",
+		    "text/plain; version=0.0.4; charset=utf-8", "Cache-Control",
+		    "no-store", NULL, NULL },
+		{ __LINE__, GET("/metrics?x=1"), 200, NULL, NULL, NULL, NULL,
+		    NULL, NULL },
+		{ __LINE__, "POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 405,
+		    "Allow", "GET, HEAD", NULL, NULL, NULL, NULL },
 	};
 	struct client cl;
 	struct resp r;
@@ -1509,8 +1517,14 @@ START_TEST(test_status_page)
 	exchange(&cl, GET("/server-status?json"), false, &r, __LINE__);
 	ck_assert_ptr_nonnull(memmem(r.body, r.bodylen,
 	    "\"total_accesses\":150", strlen("\"total_accesses\":150")));
+
 	ck_assert_ptr_nonnull(memmem(r.body, r.bodylen,
 	    "\"state\":\"draining\"", strlen("\"state\":\"draining\"")));
+	cl_close(&cl);
+	exchange(&cl, GET("/metrics"), false, &r, __LINE__);
+	ck_assert_ptr_nonnull(
+	    memmem(r.body, r.bodylen, "\nmpmd_requests_total 150\n",
+		strlen("\nmpmd_requests_total 150\n")));
 	cl_close(&cl);
 }
 END_TEST
@@ -1522,9 +1536,11 @@ START_TEST(test_status_denied)
 
 	setup_status();
 	cl_open_from(&cl, OTHER_ADDR);
-	cl_send(&cl, GET("/server-status?auto"));
+	cl_send(&cl, GET("/server-status?auto") GET("/metrics"));
 	cl_run(&cl);
 	ck_assert(cl_next(&cl, false, &r));
+	ck_assert_int_eq(r.status, 403);
+	ck_assert(cl_next(&cl, false, &r)); /* StatusAllow: the metrics too */
 	ck_assert_int_eq(r.status, 403);
 	cl_close(&cl);
 	/* no mapping at all: an empty page, not a crash */

@@ -16,104 +16,21 @@
 #include "workers/scoreview.h"
 #include "workers/status.h"
 #include "tests/unit/ck.h"
+#include "tests/unit/testboard.h"
 
-#define NSLOTS     6
-#define STARTED    1700000000 /* Tue, 14 Nov 2023 22:13:20 UTC */
-#define UP         3725       /* 1 hour 2 minutes 5 seconds */
+#define NSLOTS     TESTBOARD_SLOTS
+#define STARTED    TESTBOARD_STARTED
+#define UP         3725 /* 1 hour 2 minutes 5 seconds */
 #define LINE_MAX_T 4096
 
-static struct {
-	struct sb_header h;
-	char page[SB_HEADER_SIZE - sizeof(struct sb_header)];
-	struct sb_slot s[NSLOTS];
-} board;
+static struct testboard board;
 
-static void
-set_letters(struct sb_slot *s, const char *letters)
-{
-	static const char map[] = ".S_RWKLCG";
-	size_t i;
-
-	s->threads = (uint32_t)strlen(letters);
-	for (i = 0; letters[i] != '\0'; i++)
-		s->thread[i] = (uint8_t)(strchr(map, letters[i]) - map);
-}
-
-static void
-set_gen(struct sb_gen *g, uint32_t id, uint32_t state, const char *mpm,
-    uint32_t procs, uint64_t folded)
-{
-	g->id = id;
-	g->state = state;
-	g->processes = procs;
-	snprintf(g->mpm, sizeof(g->mpm), "%s", mpm);
-	g->folded.requests = folded;
-}
-
-/*
- * Generation 4 (event, active) has slots 0 and 2, generation 3
- * (prefork) is draining in slot 3; slot 1 is free.
- */
 static void
 setup(void)
 {
-	struct sb_header *h = &board.h;
-
 	setenv("TZ", "UTC", 1);
 	tzset();
-	memset(&board, 0, sizeof(board));
-	h->magic = SB_MAGIC;
-	h->version = SB_VERSION;
-	h->nslots = NSLOTS;
-	h->hwm = 4;
-	h->active = 4;
-	h->server_limit = 5;
-	h->width = 4;
-	h->started = STARTED;
-	h->mpm_generation = 3;
-	h->reloads[SB_RELOAD_START][1] = 1;
-	h->reloads[SB_RELOAD_GRACEFUL][1] = 2;
-	h->reloads[SB_RELOAD_GRACEFUL][0] = 1;
-	h->reloads[SB_RELOAD_RESTART][1] = 1;
-	h->crashes = 2;
-	h->restarts = 1;
-	h->handoffs = 7;
-	h->cpu_master_us[0] = 250000;
-	h->cpu_master_us[1] = 125000;
-	h->cpu_workers_us[0] = 1000000;
-	h->cpu_workers_us[1] = 500000;
-	h->folded.requests = 1000;
-	h->folded.bytes = 1024 * 1000;
-	h->folded.duration_us = 2000000;
-	h->folded.finished = 1000;
-	h->ngens = 2;
-	set_gen(&h->gens[0], 3, SB_GEN_DRAINING, "prefork", 1, 600);
-	set_gen(&h->gens[1], 4, SB_GEN_ACTIVE, "event", 2, 0);
-
-	board.s[0].state = SB_READY;
-	board.s[0].generation = 4;
-	board.s[0].flags = SB_SLOT_ASYNC;
-	board.s[0].connections = 5;
-	board.s[0].conns[SB_C_READING] = 1;
-	board.s[0].conns[SB_C_WRITING] = 1;
-	board.s[0].conns[SB_C_KEEPALIVE] = 2;
-	board.s[0].conns[SB_C_CLOSING] = 1;
-	board.s[0].c.requests = 20;
-	board.s[0].c.bytes = 10 * 1024;
-	board.s[0].c.duration_us = 40000;
-	board.s[0].c.finished = 20;
-	set_letters(&board.s[0], "W_R_");
-	board.s[2].state = SB_READY;
-	board.s[2].generation = 4;
-	board.s[2].flags = SB_SLOT_ASYNC;
-	board.s[2].c.requests = 5;
-	set_letters(&board.s[2], "_KLC");
-	board.s[3].state = SB_DRAINING;
-	board.s[3].generation = 3;
-	board.s[3].connections = 1;
-	board.s[3].conns[SB_C_KEEPALIVE] = 1; /* not async: prefork */
-	board.s[3].c.requests = 30;
-	set_letters(&board.s[3], "K");
+	testboard_fill(&board);
 }
 
 static void
