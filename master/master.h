@@ -243,6 +243,7 @@ struct generation *generation_new(
     struct master *m, struct conf *conf, char **cause);
 void generation_free(struct generation *g);
 const char *generation_mpm(const struct generation *g);
+const char *generation_state(const struct generation *g); /* "active"... */
 
 /* logs.c: the error log and the access logs */
 void logs_switch_error_log(struct master *m, const char *path);
@@ -290,14 +291,19 @@ int control_open(struct master *m, const char *path, char **cause);
 int control_start(struct master *m); /* once the event base exists */
 void control_reply(int client, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* TEXT (LEN bytes) to CLIENT, in as many packets as it takes; closes it. */
+void control_send(int client, bool ok, const char *text, size_t len);
 void control_close(struct master *m);
 /* Adds CLIENT (-1: a signal, nobody to answer) to W; false when full. */
 bool waiters_add(struct waiters *w, int client);
 /* Answers every client in W with OK and TEXT, and forgets them. */
 void waiters_answer(struct waiters *w, bool ok, const char *text);
 
-/* report.c: what `mpmctl status` shows */
-void report_status(struct master *m, int client);
+/* report.c: what `mpmctl status` shows; JSON: report_json.c's form */
+void report_status(struct master *m, int client, bool json);
+struct buf;
+/* report_json.c: the same as one JSON object */
+void report_json(struct master *m, struct buf *r);
 
 /* notify.c: systemd's sd_notify datagrams, when NOTIFY_SOCKET is set */
 void notify_systemd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -318,7 +324,8 @@ int proc_spawn(struct master *m, struct generation *g);
 int proc_spawn_keys(struct master *m, struct generation *g);
 /* "worker pid N (generation G, slot S)" or "key process pid N (...)" */
 const char *proc_name(const struct proc *p, char *buf, size_t size);
-const char *proc_what(const struct proc *p); /* "worker", "key process" */
+const char *proc_what(const struct proc *p);       /* "worker", "key process" */
+const char *proc_state_name(const struct proc *p); /* "ready"... */
 /* The worker broke the protocol or missed a deadline: it goes, now. */
 void proc_kill(struct proc *p, const char *why);
 void proc_send_stop(struct master *m, struct proc *p, bool graceful);

@@ -163,6 +163,19 @@ proc_what(const struct proc *p)
 	return p->keys ? "key process" : "worker";
 }
 
+const char *
+proc_state_name(const struct proc *p)
+{
+	static const char *const names[] = {
+		[PROC_STARTING] = "starting",
+		[PROC_READY] = "ready",
+		[PROC_DRAINING] = "draining",
+		[PROC_STOPPING] = "stopping",
+	};
+
+	return names[p->state];
+}
+
 void
 proc_send_stop(struct master *m, struct proc *p, bool graceful)
 {

@@ -22,7 +22,9 @@
 #include "master/master.h"
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
+#include "lib/buf.h"
 #include "tests/unit/ck.h"
+#include "tests/unit/jsoncheck.h"
 #include "tests/unit/master_stub.h"
 
 #define CRASH_STATUS  (SIGSEGV) /* a wait status: killed by SIGSEGV */
@@ -1013,6 +1015,114 @@ START_TEST(test_header_published)
 }
 END_TEST
 
+/* ----------------------------------------------------------- report */
+
+/* A master with history: a graceful, a crash, a failed reload. */
+static void
+with_history(void)
+{
+	struct generation *old = serving("prefork", 2), *g;
+
+	m.conf_path = "/etc/mpmd/\"odd\"\tname\x01.conf";
+	m.started_wall = time(NULL) - 5;
+	g = gen_make("event", 2, 4);
+	launch(g, CTL_GRACEFUL);
+	all_ready(g);
+	worker_counts(nth_proc(g, 0), 3);
+	worker_dies(g, CRASH_STATUS);
+	(void)old;
+	reload_begin(&m, CTL_RESTART, -1); /* the config cannot be read */
+}
+
+/* Every packet of the reply on FD, joined; returns ok. */
+static bool
+read_reply(int fd, struct buf *text)
+{
+	static struct ipc_msg msg;
+	struct ctl_reply r;
+	const char *cause;
+
+	do {
+		ck_assert_int_eq(
+		    ipc_recv(fd, IPC_FROM_SERVER, &msg, &cause), 1);
+		memcpy(&r, msg.payload, sizeof(r));
+		buf_add(text, msg.payload + sizeof(r), msg.len - sizeof(r));
+	} while (r.more);
+	return r.ok;
+}
+
+START_TEST(test_status_json)
+{
+	static const char *const has[] = { "\"version\":\"" PACKAGE_VERSION,
+		"\"config\":\"/etc/mpmd/\\\"odd\\\"\\tname\\u0001.conf\"",
+		"{\"id\":1,\"mpm\":\"prefork\",\"state\":\"draining\"",
+		"{\"id\":2,\"mpm\":\"event\",\"state\":\"active\"",
+		"\"state\":\"ready\"", "\"crashes\":{\"in_a_row\":1,",
+		"\"verb\":\"graceful\",\"outcome\":\"ok\",\"duration_ms\":",
+		"\"verb\":\"restart\",\"outcome\":\"failed\"",
+		"\"worker_crashes\":1", "\"exited_requests\":3" };
+	struct buf r;
+	size_t i;
+
+	with_history();
+	buf_init(&r);
+	report_json(&m, &r);
+	ck_assert(!r.failed);
+	ck_assert_msg(
+	    json_valid(r.p, r.len), "not JSON: %.*s", (int)r.len, r.p);
+	for (i = 0; i < sizeof(has) / sizeof(has[0]); i++)
+		ck_assert_msg(
+		    memmem(r.p, r.len, has[i], strlen(has[i])) != NULL,
+		    "no %s in %.*s", has[i], (int)r.len, r.p);
+	buf_free(&r);
+}
+END_TEST
+
+/* Longer than a packet: several, the text whole and still JSON. */
+START_TEST(test_status_many_packets)
+{
+	struct buf text;
+	unsigned i;
+	int c[2];
+
+	with_history();
+	for (i = 0; i < MASTER_HISTORY; i++) {
+		memset(m.history[i].text, '"', MASTER_RESULT_MAX - 1);
+		m.history[i].text[MASTER_RESULT_MAX - 1] = '\0';
+	}
+	m.nhistory = MASTER_HISTORY * 2;
+	spawn_ready(TAILQ_FIRST(&m.gens), STUB_MAX_PROCS - 8, 0);
+	client_pair(c);
+	report_status(&m, c[1], true);
+	buf_init(&text);
+	ck_assert(read_reply(c[0], &text));
+	ck_assert_uint_gt(text.len, IPC_MAX_PAYLOAD);
+	ck_assert_msg(json_valid(text.p, text.len), "not JSON");
+	buf_free(&text);
+	close(c[0]);
+}
+END_TEST
+
+/* The text, as before, and the JSON flag on the control socket. */
+START_TEST(test_status_over_control)
+{
+	struct buf text;
+	int c[2];
+
+	with_history();
+	client_pair(c);
+	report_status(&m, c[1], false);
+	buf_init(&text);
+	ck_assert(read_reply(c[0], &text));
+	ck_assert_ptr_nonnull(
+	    memmem(text.p, text.len, "generation 2: MPM event, active",
+		strlen("generation 2: MPM event, active")));
+	ck_assert(!json_valid(text.p, text.len));
+	buf_free(&text);
+	close(c[0]);
+}
+END_TEST
+
 static Suite *
 master_suite(void)
 {
@@ -1066,6 +1176,13 @@ master_suite(void)
 	tcase_add_test(tc, test_totals_never_go_backwards);
 	tcase_add_test(tc, test_fold_saturates);
 	tcase_add_test(tc, test_header_published);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("report");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_status_json);
+	tcase_add_test(tc, test_status_many_packets);
+	tcase_add_test(tc, test_status_over_control);
 	suite_add_tcase(s, tc);
 	return s;
 }
