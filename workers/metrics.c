@@ -132,7 +132,8 @@ metrics_cpu(struct buf *b, const struct scoreview *v)
 	int i;
 
 	family(b, "mpmd_cpu_seconds_total", "counter",
-	    "CPU time of the master and of its workers, live and exited.");
+	    "CPU time of the master and of the processes it started (workers, "
+	    "key process), running and exited.");
 	for (i = 0; i < 2; i++) {
 		snprintf(labels, sizeof(labels),
 		    "process=\"master\",mode=\"%s\"", modes[i]);
