@@ -186,6 +186,8 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    STRING("ServerStatus", server_status, set_url_path, NULL),
 	[CD_STATUS_ALLOW] =
 	    SPECIAL("StatusAllow", 1, CONF_MAX_STATUS_ALLOW, set_status_allow),
+	[CD_METRICS_PATH] =
+	    STRING("MetricsPath", metrics_path, set_url_path, NULL),
 	[CD_INCLUDE] = SPECIAL("Include", 1, 1, set_include),
 };
 

@@ -163,6 +163,7 @@ struct conf {
 	char *server_status; /* URL path of the status page, NULL = off */
 	struct conf_cidr status_allow[CONF_MAX_STATUS_ALLOW];
 	size_t nstatus_allow;
+	char *metrics_path; /* URL path of the Prometheus metrics, NULL = off */
 };
 
 /* Flags for conf_load / conf_parse_string. */

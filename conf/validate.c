@@ -299,6 +299,21 @@ check_serialized(struct conf_parser *p)
 	free(text);
 }
 
+/* One URL path cannot serve both the status page and the metrics. */
+static void
+check_status_paths(struct conf_parser *p)
+{
+	const struct conf *conf = p->conf;
+
+	if (conf->server_status == NULL || conf->metrics_path == NULL ||
+	    strcmp(conf->server_status, conf->metrics_path) != 0)
+		return;
+	conf_errorf(p,
+	    conf_where_of(p, CD_METRICS_PATH, CD_SERVER_STATUS, CD_COUNT),
+	    "MetricsPath %s is the ServerStatus path too: give each its own",
+	    conf->metrics_path);
+}
+
 void
 conf_finish(struct conf_parser *p)
 {
@@ -315,6 +330,7 @@ conf_finish(struct conf_parser *p)
 	derive_max_request_workers(p);
 	check_order(p);
 	check_serialized(p); /* a worker parses those very lines */
+	check_status_paths(p);
 	if (p->flags & CONF_WORKER)
 		return;
 	check_mpm(p);

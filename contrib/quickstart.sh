@@ -76,6 +76,7 @@ run)
 	run_server
 	;;
 test)
+	DEB_PACKAGES="$DEB_PACKAGES prometheus prometheus-apache-exporter" # test_status.py
 	install_deps
 	build_tree
 	cd "$build"

@@ -116,12 +116,15 @@ plain(unsigned char c, bool quote)
 	return c >= 0x20 && c < 0x7f && (c != '"' || !quote) && c != '\\';
 }
 
-/* The escape of C into E (BUF_ESC_MAX bytes); returns its length. */
+static const char hex[] = "0123456789abcdef";
+
+/*
+ * The two-byte escape of C into E when it has one: \" and \\, or the
+ * letter NAMES gives C in NAMED. Returns its length, 0 when none.
+ */
 static size_t
-escape(unsigned char c, char *e)
+backslash(unsigned char c, const char *named, const char *names, char *e)
 {
-	static const char hex[] = "0123456789abcdef";
-	static const char named[] = "\b\n\r\t\v", names[] = "bnrtv";
 	const char *n;
 
 	e[0] = '\\';
@@ -133,24 +136,73 @@ escape(unsigned char c, char *e)
 		e[1] = names[n - named];
 		return 2;
 	}
+	return 0;
+}
+
+/* The escape of C into E (BUF_ESC_MAX bytes); returns its length. */
+static size_t
+escape(unsigned char c, char *e)
+{
+	size_t k = backslash(c, "\b\n\r\t\v", "bnrtv", e);
+
+	if (k > 0)
+		return k;
 	e[1] = 'x';
 	e[2] = hex[c >> 4];
 	e[3] = hex[c & 0xf];
 	return 4;
 }
 
-static void
-escaped(struct buf *b, const char *s, size_t n, size_t max, bool quote)
+/* C as the log shows it, into E; QUOTE: '"' is escaped too. */
+static size_t
+log_char(unsigned char c, char *e, bool quote)
 {
-	char e[BUF_ESC_MAX];
+	if (!plain(c, quote))
+		return escape(c, e);
+	e[0] = (char)c;
+	return 1;
+}
+
+static size_t
+log_quoted(unsigned char c, char *e)
+{
+	return log_char(c, e, true);
+}
+
+static size_t
+log_text(unsigned char c, char *e)
+{
+	return log_char(c, e, false);
+}
+
+/* C inside a JSON string (RFC 8259), into E (BUF_JSON_ESC_MAX bytes). */
+static size_t
+json_char(unsigned char c, char *e)
+{
+	size_t k;
+
+	if (plain(c, true)) {
+		e[0] = (char)c;
+		return 1;
+	}
+	if ((k = backslash(c, "\b\f\n\r\t", "bfnrt", e)) > 0)
+		return k;
+	memcpy(e + 1, "u00", 3);
+	e[4] = hex[c >> 4];
+	e[5] = hex[c & 0xf];
+	return 6;
+}
+
+typedef size_t escape_fn(unsigned char c, char *e);
+
+static void
+escaped(struct buf *b, const char *s, size_t n, size_t max, escape_fn *fn)
+{
+	char e[BUF_JSON_ESC_MAX];
 	size_t i, k, used = 0;
 
 	for (i = 0; i < n; i++) {
-		if (plain((unsigned char)s[i], quote)) {
-			e[0] = s[i];
-			k = 1;
-		} else
-			k = escape((unsigned char)s[i], e);
+		k = fn((unsigned char)s[i], e);
 		if (used + k > max ||
 		    (k > b->cap - b->len && !buf_reserve(b, k)))
 			return;
@@ -163,11 +215,19 @@ escaped(struct buf *b, const char *s, size_t n, size_t max, bool quote)
 void
 buf_escaped(struct buf *b, const char *s, size_t n, size_t max)
 {
-	escaped(b, s, n, max, true);
+	escaped(b, s, n, max, log_quoted);
 }
 
 void
 buf_escaped_text(struct buf *b, const char *s, size_t n, size_t max)
 {
-	escaped(b, s, n, max, false);
+	escaped(b, s, n, max, log_text);
+}
+
+void
+buf_json(struct buf *b, const char *s, size_t n, size_t max)
+{
+	buf_add(b, "\"", 1);
+	escaped(b, s, n, max, json_char);
+	buf_add(b, "\"", 1);
 }

@@ -73,4 +73,15 @@ void buf_escaped(struct buf *b, const char *s, size_t n, size_t max);
 /* The same for free text, the error log's: '"' stays as it is. */
 void buf_escaped_text(struct buf *b, const char *s, size_t n, size_t max);
 
+#define BUF_JSON_ESC_MAX 6 /* longest JSON escape of one byte: "\u00hh" */
+
+/*
+ * N bytes of S as a JSON string, quotes included, in at most MAX bytes
+ * between the quotes and never half an escape. '"', '\\' and control
+ * bytes are escaped; so is every byte above 0x7e, as the code point of
+ * that value (a Latin-1 reading), so whatever S holds the result is
+ * valid JSON.
+ */
+void buf_json(struct buf *b, const char *s, size_t n, size_t max);
+
 #endif

@@ -5,7 +5,9 @@
 #include "lib/clock.h"
 
 #define MS_PER_SEC 1000
+#define US_PER_SEC 1000000
 #define NS_PER_MS  1000000
+#define NS_PER_US  1000
 
 static int64_t
 clock_ms(clockid_t id)
@@ -26,4 +28,13 @@ int64_t
 mono_ms_precise(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * US_PER_SEC + ts.tv_nsec / NS_PER_US;
 }

@@ -14,4 +14,7 @@ int64_t mono_ms(void);
 /* CLOCK_MONOTONIC: for the master's bookkeeping, read seldom. */
 int64_t mono_ms_precise(void);
 
+/* CLOCK_MONOTONIC in microseconds: how long a request took. */
+int64_t mono_us(void);
+
 #endif

@@ -26,6 +26,7 @@
 
 #define CONTROL_BACKLOG         16
 #define CONTROL_REQUEST_TIMEOUT 5 /* seconds for a client to ask */
+#define CONTROL_SEND_TIMEOUT    2 /* ... and to take each packet of a reply */
 #define CONTROL_SOCKET_MODE     0600
 
 struct control_client {
@@ -35,30 +36,51 @@ struct control_client {
 };
 
 void
-control_reply(int client, bool ok, const char *fmt, ...)
+control_send(int client, bool ok, const char *text, size_t len)
 {
-	struct {
+	static struct {
 		struct ctl_reply hdr;
 		char text[IPC_MAX_PAYLOAD - sizeof(struct ctl_reply)];
 	} reply;
+	size_t n, off = 0;
+
+	if (client < 0)
+		return;
+	do {
+		n = len - off < sizeof(reply.text) ? len - off
+						   : sizeof(reply.text);
+		reply.hdr.ok = ok;
+		reply.hdr.more = off + n < len;
+		memcpy(reply.text, text + off, n);
+		if (ipc_send(client, IPC_CTL_REPLY, &reply,
+			sizeof(reply.hdr) + n, NULL, 0) == -1) {
+			if (errno != EPIPE)
+				log_warn("answering on the control socket");
+			break;
+		}
+		off += n;
+	} while (off < len);
+	close(client);
+}
+
+void
+control_reply(int client, bool ok, const char *fmt, ...)
+{
+	char *text = NULL;
 	va_list ap;
 	int n;
 
 	if (client < 0)
 		return;
-	reply.hdr.ok = ok;
 	va_start(ap, fmt);
-	n = vsnprintf(reply.text, sizeof(reply.text), fmt, ap);
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof(reply.text))
-		n = sizeof(reply.text) - 1;
-	if (ipc_send(client, IPC_CTL_REPLY, &reply,
-		sizeof(reply.hdr) + (size_t)n, NULL, 0) == -1 &&
-	    errno != EPIPE)
-		log_warn("answering on the control socket");
-	close(client);
+		control_send(client, false, "out of memory for the answer",
+		    strlen("out of memory for the answer"));
+	else
+		control_send(client, ok, text, (size_t)n);
+	free(text);
 }
 
 /* Adds CLIENT (-1: a signal, nobody to answer) to W; false when full. */
@@ -84,13 +106,14 @@ waiters_answer(struct waiters *w, bool ok, const char *text)
 }
 
 static void
-control_dispatch(struct master *m, int fd, int verb)
+control_dispatch(struct master *m, int fd, const struct ctl_request *req)
 {
 	char *cause = NULL;
+	int verb = (int)req->verb;
 
 	switch (verb) {
 	case CTL_STATUS:
-		report_status(m, fd);
+		report_status(m, fd, (req->flags & CTL_F_JSON) != 0);
 		break;
 	case CTL_GRACEFUL:
 	case CTL_RESTART:
@@ -138,9 +161,11 @@ control_on_request(evutil_socket_t fd, short what, void *arg)
 	if ((what & EV_READ) &&
 	    (r = ipc_recv(fd, IPC_FROM_CLIENT, msg, &cause)) == 1) {
 		ipc_msg_close_fds(msg);
-		memcpy(&req, msg->payload, sizeof(req));
+		memset(&req, 0, sizeof(req)); /* the flags may be left out */
+		memcpy(&req, msg->payload,
+		    msg->len < sizeof(req) ? msg->len : sizeof(req));
 		free(msg);
-		control_dispatch(m, fd, (int)req.verb);
+		control_dispatch(m, fd, &req);
 		return;
 	}
 	free(msg);
@@ -164,12 +189,15 @@ static void
 control_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct timeval tv = { CONTROL_REQUEST_TIMEOUT, 0 };
+	struct timeval send = { CONTROL_SEND_TIMEOUT, 0 };
 	struct master *m = arg;
 	struct control_client *c;
 	int fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return;
+	/* A client that stops reading holds the master this long at most. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send, sizeof(send));
 	if (!peer_allowed(fd)) {
 		log_warnx(
 		    "control socket: refused a peer that is neither root nor uid %ld",

@@ -170,3 +170,15 @@ generation_mpm(const struct generation *g)
 {
 	return g->conf.mpm;
 }
+
+const char *
+generation_state(const struct generation *g)
+{
+	static const char *const names[] = {
+		[GEN_STARTING] = "starting",
+		[GEN_ACTIVE] = "active",
+		[GEN_DRAINING] = "draining",
+	};
+
+	return names[g->state];
+}

@@ -58,6 +58,7 @@ master_maintain(struct master *m, bool tick)
 			generation_free(g);
 		}
 	}
+	scoreboard_publish(m);
 	if (m->stopping && TAILQ_EMPTY(&m->procs) && !upgrade_confirming(m))
 		event_base_loopexit(m->base, NULL);
 }
@@ -94,6 +95,7 @@ static void
 master_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	reload_end_probation(arg);
+	cpu_sample(arg);
 	master_maintain(arg, true);
 }
 

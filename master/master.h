@@ -70,6 +70,7 @@ struct proc {
 	int64_t started;
 	int64_t deadline;   /* READY or stop deadline, 0 = none */
 	bool expected_exit; /* we asked it to go: exiting is no crash */
+	uint64_t cpu_us[2]; /* user, system: /proc at the last tick */
 };
 
 enum gen_state {
@@ -103,7 +104,9 @@ struct generation {
 	unsigned nprocs;
 	unsigned spawn_wanted; /* asked of the pool, forked one a loop turn */
 	unsigned spawn_rate;
-	struct backoff crash; /* of its workers */
+	struct backoff crash;      /* of its workers */
+	unsigned replace;          /* workers that exited unasked, to replace */
+	struct sb_counters folded; /* what its exited workers counted */
 	int64_t started;
 	int64_t drain_deadline;
 	int64_t promoted; /* became the active generation, 0 = not yet */
@@ -147,7 +150,18 @@ struct reload_result {
 	time_t when;
 	int verb;
 	bool ok;
+	int64_t took_ms; /* from the request to the outcome; -1: none */
 	char text[MASTER_RESULT_MAX];
+};
+
+/* What the master counts over its life, for the status and metrics. */
+struct master_counts {
+	uint64_t reloads[SB_RELOAD_VERBS][2]; /* [verb][ok] */
+	uint64_t
+	    promotions;    /* generations that became active after the first */
+	uint64_t crashes;  /* workers that exited unasked, not cleanly */
+	uint64_t restarts; /* workers started in place of an unasked exit */
+	uint64_t spawns;   /* workers started */
 };
 
 struct listener {
@@ -212,9 +226,11 @@ struct master {
 	int devnull_fd;
 	char *pid_file;
 	int sb_fd;
-	struct sb_header *sb;
+	struct sb_header *sb; /* shared: the master only writes it */
+	struct sb_header pub; /* what it last wrote there, its own copy */
 	uint32_t nslots;
 	uint8_t slot_used[SB_MAX_SLOTS];
+	struct master_counts counts;
 	struct event *ev_tick;
 	struct event *ev_spawn; /* the pool's next fork */
 	struct event *ev_wake;  /* a maintenance pass due before the tick */
@@ -274,6 +290,7 @@ struct generation *generation_new(
     struct master *m, struct conf *conf, char **cause);
 void generation_free(struct generation *g);
 const char *generation_mpm(const struct generation *g);
+const char *generation_state(const struct generation *g); /* "active"... */
 
 /* logs.c: the error log and the access logs */
 void logs_switch_error_log(struct master *m, const char *path);
@@ -364,14 +381,19 @@ int control_start(struct master *m); /* once the event base exists */
 void control_hand_over(struct master *m);
 void control_reply(int client, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* TEXT (LEN bytes) to CLIENT, in as many packets as it takes; closes it. */
+void control_send(int client, bool ok, const char *text, size_t len);
 void control_close(struct master *m);
 /* Adds CLIENT (-1: a signal, nobody to answer) to W; false when full. */
 bool waiters_add(struct waiters *w, int client);
 /* Answers every client in W with OK and TEXT, and forgets them. */
 void waiters_answer(struct waiters *w, bool ok, const char *text);
 
-/* report.c: what `mpmctl status` shows */
-void report_status(struct master *m, int client);
+/* report.c: what `mpmctl status` shows; JSON: report_json.c's form */
+void report_status(struct master *m, int client, bool json);
+struct buf;
+/* report_json.c: the same as one JSON object */
+void report_json(struct master *m, struct buf *r);
 
 /* notify.c: systemd's sd_notify datagrams, when NOTIFY_SOCKET is set */
 void notify_systemd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -394,7 +416,8 @@ int proc_spawn(struct master *m, struct generation *g);
 int proc_spawn_keys(struct master *m, struct generation *g);
 /* "worker pid N (generation G, slot S)" or "key process pid N (...)" */
 const char *proc_name(const struct proc *p, char *buf, size_t size);
-const char *proc_what(const struct proc *p); /* "worker", "key process" */
+const char *proc_what(const struct proc *p);       /* "worker", "key process" */
+const char *proc_state_name(const struct proc *p); /* "ready"... */
 /* The worker broke the protocol or missed a deadline: it goes, now. */
 void proc_kill(struct proc *p, const char *why);
 void proc_send_stop(struct master *m, struct proc *p, bool graceful);
@@ -406,6 +429,13 @@ void proc_describe_exit(int status, char *why, size_t size);
 /* The worker PID ended with wait STATUS: log it, count a crash, forget it. */
 void proc_exited(struct master *m, pid_t pid, int status);
 void proc_check_deadlines(struct master *m);
+
+/* cpu.c: CPU time of the master and its workers */
+/* Each worker's and key process's time so far, from /proc: on the tick. */
+void cpu_sample(struct master *m);
+/* User and system microseconds: the master's, and its workers' (live
+ * from the last sample, exited from the kernel's count). */
+void cpu_totals(const struct master *m, uint64_t self[2], uint64_t workers[2]);
 
 /* tls.c: a generation's certificates and keys */
 int tls_generation_load(struct generation *g, char **cause);
@@ -441,7 +471,14 @@ void pool_spawn(struct master *m, struct generation *g, unsigned want);
 /* scoreboard.c: the shared memfd, read as untrusted counters */
 int scoreboard_create(struct master *m, char **cause);
 int scoreboard_claim(struct master *m, uint32_t *slot);
-void scoreboard_release(struct master *m, uint32_t slot);
+/*
+ * SLOT's worker is gone: what it counted is added to the master's totals
+ * (and G's, unless NULL) and the slot is cleared, in one step readers see
+ * whole, so no total goes backwards.
+ */
+void scoreboard_release(struct master *m, uint32_t slot, struct generation *g);
+/* Writes what the master knows into the header, for workers to show. */
+void scoreboard_publish(struct master *m);
 /* A copy of what the worker of SLOT wrote there; -1 (zeros) if no slot. */
 int scoreboard_copy(const struct master *m, uint32_t slot, struct sb_slot *s);
 /* The worker-written busy count of SLOT, clamped to LIMIT. */

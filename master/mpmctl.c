@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: mpmctl [-f FILE] start|stop|restart|graceful|"
-	    "graceful-stop|configtest|status|reopen-logs|upgrade\n");
+	    "graceful-stop|configtest|status [--json]|reopen-logs|upgrade\n");
 	exit(2);
 }
 
@@ -69,37 +71,58 @@ load_paths(const char *path, struct conf *conf)
 	conf_errors_free(&errs);
 }
 
-/* Sends VERB, waits up to WAIT_MS, prints the answer; the exit status. */
+/* One packet of the answer; -1 (said why) when none came in WAIT_MS. */
 static int
-ctl_ask(int fd, int verb, int wait_ms)
+ctl_recv(int fd, int verb, int wait_ms, struct ipc_msg *msg)
 {
-	struct ctl_request req = { .verb = (uint32_t)verb };
-	static struct ipc_msg msg;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct ctl_reply reply;
 	const char *cause;
 	int r;
+
+	if (poll(&pfd, 1, wait_ms) <= 0) {
+		fprintf(stderr, "mpmctl: %s: no answer from mpmd within %d s\n",
+		    ctl_verb_name((unsigned)verb), wait_ms / 1000);
+		return -1;
+	}
+	if ((r = ipc_recv(fd, IPC_FROM_SERVER, msg, &cause)) != 1) {
+		fprintf(stderr, "mpmctl: %s: %s\n",
+		    ctl_verb_name((unsigned)verb),
+		    r == 0 ? "mpmd closed the connection" : cause);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sends VERB (with FLAGS), waits up to WAIT_MS for each packet of the
+ * answer, prints it; the exit status.
+ */
+static int
+ctl_ask(int fd, int verb, uint32_t flags, int wait_ms)
+{
+	struct ctl_request req = { .verb = (uint32_t)verb, .flags = flags };
+	static struct ipc_msg msg;
+	struct ctl_reply reply;
+	bool first = true;
+	FILE *out = stdout;
 
 	if (ipc_send(fd, IPC_CTL_REQUEST, &req, sizeof(req), NULL, 0) == -1) {
 		fprintf(
 		    stderr, "mpmctl: sending to mpmd: %s\n", strerror(errno));
 		return 1;
 	}
-	if ((r = poll(&pfd, 1, wait_ms)) <= 0) {
-		fprintf(stderr, "mpmctl: %s: no answer from mpmd within %d s\n",
-		    ctl_verb_name((unsigned)verb), wait_ms / 1000);
-		return 1;
-	}
-	if ((r = ipc_recv(fd, IPC_FROM_SERVER, &msg, &cause)) != 1) {
-		fprintf(stderr, "mpmctl: %s: %s\n",
-		    ctl_verb_name((unsigned)verb),
-		    r == 0 ? "mpmd closed the connection" : cause);
-		return 1;
-	}
-	memcpy(&reply, msg.payload, sizeof(reply));
-	fprintf(reply.ok ? stdout : stderr, "%s%.*s\n",
-	    reply.ok ? "" : "mpmctl: failed: ", (int)(msg.len - sizeof(reply)),
-	    (const char *)msg.payload + sizeof(reply));
+	do {
+		if (ctl_recv(fd, verb, wait_ms, &msg) == -1)
+			return 1;
+		memcpy(&reply, msg.payload, sizeof(reply));
+		out = reply.ok ? stdout : stderr;
+		if (first && !reply.ok)
+			fputs("mpmctl: failed: ", out);
+		fwrite(msg.payload + sizeof(reply), 1, msg.len - sizeof(reply),
+		    out);
+		first = false;
+	} while (reply.more);
+	fputc('\n', out);
 	return reply.ok ? 0 : 1;
 }
 
@@ -184,7 +207,7 @@ start(const char *conf_path, const struct conf *conf)
 	for (waited = 0; waited < CTL_START_WAIT_MS;
 	     waited += CTL_POLL_STEP_MS) {
 		if ((fd = ctl_connect(conf->control_socket)) != -1)
-			return ctl_ask(fd, CTL_STATUS, CTL_START_WAIT_MS);
+			return ctl_ask(fd, CTL_STATUS, 0, CTL_START_WAIT_MS);
 		sleep_ms(CTL_POLL_STEP_MS);
 	}
 	fprintf(stderr,
@@ -207,10 +230,12 @@ wait_bound_ms(const struct conf *conf, int verb)
 }
 
 static int
-run(const char *path, const char *what, struct conf *conf)
+run(const char *path, const char *what, uint32_t flags, struct conf *conf)
 {
 	int verb, fd;
 
+	if (flags != 0 && strcmp(what, "status") != 0)
+		usage(); /* --json is for status only */
 	if (strcmp(what, "configtest") == 0)
 		return load(path, conf, true) == 0 ? 0 : 1;
 	if (strcmp(what, "start") == 0)
@@ -232,25 +257,33 @@ run(const char *path, const char *what, struct conf *conf)
 		}
 		return fallback_signal(conf, verb);
 	}
-	return ctl_ask(fd, verb, wait_bound_ms(conf, verb));
+	return ctl_ask(fd, verb, flags, wait_bound_ms(conf, verb));
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = MPMD_CONF_FILE;
+	uint32_t flags = 0;
 	struct conf conf;
 	int ch, rc;
 
 	log_init("mpmctl", STDERR_FILENO, LOG_LVL_WARN);
-	while ((ch = getopt(argc, argv, "f:h")) != -1) {
-		if (ch != 'f')
+	while ((ch = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+		if (ch == 'j')
+			flags |= CTL_F_JSON;
+		else if (ch == 'f')
+			path = optarg;
+		else
 			usage();
-		path = optarg;
 	}
 	if (optind + 1 != argc)
 		usage();
-	rc = run(path, argv[optind], &conf);
+	rc = run(path, argv[optind], flags, &conf);
 	conf_free(&conf);
 	return rc;
 }

@@ -62,6 +62,30 @@ proc_kill(struct proc *p, const char *why)
 	channel_close(p);
 }
 
+/* A worker of G started: in place of one that exited unasked, maybe. */
+static void
+proc_count_spawn(struct master *m, struct generation *g)
+{
+	g->nprocs++;
+	m->counts.spawns++;
+	if (g->replace > 0) {
+		g->replace--;
+		m->counts.restarts++;
+	}
+}
+
+/* Counts the exit of worker P: a CRASH, or one the pool will replace. */
+static void
+proc_count_exit(struct master *m, const struct proc *p, bool crash)
+{
+	if (p->keys)
+		return;
+	if (crash)
+		m->counts.crashes++;
+	if (!p->expected_exit && !m->stopping && p->gen->state == GEN_ACTIVE)
+		p->gen->replace++;
+}
+
 static struct proc *
 proc_start(struct master *m, struct generation *g, bool keys)
 {
@@ -90,7 +114,7 @@ proc_start(struct master *m, struct generation *g, bool keys)
 	p->capacity = g->prefork ? 1 : (uint32_t)g->conf.threads_per_child;
 	if ((p->pid = spawn_worker(&a, &p->channel)) == -1) {
 		log_warn("fork() failed while spawning \"%s\"", a.argv0);
-		scoreboard_release(m, slot);
+		scoreboard_release(m, slot, NULL);
 		free(p);
 		return NULL;
 	}
@@ -101,7 +125,8 @@ proc_start(struct master *m, struct generation *g, bool keys)
 	if (keys)
 		g->keys = p;
 	else
-		g->nprocs++;
+		proc_count_spawn(m, g);
+	scoreboard_publish(m);
 	if (channel_open(m, p) == -1)
 		fatal("cannot watch the channel of %s pid %ld", proc_what(p),
 		    (long)p->pid);
@@ -138,6 +163,19 @@ const char *
 proc_what(const struct proc *p)
 {
 	return p->keys ? "key process" : "worker";
+}
+
+const char *
+proc_state_name(const struct proc *p)
+{
+	static const char *const names[] = {
+		[PROC_STARTING] = "starting",
+		[PROC_READY] = "ready",
+		[PROC_DRAINING] = "draining",
+		[PROC_STOPPING] = "stopping",
+	};
+
+	return names[p->state];
 }
 
 void
@@ -246,7 +284,10 @@ proc_forget(struct master *m, struct proc *p, int status)
 	channel_close(p);
 	if (p->keys_end != -1)
 		close(p->keys_end);
-	scoreboard_release(m, p->slot);
+	proc_count_exit(m, p, crash);
+	/* Reaped: its CPU time is in the kernel's count of children now. */
+	memset(p->cpu_us, 0, sizeof(p->cpu_us));
+	scoreboard_release(m, p->slot, keys ? NULL : g);
 	TAILQ_REMOVE(&m->procs, p, entry);
 	free(p);
 	if (keys) {

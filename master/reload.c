@@ -28,16 +28,28 @@ verb_name(int verb)
 	return verb == 0 ? "start" : ctl_verb_name((unsigned)verb);
 }
 
+static enum sb_reload_verb
+verb_index(int verb)
+{
+	if (verb == CTL_RESTART)
+		return SB_RELOAD_RESTART;
+	return verb == 0 ? SB_RELOAD_START : SB_RELOAD_GRACEFUL;
+}
+
+/* TOOK: milliseconds from the request to the outcome, -1 for none. */
 static void
-history_add(struct master *m, int verb, bool ok, const char *text)
+history_add(struct master *m, int verb, bool ok, int64_t took, const char *text)
 {
 	struct reload_result *r = &m->history[m->nhistory % MASTER_HISTORY];
 
 	r->when = time(NULL);
 	r->verb = verb;
 	r->ok = ok;
+	r->took_ms = took;
 	snprintf(r->text, sizeof(r->text), "%s", text);
 	m->nhistory++;
+	m->counts.reloads[verb_index(verb)][ok]++;
+	scoreboard_publish(m);
 }
 
 static void reload_start(struct master *m, int verb);
@@ -97,7 +109,7 @@ reload_finish(struct master *m, bool ok, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	log_lines(ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, verb_name(verb), text);
-	history_add(m, verb, ok, text);
+	history_add(m, verb, ok, master_now() - m->reload.started, text);
 	waiters_answer(&m->reload.waiters, ok, text);
 	if (successor_waiting(m))
 		successor_report(m, ok, text); /* systemd hears from the old */
@@ -182,12 +194,16 @@ fail_config(struct master *m, struct conf_errors *errs)
 void
 reload_launch(struct master *m, struct generation *g, int verb)
 {
+	int64_t now = master_now();
+
+	if (!m->reload.active)
+		m->reload.started =
+		    now; /* the first start: no reload_start() */
 	m->reload.active = true;
 	m->reload.verb = verb;
 	m->reload.gen = g;
 	m->reload.probed = false;
-	m->reload.started = master_now();
-	m->reload.deadline = m->reload.started + MASTER_READY_TIMEOUT_MS;
+	m->reload.deadline = now + MASTER_READY_TIMEOUT_MS;
 	g->state = GEN_STARTING;
 	keys_maintain(m, g);
 	pool_spawn(m, g, (unsigned)g->conf.start_servers);
@@ -243,6 +259,7 @@ reload_start(struct master *m, int verb)
 
 	m->reload.active = true;
 	m->reload.verb = verb;
+	m->reload.started = master_now();
 	if (draining_generations(m) >= MASTER_MAX_DRAINING) {
 		reload_finish(m, false,
 		    "%u generations are still draining; try again when one has finished",
@@ -333,6 +350,8 @@ reload_promote(struct master *m, struct generation *g)
 	/* Active first: the old one's idle connections may be handed to it. */
 	g->state = GEN_ACTIVE;
 	g->promoted = master_now();
+	if (r.verb != 0)
+		m->counts.promotions++;
 	TAILQ_FOREACH (old, &m->gens, entry) {
 		if (old == g || old->state != GEN_ACTIVE)
 			continue;
@@ -475,5 +494,6 @@ reload_after_crash(struct master *m, struct generation *g)
 	    g->nprocs == 0 ? ", none of its workers left" : "", old->id,
 	    generation_mpm(old));
 	log_msg(LOG_LVL_ERROR, "%s", text);
-	history_add(m, CTL_GRACEFUL, false, text);
+	m->counts.promotions++; /* another generation serves */
+	history_add(m, CTL_GRACEFUL, false, -1, text);
 }

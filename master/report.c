@@ -54,12 +54,6 @@ add_tls(struct buf *r, const struct generation *g)
 	buf_printf(r, "\n");
 }
 
-static const char *const gen_states[] = {
-	[GEN_STARTING] = "starting",
-	[GEN_ACTIVE] = "active",
-	[GEN_DRAINING] = "draining",
-};
-
 static void
 add_generation(
     struct buf *r, const struct master *m, const struct generation *g)
@@ -69,7 +63,7 @@ add_generation(
 	struct sb_slot s;
 
 	buf_printf(r, "generation %u: MPM %s, %s, age ", g->id,
-	    generation_mpm(g), gen_states[g->state]);
+	    generation_mpm(g), generation_state(g));
 	add_age(r, master_now() - g->started);
 	buf_printf(r, ", %u workers:", g->nprocs);
 	TAILQ_FOREACH (p, &m->procs, entry) {
@@ -107,27 +101,37 @@ add_history(struct buf *r, const struct master *m)
 	}
 }
 
-void
-report_status(struct master *m, int client)
+static void
+report_text(struct master *m, struct buf *r)
 {
 	const struct generation *g;
-	struct buf r;
 
-	buf_init(&r);
-	buf_printf(&r, "mpmd %s, pid %ld, up ", mpmd_version(), (long)getpid());
-	add_age(&r, (int64_t)(time(NULL) - m->started_wall) * 1000);
-	buf_printf(&r, ", config %s%s\n", m->conf_path,
+	buf_printf(r, "mpmd %s, pid %ld, up ", mpmd_version(), (long)getpid());
+	add_age(r, (int64_t)(time(NULL) - m->started_wall) * 1000);
+	buf_printf(r, ", config %s%s\n", m->conf_path,
 	    m->stopping ? ", STOPPING" : "");
 	TAILQ_FOREACH (g, &m->gens, entry) {
 		/* Drained: kept only in case the new one is rolled back. */
 		if (g->state == GEN_DRAINING && g->nprocs == 0)
 			continue;
-		add_generation(&r, m, g);
+		add_generation(r, m, g);
 	}
-	add_history(&r, m);
+	add_history(r, m);
+}
+
+void
+report_status(struct master *m, int client, bool json)
+{
+	struct buf r;
+
+	buf_init(&r);
+	if (json)
+		report_json(m, &r);
+	else
+		report_text(m, &r);
 	if (r.failed)
 		control_reply(client, false, "out of memory for the status");
 	else
-		control_reply(client, true, "%.*s", (int)r.len, r.p);
+		control_send(client, true, r.p, r.len);
 	buf_free(&r);
 }

@@ -21,13 +21,24 @@ enum ctl_verb {
 
 #define CTL_VERB_MAX CTL_UPGRADE
 
+#define CTL_F_JSON 0x01 /* status: as one JSON object */
+
+/* FLAGS may be left out (a request of the verb alone): none. */
 struct ctl_request {
-	uint32_t verb; /* enum ctl_verb */
+	uint32_t verb;  /* enum ctl_verb */
+	uint32_t flags; /* CTL_F_* */
 };
 
-/* Followed by human-readable text (not NUL-terminated) up to the end. */
+#define CTL_REQUEST_MIN sizeof(uint32_t) /* the verb alone */
+
+/*
+ * Followed by text (not NUL-terminated) up to the end. A reply longer
+ * than a packet comes in several, each but the last with MORE set; the
+ * text is theirs in order.
+ */
 struct ctl_reply {
-	uint32_t ok; /* 1: done as asked; 0: failed, the text says why */
+	uint32_t ok;   /* 1: done as asked; 0: failed, the text says why */
+	uint32_t more; /* 1: another packet of this reply follows */
 };
 
 struct sockaddr_un;

@@ -74,8 +74,8 @@ static const struct ipc_rule ipc_rules[] = {
 	{ IPC_KEYS_CLIENT, "KEYS_CLIENT", IPC_FROM_MASTER, 0, 0, 1, 1 },
 	{ IPC_ADOPT, "ADOPT", IPC_FROM_MASTER, sizeof(struct ipc_conn),
 	    IPC_MAX_PAYLOAD, 1, 1 },
-	{ IPC_CTL_REQUEST, "CTL_REQUEST", IPC_FROM_CLIENT,
-	    sizeof(struct ctl_request), sizeof(struct ctl_request), 0, 0 },
+	{ IPC_CTL_REQUEST, "CTL_REQUEST", IPC_FROM_CLIENT, CTL_REQUEST_MIN,
+	    sizeof(struct ctl_request), 0, 0 },
 	{ IPC_CTL_REPLY, "CTL_REPLY", IPC_FROM_SERVER, sizeof(struct ctl_reply),
 	    IPC_MAX_PAYLOAD, 0, 0 },
 };

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION     6
+#define IPC_VERSION     7
 #define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
 #define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */

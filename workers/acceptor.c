@@ -164,7 +164,7 @@ accept_pending(struct acceptor *a, struct worker *w, struct accepted *conn)
 		    &conn->peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (conn->fd != -1) {
 			conn->flags = runtime_listen_flags(w, lfd);
-			sb_add(&w->sb->accepted, 1);
+			sb_add(&w->sb->c.accepted, 1);
 			return true;
 		}
 		if (errno == EMFILE || errno == ENFILE) {

@@ -12,6 +12,7 @@
 #include "protocol/scoreboard.h"
 #include "workers/accesslog.h"
 #include "workers/blocking.h"
+#include "workers/board.h"
 
 static int
 wait_ms(struct conn *c, const struct worker *w)
@@ -93,4 +94,5 @@ blocking_serve_fd(struct worker *w, const struct accepted *conn, int watch_fd)
 	blocking_serve(w, c, watch_fd);
 	sb_sub(&w->sb->connections, 1);
 	sb_sub(&w->sb->busy, 1);
+	board_set_idle(atomic_load(&w->graceful));
 }

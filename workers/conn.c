@@ -30,6 +30,7 @@
 #include "lib/log.h"
 #include "protocol/scoreboard.h"
 #include "workers/accesslog.h"
+#include "workers/board.h"
 #include "workers/conn.h"
 #include "workers/exch.h"
 #include "workers/io.h"
@@ -95,10 +96,11 @@ struct conn {
 	uint32_t lingered; /* bytes discarded while lingering */
 	int fd;
 	int64_t deadline;
-	SSL *ssl;      /* NULL: plain */
-	uint8_t state; /* enum conn_state */
-	bool more;     /* the last read filled its room: more may be queued */
-	bool flip;     /* TLS waits for the other direction than asked */
+	SSL *ssl;        /* NULL: plain */
+	uint8_t state;   /* enum conn_state */
+	uint8_t counted; /* 1 + the enum sb_conn it is counted in, 0: none */
+	bool more;       /* the last read filled its room: more may be queued */
+	bool flip;       /* TLS waits for the other direction than asked */
 	bool plain_on_tls; /* plain HTTP came to an https listener */
 	bool tls_next;     /* https after the PROXY header */
 	union conn_peer peer;
@@ -130,6 +132,60 @@ conn_set_peer(struct conn *c, const struct sockaddr *peer, socklen_t peerlen)
 		memcpy(&c->peer.sin6, peer, sizeof(struct sockaddr_in6));
 }
 
+/* The scoreboard's class of C's wait, -1 once closed. */
+static int
+conn_class(const struct conn *c)
+{
+	switch (c->state) {
+	case CS_IDLE:
+		return c->nreq > 0 ? SB_C_KEEPALIVE : SB_C_READING;
+	case CS_SEND:
+	case CS_FILE:
+		return SB_C_WRITING;
+	case CS_LINGER:
+		return SB_C_CLOSING;
+	case CS_CLOSED:
+		return -1;
+	default:
+		return SB_C_READING;
+	}
+}
+
+/* What the thread serving C does, in Apache's letters. */
+static enum sb_thread
+conn_letter(const struct conn *c)
+{
+	static const enum sb_thread letters[SB_C_COUNT] = {
+		[SB_C_READING] = SB_T_READING,
+		[SB_C_WRITING] = SB_T_SENDING,
+		[SB_C_KEEPALIVE] = SB_T_KEEPALIVE,
+		[SB_C_CLOSING] = SB_T_CLOSING,
+	};
+	int k = conn_class(c);
+
+	return k >= 0 ? letters[k] : SB_T_WAITING;
+}
+
+/* C's state changed (or its count of requests): the scoreboard follows. */
+static void
+conn_recount(struct conn *c)
+{
+	int k = conn_class(c);
+
+	if (c->counted != k + 1) {
+		board_conn_move(c->ctx->sb, c->counted - 1, k);
+		c->counted = (uint8_t)(k + 1);
+	}
+	board_set(conn_letter(c));
+}
+
+static void
+conn_enter(struct conn *c, enum conn_state state)
+{
+	c->state = (uint8_t)state;
+	conn_recount(c);
+}
+
 struct conn *
 conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
     socklen_t peerlen, unsigned listen_flags)
@@ -140,7 +196,7 @@ conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 		return NULL;
 	c->ctx = ctx;
 	c->fd = fd;
-	c->state = CS_IDLE;
+	conn_enter(c, CS_IDLE); /* counted, from now until conn_free() */
 	c->peer.sa.sa_family = AF_UNSPEC;
 	conn_set_peer(c, peer, peerlen);
 	/* The first request has RequestReadTimeout header to arrive. */
@@ -149,10 +205,10 @@ conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 	if (listen_flags & (CONF_LISTEN_HTTPS | CONF_LISTEN_PROXY))
 		c->deadline = conn_after(ctx->conf->read_handshake.timeout);
 	if (listen_flags & CONF_LISTEN_HTTPS)
-		c->state = CS_TLS_HELLO;
+		conn_enter(c, CS_TLS_HELLO);
 	if (listen_flags & CONF_LISTEN_PROXY) {
 		c->tls_next = c->state == CS_TLS_HELLO;
-		c->state = CS_PROXY;
+		conn_enter(c, CS_PROXY);
 	}
 	return c;
 }
@@ -196,13 +252,26 @@ conn_drop_input(struct conn *c)
 	c->bufcap = c->inpos = c->inlen = 0;
 }
 
+/* The exchange's response is out, or will never be: how long it took. */
+static void
+conn_exch_done(struct conn *c)
+{
+	int64_t us = mono_us() - c->x->started_us;
+
+	if (c->x->logged)
+		board_request_done(c->ctx->sb, us > 0 ? (uint64_t)us : 0);
+}
+
 void
 conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->x != NULL)
+	board_conn_move(c->ctx->sb, c->counted - 1, -1);
+	if (c->x != NULL) {
+		conn_exch_done(c);
 		exch_free(c->x);
+	}
 	conn_drop_input(c);
 	if (c->ssl != NULL) {
 		(void)io_shutdown_write(c->fd, c->ssl); /* close_notify */
@@ -290,6 +359,7 @@ int
 conn_resume(struct conn *c, const char *pre, size_t len, uint32_t nreq)
 {
 	c->nreq = nreq;
+	conn_recount(c); /* kept alive, if it had responses */
 	if (len == 0)
 		return 0;
 	c->more = true; /* what was read first, the socket may hold more */
@@ -403,10 +473,12 @@ conn_commit(struct conn *c, const char *line, size_t linelen)
 	e.user_agent = x->l_agent;
 	e.status = x->status;
 	e.bytes = x->bytes;
+	board_set(SB_T_LOGGING);
 	accesslog_write(c->ctx->accesslog, c->ctx->conf->custom_log_format, &e);
+	board_set(SB_T_SENDING); /* the response is what comes next */
 	if (sb != NULL) {
-		sb_add(&sb->requests, 1);
-		sb_add(&sb->bytes, (uint64_t)x->bytes);
+		sb_add(&sb->c.requests, 1);
+		sb_add(&sb->c.bytes, (uint64_t)x->bytes);
 	}
 }
 
@@ -414,7 +486,7 @@ static enum step
 conn_send_begin(struct conn *c)
 {
 	c->deadline = conn_after(c->ctx->conf->timeout);
-	c->state = CS_SEND;
+	conn_enter(c, CS_SEND);
 	return STEP_GO;
 }
 
@@ -472,6 +544,7 @@ conn_begin(struct conn *c)
 	conn_limits(c->ctx->conf, &lim);
 	http_request_init(&x->r, &lim);
 	x->started = time(NULL);
+	x->started_us = mono_us();
 	c->x = x;
 	if (c->in == c->buf && c->inpos > 0) {
 		memmove(c->buf, c->buf + c->inpos, c->inlen - c->inpos);
@@ -480,7 +553,7 @@ conn_begin(struct conn *c)
 	}
 	x->stage_started = mono_ms();
 	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
-	c->state = CS_HEAD;
+	conn_enter(c, CS_HEAD);
 	return 0;
 }
 
@@ -572,7 +645,7 @@ conn_body_begin(struct conn *c)
 		x->cont_sent = 0;
 	x->stage_started = mono_ms();
 	c->deadline = conn_after(c->ctx->conf->read_body.timeout);
-	c->state = CS_BODY;
+	conn_enter(c, CS_BODY);
 	return STEP_GO;
 }
 
@@ -605,6 +678,7 @@ conn_head_done(struct conn *c)
 	x->l_referer = x->r.referer;
 	x->l_agent = x->r.user_agent;
 	x->plain_on_tls = c->plain_on_tls;
+	conn_enter(c, CS_SEND); /* Apache's 'W' from here: the answer is made */
 	respond(x, c->ctx, &c->peer.sa, conn_may_keep(c), scratch_out,
 	    sizeof(scratch_out));
 	/* Refused before the client sent it: the close discards the body. */
@@ -699,6 +773,7 @@ conn_finish(struct conn *c)
 	bool keep = exch_keeps(x);
 	bool last = x->last && c->inpos == c->inlen && !c->more;
 
+	conn_exch_done(c);
 	exch_free(x);
 	c->x = NULL;
 	c->nreq++;
@@ -711,11 +786,11 @@ conn_finish(struct conn *c)
 			return STEP_CLOSE;
 		c->lingered = 0;
 		c->deadline = mono_ms() + CONN_LINGER_MS;
-		c->state = CS_LINGER;
+		conn_enter(c, CS_LINGER);
 		return STEP_GO;
 	}
 	c->deadline = conn_after(c->ctx->conf->keepalive_timeout);
-	c->state = CS_IDLE;
+	conn_enter(c, CS_IDLE);
 	if (c->inpos < c->inlen)
 		return STEP_GO; /* pipelined: parse what is here first */
 	conn_drop_input(c);
@@ -762,7 +837,7 @@ conn_do_send(struct conn *c)
 		c->deadline = conn_after(c->ctx->conf->timeout);
 	}
 	if (x->fileleft > 0) {
-		c->state = CS_FILE;
+		conn_enter(c, CS_FILE);
 		return STEP_GO;
 	}
 	return conn_finish(c);
@@ -836,11 +911,11 @@ conn_do_proxy(struct conn *c)
 	conn_drop_input(c);
 	if (proxy_client(&h) != NULL)
 		conn_set_peer(c, proxy_client(&h), sizeof(h.src));
-	if (c->tls_next) {
-		c->state = CS_TLS_HELLO; /* within the same handshake= time */
+	if (c->tls_next) { /* within the same handshake= time */
+		conn_enter(c, CS_TLS_HELLO);
 		return STEP_GO;
 	}
-	c->state = CS_IDLE;
+	conn_enter(c, CS_IDLE);
 	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
 	return STEP_GO;
 }
@@ -865,7 +940,7 @@ conn_do_tls_hello(struct conn *c)
 		return conn_read_error(c, n);
 	if (first != TLS_HANDSHAKE_RECORD) {
 		c->plain_on_tls = true;
-		c->state = CS_IDLE;
+		conn_enter(c, CS_IDLE);
 		c->deadline = conn_after(c->ctx->conf->read_header.timeout);
 		return STEP_GO;
 	}
@@ -873,7 +948,7 @@ conn_do_tls_hello(struct conn *c)
 		log_warnx("%s: out of memory for a TLS session", __func__);
 		return STEP_CLOSE;
 	}
-	c->state = CS_TLS_HANDSHAKE;
+	conn_enter(c, CS_TLS_HANDSHAKE);
 	return STEP_GO;
 }
 
@@ -886,7 +961,7 @@ conn_do_handshake(struct conn *c)
 		return conn_read_error(c, -1);
 	if (r == -1)
 		return STEP_CLOSE; /* an alert went out, if one could */
-	c->state = CS_IDLE;
+	conn_enter(c, CS_IDLE);
 	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
 	return STEP_GO;
 }
@@ -951,7 +1026,7 @@ conn_park(struct conn *c, enum step s)
 	case STEP_WRITE:
 		return CONN_IO_WRITE;
 	default:
-		c->state = CS_CLOSED;
+		conn_enter(c, CS_CLOSED);
 		return CONN_IO_CLOSE;
 	}
 }
@@ -1014,7 +1089,7 @@ conn_expire(struct conn *c)
 		proxyconn_expired(
 		    &c->peer.sa, c->ctx->conf->read_handshake.timeout);
 	if (c->state != CS_HEAD && c->state != CS_BODY) {
-		c->state = CS_CLOSED;
+		conn_enter(c, CS_CLOSED);
 		return CONN_IO_CLOSE;
 	}
 	conn_error_close(c, 408);

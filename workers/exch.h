@@ -26,6 +26,7 @@ struct exch {
 	struct http_request r;
 	time_t started;        /* wall clock at the first byte, for the log */
 	int64_t stage_started; /* mono_ms() the head or the body began */
+	int64_t started_us;    /* mono_us() at the first byte: its duration */
 	int status;
 	bool keep_alive; /* what the response head says */
 	bool has_body;   /* a request body is still to be discarded */

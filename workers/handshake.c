@@ -106,9 +106,15 @@ check_listener(int fd)
 		fatalx("FDS: a listener is not listening");
 }
 
+/*
+ * The header page is the master's: mapped read-only here, so no bug in a
+ * worker can change what the others show (where pages are larger than
+ * the header, it stays writable, and is still never trusted).
+ */
 static void
 map_scoreboard(struct worker *w, int fd, uint32_t nslots)
 {
+	long page = sysconf(_SC_PAGESIZE);
 	struct stat st;
 	void *p;
 
@@ -120,6 +126,10 @@ map_scoreboard(struct worker *w, int fd, uint32_t nslots)
 	if (p == MAP_FAILED)
 		fatal("mmap scoreboard");
 	close(fd);
+	if (page > 0 && SB_HEADER_SIZE % page == 0 &&
+	    mprotect(p, SB_HEADER_SIZE, PROT_READ) == -1)
+		fatal("mprotect scoreboard header");
+	/* Its contents are no reason to stop: a hostile worker may write it. */
 	w->sb_all = p;
 	w->ctx.sb_all_size = (uint64_t)st.st_size;
 	w->sb = sb_slot_at(w->sb_all, w->slot);

@@ -36,6 +36,7 @@
 #include "lib/xmalloc.h"
 #include "workers/accesslog.h"
 #include "workers/acceptor.h"
+#include "workers/board.h"
 #include "workers/handoff.h"
 #include "workers/runtime.h"
 
@@ -79,6 +80,13 @@ struct evworker {
 
 static void econn_on_event(evutil_socket_t fd, short what, void *arg);
 static void loop_arm_flush(struct loop *l);
+
+/* Between events: the loop waits for work, or, draining, to finish. */
+static void
+loop_idle(struct loop *l)
+{
+	board_set_idle(atomic_load(&l->proc->w.graceful));
+}
 
 static long
 process_conns(struct evworker *p)
@@ -199,6 +207,7 @@ static void
 econn_on_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct econn *e = arg;
+	struct loop *l = e->loop;
 	enum conn_io io;
 
 	if ((what & EV_TIMEOUT) && mono_ms() >= conn_deadline(e->c))
@@ -206,6 +215,7 @@ econn_on_event(evutil_socket_t fd, short what, void *arg)
 	else
 		io = conn_step(e->c);
 	econn_wait(e, io);
+	loop_idle(l);
 }
 
 static void
@@ -233,6 +243,7 @@ loop_adopt(struct loop *l, const struct accepted *h)
 	TAILQ_INSERT_TAIL(&l->conns, e, entry);
 	sb_add(&l->proc->w.sb->connections, 1);
 	econn_wait(e, conn_step(e->c));
+	loop_idle(l);
 }
 
 static void loop_accept_resume(struct evworker *p);
@@ -267,6 +278,7 @@ loop_on_handoff(evutil_socket_t fd, short what, void *arg)
 	loop_sweep(l);
 	if (l == &l->proc->loops[0] && atomic_load(&l->proc->at_bound))
 		loop_accept_resume(l->proc);
+	loop_idle(l); /* a wake may be the drain's */
 	loop_exit_if_done(l);
 }
 
@@ -285,6 +297,8 @@ loop_main(void *arg)
 	struct loop *l = arg;
 	struct timeval second = { 1, 0 };
 
+	board_bind(l->proc->w.sb, (unsigned)(l - l->proc->loops));
+	loop_idle(l);
 	l->ev_drain =
 	    event_new(l->base, -1, EV_PERSIST, loop_on_drain_bound, l);
 	if (l->ev_drain == NULL || event_add(l->ev_drain, &second) == -1)
@@ -293,6 +307,7 @@ loop_main(void *arg)
 		log_warnx("no memory to buffer the access log: line by line");
 	event_base_dispatch(l->base);
 	accesslog_flush();
+	board_set(SB_T_OPEN);
 	return NULL;
 }
 
@@ -470,7 +485,7 @@ main(void)
 	runtime_init(&p->w, "event");
 	p->nloops = (size_t)p->w.conf.threads_per_child;
 	p->loops = xcalloc(p->nloops, sizeof(*p->loops));
-	p->w.sb->threads = (uint32_t)p->nloops;
+	board_start(p->w.sb, (unsigned)p->nloops, SB_SLOT_ASYNC);
 	/* Each loop: its epoll, its inbox's eventfd, libevent's own. */
 	p->max_conns = runtime_conn_limit(&p->w, 3 * (long)p->nloops);
 	for (i = 0; i < p->nloops; i++)

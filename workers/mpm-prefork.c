@@ -8,6 +8,7 @@
 
 #include "workers/acceptor.h"
 #include "workers/blocking.h"
+#include "workers/board.h"
 #include "workers/runtime.h"
 
 static struct worker self; /* static: its allocations stay reachable */
@@ -20,8 +21,10 @@ main(void)
 
 	runtime_init(&self, "prefork");
 	acceptor_open(&a, &self, self.channel);
-	self.sb->threads = 1;
+	board_start(self.sb, 1, 0);
+	board_bind(self.sb, 0);
 	runtime_ready(&self);
+	board_set(SB_T_WAITING);
 	while (!atomic_load(&self.graceful) && !runtime_recycle_due(&self)) {
 		switch (acceptor_wait(&a, &self, &conn)) {
 		case ACCEPTOR_CONN:

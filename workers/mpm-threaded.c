@@ -12,16 +12,27 @@
 #include "lib/xmalloc.h"
 #include "workers/acceptor.h"
 #include "workers/blocking.h"
+#include "workers/board.h"
 #include "workers/runtime.h"
+
+/* A thread and the request slot it is on the scoreboard. */
+struct thread {
+	pthread_t tid;
+	struct worker *w;
+	unsigned index;
+};
 
 static void *
 thread_main(void *arg)
 {
-	struct worker *w = arg;
+	struct thread *t = arg;
+	struct worker *w = t->w;
 	struct accepted conn;
 	struct acceptor a;
 
+	board_bind(w->sb, t->index);
 	acceptor_open(&a, w, w->wake);
+	board_set(SB_T_WAITING);
 	while (!atomic_load(&w->graceful)) {
 		switch (acceptor_wait(&a, w, &conn)) {
 		case ACCEPTOR_CONN:
@@ -36,6 +47,7 @@ thread_main(void *arg)
 		}
 	}
 	acceptor_close(&a);
+	board_set(SB_T_OPEN);
 	return NULL;
 }
 
@@ -44,19 +56,22 @@ static struct worker self; /* static: its allocations stay reachable */
 int
 main(void)
 {
-	pthread_t *tids;
+	struct thread *threads;
 	size_t i, n;
 
 	runtime_init(&self, "threaded");
 	n = (size_t)self.conf.threads_per_child;
-	self.sb->threads = (uint32_t)n;
-	tids = xcalloc(n, sizeof(*tids));
-	for (i = 0; i < n; i++)
-		runtime_start_thread(&tids[i], thread_main, &self);
+	board_start(self.sb, (unsigned)n, 0);
+	threads = xcalloc(n, sizeof(*threads));
+	for (i = 0; i < n; i++) {
+		threads[i].w = &self;
+		threads[i].index = (unsigned)i;
+		runtime_start_thread(&threads[i].tid, thread_main, &threads[i]);
+	}
 	runtime_ready(&self);
 	runtime_watch_channel(&self);
 	for (i = 0; i < n; i++)
-		pthread_join(tids[i], NULL);
-	free(tids);
+		pthread_join(threads[i].tid, NULL);
+	free(threads);
 	return 0;
 }

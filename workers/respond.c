@@ -16,6 +16,8 @@
 #include "workers/conn.h"
 #include "workers/exch.h"
 #include "workers/static.h"
+#include "workers/metrics.h"
+#include "workers/scoreview.h"
 #include "workers/status.h"
 
 #define DEFAULT_TYPE "application/octet-stream"
@@ -295,44 +297,88 @@ respond_static(struct exch *x, const struct conn_ctx *ctx, char *path,
 	respond_file(x, conf, path, &f, keep, out, outsz);
 }
 
-/* The server status page, when PATH names it. */
+/*
+ * A 200 with BODY of LEN bytes, generated and malloc'd: the exchange owns
+ * it now. Such pages are never to be cached.
+ */
+static void
+respond_body(struct exch *x, const char *type, char *body, size_t len,
+    bool keep, bool head, char *out, size_t outsz)
+{
+	struct reply rp;
+
+	reply_init(&rp, 200, keep);
+	rp.type = type;
+	rp.length = (int64_t)len;
+	rp.no_store = true;
+	respond_emit(x, &rp, NULL, 0, true, out, outsz);
+	if (x->status != 200 || head) {
+		free(body);
+		return;
+	}
+	x->mem = body;
+	x->memlen = len;
+	x->bytes = (int64_t)len;
+}
+
+/* The status page or the metrics: what the scoreboard shows. */
+enum board_page {
+	PAGE_STATUS,
+	PAGE_METRICS,
+};
+
+static char *
+board_render(const struct conn_ctx *ctx, enum board_page page,
+    enum status_format fmt, const char *host, size_t *len)
+{
+	struct scoreview v;
+	char *body = NULL;
+
+	if (scoreview_read(&v, ctx->sb_all, ctx->sb_all_size) == 0)
+		body = page == PAGE_METRICS ? metrics_render(&v, len)
+					    : status_render(&v, fmt, host, len);
+	scoreview_free(&v);
+	return body;
+}
+
+/*
+ * The server status page or the metrics, when PATH names one: for the
+ * clients StatusAllow lets in.
+ */
 static bool
-respond_status(struct exch *x, const struct conn_ctx *ctx,
+respond_board(struct exch *x, const struct conn_ctx *ctx,
     const struct sockaddr *peer, const char *path, const char *query, bool keep,
     char *out, size_t outsz)
 {
 	const struct conf *conf = ctx->conf;
 	bool head = (x->r.method == HTTP_HEAD);
 	enum status_format fmt = status_format_of(query);
+	enum board_page page;
 	struct reply rp;
 	size_t len;
 	char *body;
 
-	if (conf->server_status == NULL ||
-	    strcmp(path, conf->server_status) != 0)
+	if (conf->server_status != NULL &&
+	    strcmp(path, conf->server_status) == 0)
+		page = PAGE_STATUS;
+	else if (conf->metrics_path != NULL &&
+		 strcmp(path, conf->metrics_path) == 0)
+		page = PAGE_METRICS;
+	else
 		return false;
 	reply_init(&rp, 0, keep);
 	if (!conf_cidr_match(conf->status_allow, conf->nstatus_allow, peer)) {
 		respond_page(x, &rp, 403, keep, head, out, outsz);
 		return true;
 	}
-	body = status_render(ctx->sb_all, ctx->sb_all_size, fmt, &len);
-	if (body == NULL) {
+	if ((body = board_render(ctx, page, fmt, x->r.host, &len)) == NULL) {
 		respond_error(x, 500, false, head, out, outsz);
 		return true;
 	}
-	reply_init(&rp, 200, keep);
-	rp.type = status_content_type(fmt);
-	rp.length = (int64_t)len;
-	rp.no_store = true;
-	respond_emit(x, &rp, NULL, 0, true, out, outsz);
-	if (x->status != 200 || head) {
-		free(body);
-		return true;
-	}
-	x->mem = body;
-	x->memlen = len;
-	x->bytes = (int64_t)len;
+	respond_body(x,
+	    page == PAGE_METRICS ? METRICS_CONTENT_TYPE
+				 : status_content_type(fmt),
+	    body, len, keep, head, out, outsz);
 	return true;
 }
 
@@ -362,6 +408,6 @@ respond(struct exch *x, const struct conn_ctx *ctx, const struct sockaddr *peer,
 	if (status != 0)
 		respond_page(
 		    x, &rp, status, keep, x->r.method == HTTP_HEAD, out, outsz);
-	else if (!respond_status(x, ctx, peer, path, query, keep, out, outsz))
+	else if (!respond_board(x, ctx, peer, path, query, keep, out, outsz))
 		respond_static(x, ctx, path, query, keep, out, outsz);
 }

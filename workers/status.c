@@ -1,7 +1,8 @@
 /*
- * Rendering the scoreboard. Other processes write their slots while we
- * read, so each field is loaded once, atomically, and treated as a plain
- * untrusted number: nothing read here is used as a size, index or pid.
+ * Rendering the status page from a scoreview. The "?auto" text follows
+ * Apache 2.4's mod_status for its event MPM key by key (spelling, order,
+ * number formats), so apache_exporter, collectd, Datadog and Zabbix read
+ * it unchanged; mpmd's own keys follow Apache's.
  */
 #include "config.h"
 
@@ -10,24 +11,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/buf.h"
-#include "protocol/scoreboard.h"
+#include "workers/scoreview.h"
 #include "workers/status.h"
 
-#define KIB 1024
+#define KIB          1024
+#define US_PER_MS    1000.0
+#define US_PER_SEC   1000000.0
+#define PERCENT      100.0
+#define DEFAULT_HOST "localhost"
 
-struct status_totals {
-	uint64_t requests, bytes;
-	uint64_t busy, idle, processes, connections, generations;
-};
+/* Apache's DEFAULT_TIME_FORMAT, in local time as ap_ht_time(..., 0) is. */
+#define STATUS_TIME_FORMAT "%A, %d-%b-%Y %H:%M:%S %Z"
 
 enum status_format
 status_format_of(const char *query)
 {
-	if (query != NULL && strcmp(query, "auto") == 0)
+	if (query != NULL && strstr(query, "auto") != NULL)
 		return STATUS_TEXT;
-	if (query != NULL && strcmp(query, "json") == 0)
+	if (query != NULL && strstr(query, "json") != NULL)
 		return STATUS_JSON;
 	return STATUS_HTML;
 }
@@ -45,169 +49,269 @@ status_content_type(enum status_format fmt)
 	}
 }
 
-static const char *
-status_state_name(uint32_t state)
+/* What Apache's first line shows: the host asked for, without a port. */
+const char *
+status_host(const char *host, char *out, size_t size)
 {
-	switch (state) {
-	case SB_STARTING:
-		return "starting";
-	case SB_READY:
-		return "ready";
-	case SB_DRAINING:
-		return "draining";
-	default:
-		return "unknown";
-	}
+	size_t n = 0;
+
+	if (host == NULL)
+		return DEFAULT_HOST;
+	if (host[0] == '[')
+		n = strcspn(host, "]") + (strchr(host, ']') != NULL);
+	else
+		n = strcspn(host, ":");
+	if (n == 0 || n >= size ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789.-_[]:") < n)
+		return DEFAULT_HOST;
+	memcpy(out, host, n);
+	out[n] = '\0';
+	return out;
 }
 
-/* Slots really mapped: never more than the header claims or SB_MAX_SLOTS. */
-static uint32_t
-status_nslots(const struct sb_header *sb, uint64_t size)
+void
+status_time(time_t t, char *out, size_t size)
 {
-	uint64_t n, fit;
+	struct tm tm;
 
-	if (sb == NULL || size < sizeof(*sb) || sb_read(&sb->magic) != SB_MAGIC)
-		return 0;
-	n = sb_read(&sb->nslots);
-	fit = (size - sizeof(*sb)) / sizeof(struct sb_slot);
-	if (n > fit)
-		n = fit;
-	return n > SB_MAX_SLOTS ? SB_MAX_SLOTS : (uint32_t)n;
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, STATUS_TIME_FORMAT, &tm) == 0)
+		snprintf(out, size, "%lld", (long long)t);
 }
 
-/* A consistent-enough private copy of slot I. */
+/* "%g" as APR prints it: no 0 before the point (".5", not "0.5"). */
 static void
-status_slot(const struct sb_header *sb, uint32_t i, struct sb_slot *s)
+put_g(struct buf *b, const char *key, double v)
 {
-	sb_copy(sb_slot_at(sb, i), s);
-}
+	char num[32];
+	const char *p = num;
 
-static void
-status_sum(const struct sb_header *sb, uint32_t n, struct status_totals *t)
-{
-	uint32_t gens[SB_MAX_SLOTS];
-	struct sb_slot s;
-	uint32_t i, j;
-
-	memset(t, 0, sizeof(*t));
-	for (i = 0; i < n; i++) {
-		status_slot(sb, i, &s);
-		if (s.state == SB_EMPTY)
-			continue;
-		t->requests += s.requests;
-		t->bytes += s.bytes;
-		t->busy += s.busy;
-		t->idle += s.threads - s.busy;
-		t->connections += s.connections;
-		for (j = 0; j < t->generations && gens[j] != s.generation; j++)
-			;
-		if (j == t->generations)
-			gens[t->generations++] = s.generation;
-		t->processes++;
-	}
+	snprintf(num, sizeof(num), "%g", v);
+	if (num[0] == '0' && num[1] == '.')
+		p++;
+	buf_printf(b, "%s: %s\n", key, p);
 }
 
 static void
-status_text(struct buf *b, const struct status_totals *t)
+put_u(struct buf *b, const char *key, uint64_t v)
 {
+	buf_printf(b, "%s: %llu\n", key, (unsigned long long)v);
+}
+
+/* Apache's show_time(): " 1 day 2 hours 3 seconds", nothing for 0. */
+static void
+put_uptime(struct buf *b, uint64_t t)
+{
+	static const char *const units[] = { "day", "hour", "minute",
+		"second" };
+	uint64_t part[4];
+	int i;
+
+	part[3] = t % 60;
+	part[2] = (t / 60) % 60;
+	part[1] = (t / 3600) % 24;
+	part[0] = t / 86400;
+	for (i = 0; i < 4; i++)
+		if (part[i] != 0)
+			buf_printf(b, " %llu %s%s", (unsigned long long)part[i],
+			    units[i], part[i] == 1 ? "" : "s");
+}
+
+static double
+per(double a, uint64_t b)
+{
+	return b > 0 ? a / (double)b : 0;
+}
+
+static void
+auto_server(struct buf *b, const struct scoreview *v, const char *host)
+{
+	char now[STATUS_TIME_MAX], started[STATUS_TIME_MAX];
+	char name[STATUS_HOST_MAX];
+	uint64_t up = scoreview_uptime(v);
+
+	status_time(v->now, now, sizeof(now));
+	status_time((time_t)v->h.started, started, sizeof(started));
 	buf_printf(b,
-	    "Total Accesses: %llu\nTotal kBytes: %llu\n"
-	    "BusyWorkers: %llu\nIdleWorkers: %llu\nProcesses: %llu\n"
-	    "ConnsTotal: %llu\nGenerations: %llu\n",
-	    (unsigned long long)t->requests,
-	    (unsigned long long)(t->bytes / KIB), (unsigned long long)t->busy,
-	    (unsigned long long)t->idle, (unsigned long long)t->processes,
-	    (unsigned long long)t->connections,
-	    (unsigned long long)t->generations);
+	    "%s\nServerVersion: %s\nServerMPM: %s\nServer Built: %s\n"
+	    "CurrentTime: %s\nRestartTime: %s\n",
+	    status_host(host, name, sizeof(name)), SERVER_VERSION,
+	    scoreview_mpm(v), MPMD_BUILT, now, started);
+	put_u(b, "ParentServerConfigGeneration", v->h.active);
+	put_u(b, "ParentServerMPMGeneration", v->h.mpm_generation);
+	put_u(b, "ServerUptimeSeconds", up);
+	buf_str(b, "ServerUptime:");
+	put_uptime(b, up);
+	buf_printf(b, "\nLoad1: %.2f\nLoad5: %.2f\nLoad15: %.2f\n", v->load[0],
+	    v->load[1], v->load[2]);
+}
+
+/*
+ * Apache sums bytes in whole kilobytes and derives its rates from those;
+ * so does this, so that the numbers agree with each other as Apache's do.
+ */
+static void
+auto_totals(struct buf *b, const struct scoreview *v)
+{
+	uint64_t up = scoreview_uptime(v), n = v->total.requests;
+	uint64_t kb = v->total.bytes / KIB, ms = v->total.duration_us / 1000;
+	double cpu = (double)(v->cpu_us[0] + v->cpu_us[1]) / US_PER_SEC;
+
+	put_u(b, "Total Accesses", n);
+	put_u(b, "Total kBytes", kb);
+	put_u(b, "Total Duration", ms);
+	put_g(b, "CPUUser", (double)v->cpu_us[0] / US_PER_SEC);
+	put_g(b, "CPUSystem", (double)v->cpu_us[1] / US_PER_SEC);
+	put_g(b, "CPUChildrenUser", 0); /* workers start no processes */
+	put_g(b, "CPUChildrenSystem", 0);
+	put_g(b, "CPULoad", per(cpu * PERCENT, up));
+	put_u(b, "Uptime", up);
+	put_g(b, "ReqPerSec", per((double)n, up));
+	put_g(b, "BytesPerSec", per((double)(kb * KIB), up));
+	put_g(b, "BytesPerReq", per((double)(kb * KIB), n));
+	put_g(b, "DurationPerReq",
+	    per((double)v->total.duration_us / US_PER_MS, v->total.finished));
 }
 
 static void
-status_json(struct buf *b, const struct sb_header *sb, uint32_t n,
-    const struct status_totals *t)
+auto_workers(struct buf *b, const struct scoreview *v)
 {
-	const char *sep = "";
-	struct sb_slot s;
+	put_u(b, "BusyWorkers", v->busy);
+	put_u(b, "GracefulWorkers", v->graceful);
+	put_u(b, "IdleWorkers", v->idle);
+	put_u(b, "Processes", v->processes);
+	put_u(b, "Stopping", v->stopping);
+	put_u(b, "ConnsTotal", v->connections);
+	put_u(b, "ConnsAsyncWaitIO", v->async_conns[SB_C_READING]);
+	put_u(b, "ConnsAsyncWriting", v->async_conns[SB_C_WRITING]);
+	put_u(b, "ConnsAsyncKeepAlive", v->async_conns[SB_C_KEEPALIVE]);
+	put_u(b, "ConnsAsyncClosing", v->async_conns[SB_C_CLOSING]);
+	buf_str(b, "Scoreboard: ");
+	buf_add(b, v->letters != NULL ? v->letters : "", v->nletters);
+	buf_str(b, "\n");
+}
+
+static const char *const proc_states[] = {
+	[SB_EMPTY] = "empty",
+	[SB_STARTING] = "starting",
+	[SB_READY] = "ready",
+	[SB_DRAINING] = "draining",
+};
+
+const char *
+status_proc_state(uint32_t state)
+{
+	return state <= SB_DRAINING ? proc_states[state] : "unknown";
+}
+
+static const char *const gen_states[] = {
+	[SB_GEN_STARTING] = "starting",
+	[SB_GEN_ACTIVE] = "active",
+	[SB_GEN_DRAINING] = "draining",
+};
+
+const char *
+status_gen_state(uint32_t state)
+{
+	return state >= SB_GEN_STARTING && state <= SB_GEN_DRAINING
+		   ? gen_states[state]
+		   : "unknown";
+}
+
+uint64_t
+status_reloads(const struct scoreview *v, int ok)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < SB_RELOAD_VERBS; i++)
+		n = sb_sat_add(n, v->h.reloads[i][ok]);
+	return n;
+}
+
+static uint64_t
+reloads_ok(const struct scoreview *v)
+{
+	return status_reloads(v, 1);
+}
+
+static uint64_t
+reloads_failed(const struct scoreview *v)
+{
+	return status_reloads(v, 0);
+}
+
+static uint64_t
+crashes(const struct scoreview *v)
+{
+	return v->h.crashes;
+}
+
+static uint64_t
+restarts(const struct scoreview *v)
+{
+	return v->h.restarts;
+}
+
+static uint64_t
+handoffs(const struct scoreview *v)
+{
+	return v->h.handoffs;
+}
+
+const struct status_count status_counts[] = {
+	{ "ReloadsOK", "reloads_ok", reloads_ok },
+	{ "ReloadsFailed", "reloads_failed", reloads_failed },
+	{ "WorkerCrashes", "worker_crashes", crashes },
+	{ "WorkerRestarts", "worker_restarts", restarts },
+	{ "Handoffs", "handoffs", handoffs },
+};
+const size_t status_ncounts = sizeof(status_counts) / sizeof(status_counts[0]);
+
+/* mpmd's own keys, after Apache's; indexed as mod_proxy_balancer does. */
+static void
+auto_mpmd(struct buf *b, const struct scoreview *v)
+{
+	const struct view_gen *g;
 	uint32_t i;
+	size_t k;
 
-	buf_printf(b,
-	    "{\"total_accesses\":%llu,\"total_kbytes\":%llu,"
-	    "\"busy_workers\":%llu,\"idle_workers\":%llu,\"processes\":%llu,"
-	    "\"connections\":%llu,\"generations\":%llu,\"slots\":[",
-	    (unsigned long long)t->requests,
-	    (unsigned long long)(t->bytes / KIB), (unsigned long long)t->busy,
-	    (unsigned long long)t->idle, (unsigned long long)t->processes,
-	    (unsigned long long)t->connections,
-	    (unsigned long long)t->generations);
-	for (i = 0; i < n; i++) {
-		status_slot(sb, i, &s);
-		if (s.state == SB_EMPTY)
-			continue;
+	put_u(b, "Generations", v->h.ngens);
+	for (i = 0; i < v->h.ngens; i++) {
+		g = &v->gens[i];
 		buf_printf(b,
-		    "%s{\"slot\":%u,\"generation\":%u,\"state\":\"%s\","
-		    "\"threads\":%u,\"busy\":%u,\"connections\":%u,"
-		    "\"requests\":%llu,\"bytes\":%llu}",
-		    sep, i, s.generation, status_state_name(s.state), s.threads,
-		    s.busy, s.connections, (unsigned long long)s.requests,
-		    (unsigned long long)s.bytes);
-		sep = ",";
+		    "Generation[%u]MPM: %s\nGeneration[%u]State: %s\n"
+		    "Generation[%u]Processes: %u\nGeneration[%u]Accesses: %llu\n",
+		    g->g.id, g->g.mpm, g->g.id, status_gen_state(g->g.state),
+		    g->g.id, g->g.processes, g->g.id,
+		    (unsigned long long)scoreview_gen_total(g).requests);
 	}
-	buf_printf(b, "]}\n");
+	for (k = 0; k < status_ncounts; k++)
+		put_u(b, status_counts[k].auto_key, status_counts[k].get(v));
 }
 
 static void
-status_html(struct buf *b, const struct sb_header *sb, uint32_t n,
-    const struct status_totals *t)
+status_text(struct buf *b, const struct scoreview *v, const char *host)
 {
-	struct sb_slot s;
-	uint32_t i;
-
-	buf_printf(b,
-	    "<!DOCTYPE html><html><head><title>mpmd status</title></head>"
-	    "<body><h1>mpmd status</h1><dl>"
-	    "<dt>Total accesses</dt><dd>%llu</dd>"
-	    "<dt>Total traffic</dt><dd>%llu kB</dd>"
-	    "<dt>Busy workers</dt><dd>%llu</dd>"
-	    "<dt>Idle workers</dt><dd>%llu</dd>"
-	    "<dt>Processes</dt><dd>%llu</dd>"
-	    "<dt>Connections</dt><dd>%llu</dd>"
-	    "<dt>Generations</dt><dd>%llu</dd></dl>\n"
-	    "<table><tr><th>Slot</th><th>Generation</th><th>State</th>"
-	    "<th>Threads</th><th>Busy</th><th>Connections</th>"
-	    "<th>Requests</th><th>Bytes</th></tr>\n",
-	    (unsigned long long)t->requests,
-	    (unsigned long long)(t->bytes / KIB), (unsigned long long)t->busy,
-	    (unsigned long long)t->idle, (unsigned long long)t->processes,
-	    (unsigned long long)t->connections,
-	    (unsigned long long)t->generations);
-	for (i = 0; i < n; i++) {
-		status_slot(sb, i, &s);
-		if (s.state == SB_EMPTY)
-			continue;
-		buf_printf(b,
-		    "<tr><td>%u</td><td>%u</td><td>%s</td><td>%u</td>"
-		    "<td>%u</td><td>%u</td><td>%llu</td><td>%llu</td></tr>\n",
-		    i, s.generation, status_state_name(s.state), s.threads,
-		    s.busy, s.connections, (unsigned long long)s.requests,
-		    (unsigned long long)s.bytes);
-	}
-	buf_printf(b, "</table></body></html>\n");
+	auto_server(b, v, host);
+	auto_totals(b, v);
+	auto_workers(b, v);
+	auto_mpmd(b, v);
 }
 
 char *
-status_render(const struct sb_header *sb, uint64_t size, enum status_format fmt,
-    size_t *len)
+status_render(const struct scoreview *v, enum status_format fmt,
+    const char *host, size_t *len)
 {
-	struct status_totals t;
-	uint32_t n = status_nslots(sb, size);
 	struct buf b;
 
 	buf_init(&b);
-	status_sum(sb, n, &t);
 	if (fmt == STATUS_TEXT)
-		status_text(&b, &t);
+		status_text(&b, v, host);
 	else if (fmt == STATUS_JSON)
-		status_json(&b, sb, n, &t);
+		status_json(&b, v);
 	else
-		status_html(&b, sb, n, &t);
+		status_html(&b, v, host);
 	return buf_take(&b, len);
 }

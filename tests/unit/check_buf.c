@@ -108,6 +108,24 @@ struct esc_row {
 
 #define IN(s) s, sizeof(s) - 1
 
+typedef void escape_fn(struct buf *b, const char *s, size_t n, size_t max);
+
+static void
+check_rows(const struct esc_row *rows, size_t n, escape_fn *fn)
+{
+	char mem[128];
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf_fixed(&b, mem, sizeof(mem));
+		fn(&b, rows[i].in, rows[i].inlen, rows[i].max);
+		ck_assert_msg(b.len == strlen(rows[i].out) &&
+				  memcmp(mem, rows[i].out, b.len) == 0,
+		    "row at line %d: \"%.*s\"", rows[i].line, (int)b.len, mem);
+	}
+}
+
 START_TEST(test_escaped)
 {
 	static const struct esc_row rows[] = {
@@ -124,17 +142,8 @@ START_TEST(test_escaped)
 		{ CK_ROW, IN("ab\n"), 4, "ab\\n" },
 		{ CK_ROW, IN("\xff"), 3, "" },
 	};
-	char mem[128];
-	struct buf b;
-	size_t i;
 
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		buf_fixed(&b, mem, sizeof(mem));
-		buf_escaped(&b, rows[i].in, rows[i].inlen, rows[i].max);
-		ck_assert_msg(b.len == strlen(rows[i].out) &&
-				  memcmp(mem, rows[i].out, b.len) == 0,
-		    "row at line %d: \"%.*s\"", rows[i].line, (int)b.len, mem);
-	}
+	check_rows(rows, sizeof(rows) / sizeof(rows[0]), buf_escaped);
 }
 END_TEST
 
@@ -150,6 +159,30 @@ START_TEST(test_escaped_fixed_room)
 }
 END_TEST
 
+START_TEST(test_json)
+{
+	static const struct esc_row rows[] = {
+		{ CK_ROW, IN("ok"), 100, "\"ok\"" },
+		{ CK_ROW, IN(""), 100, "\"\"" },
+		{ CK_ROW, IN("a\"b\\c/"), 100, "\"a\\\"b\\\\c/\"" },
+		{ CK_ROW, IN("\b\f\n\r\t"), 100, "\"\\b\\f\\n\\r\\t\"" },
+		/* no \v or \x in JSON: the code point instead */
+		{ CK_ROW, IN("\v\x01\x1f"), 100, "\"\\u000b\\u0001\\u001f\"" },
+		{ CK_ROW, IN("a\0b"), 100, "\"a\\u0000b\"" },
+		/* bytes that are not ASCII: valid JSON whatever they are */
+		{ CK_ROW, IN("\x7f\xc3\xa9\xff"), 100,
+		    "\"\\u007f\\u00c3\\u00a9\\u00ff\"" },
+		/* never half an escape; the quotes close it anyway */
+		{ CK_ROW, IN("ab\n"), 3, "\"ab\"" },
+		{ CK_ROW, IN("ab\n"), 4, "\"ab\\n\"" },
+		{ CK_ROW, IN("a\x01"), 6, "\"a\"" },
+		{ CK_ROW, IN("a\x01"), 7, "\"a\\u0001\"" },
+	};
+
+	check_rows(rows, sizeof(rows) / sizeof(rows[0]), buf_json);
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
@@ -162,6 +195,7 @@ buf_suite(void)
 	tcase_add_test(tc, test_printf_fixed_and_heap);
 	tcase_add_test(tc, test_escaped);
 	tcase_add_test(tc, test_escaped_fixed_room);
+	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

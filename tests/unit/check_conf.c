@@ -287,6 +287,14 @@ get_read_timeout(const struct conf *c)
 }
 
 static const char *
+get_metrics(const struct conf *c)
+{
+	snprintf(got, sizeof(got), "%s",
+	    c->metrics_path != NULL ? c->metrics_path : "off");
+	return got;
+}
+
+static const char *
 get_status(const struct conf *c)
 {
 	char host[INET6_ADDRSTRLEN];
@@ -479,6 +487,7 @@ static const struct value_row default_rows[] = {
 	ROW_STR("", tls.ciphers, TLS_DEFAULT_CIPHERS),
 	ROW_GET("", get_ciphersuites, "-"),
 	ROW_GET("", get_tls_flags, "tickets=On isolation=On"),
+	ROW_GET("", get_metrics, "off"),
 };
 
 /* Valid lines, each loaded with full validation: no error allowed. */
@@ -664,6 +673,13 @@ static const struct value_row valid_rows[] = {
 	ROW_GET("SSLKeyIsolation OFF\nSSLKeyIsolation On\n"
 		"SSLSessionTickets OFF",
 	    get_tls_flags, "tickets=Off isolation=On"),
+	ROW_GET("MetricsPath /metrics", get_metrics, "/metrics"),
+	ROW_GET("MetricsPath /m\nMetricsPath off", get_metrics, "off"),
+	/* StatusAllow is for both */
+	ROW_GET("MetricsPath /metrics\nStatusAllow 10.0.0.0/8", get_status,
+	    "off 10.0.0.0/8"),
+	ROW_GET("ServerStatus /s\nMetricsPath /s/metrics", get_metrics,
+	    "/s/metrics"),
 };
 
 struct error_row {
@@ -819,6 +835,14 @@ static const struct error_row error_rows[] = {
 	    "with '/'" },
 	{ CK_ROW, "ServerStatus /s?auto", 1,
 	    "test.conf:1: ServerStatus: '/s?auto' is not a URL path" },
+	{ CK_ROW, "MetricsPath metrics", 1,
+	    "test.conf:1: MetricsPath: 'metrics' is not a URL path beginning "
+	    "with '/'" },
+	{ CK_ROW, "MetricsPath /a b", 1,
+	    "test.conf:1: MetricsPath takes 1 argument" },
+	{ CK_ROW, "ServerStatus /s\n\nMetricsPath /s", 1,
+	    "test.conf:3: MetricsPath /s is the ServerStatus path too: give "
+	    "each its own" },
 	{ CK_ROW, "StatusAllow 10.0.0.0/33", 1,
 	    "test.conf:1: StatusAllow: '10.0.0.0/33' is not an address or "
 	    "CIDR" },
@@ -1676,6 +1700,7 @@ check_same(const struct conf *a, const struct conf *b)
 	ck_assert_int_eq(a->listen_backlog, b->listen_backlog);
 	ck_assert_int_eq(a->serve_dot_files, b->serve_dot_files);
 	ck_assert_pstr_eq(a->server_status, b->server_status);
+	ck_assert_pstr_eq(a->metrics_path, b->metrics_path);
 }
 
 /* Serializes conf, parses it as a worker would, compares both ways. */
@@ -1741,7 +1766,7 @@ START_TEST(test_round_trip)
 		"GracefulShutdownTimeout 44\nLimitRequestLine 1000\n"
 		"LimitRequestFieldSize 2000\nLimitRequestFields 77\n"
 		"LimitRequestBody 0\nListenBacklog 128\n"
-		"ServerStatus /server-status\n"
+		"ServerStatus /server-status\nMetricsPath /metrics\n"
 		"StatusAllow 10.0.0.0/8 2001:db8::/32 "
 		"::ffff:192.0.2.1\n",
 		0) == 0,

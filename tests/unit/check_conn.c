@@ -31,6 +31,7 @@
 #include "protocol/http.h"
 #include "protocol/ipc.h"
 #include "protocol/scoreboard.h"
+#include "workers/board.h"
 #include "workers/conn.h"
 #include "workers/static.h"
 
@@ -56,6 +57,7 @@ static struct logpipe logpipe;
 static struct sb_slot own_slot;
 static struct {
 	struct sb_header h;
+	char page[SB_HEADER_SIZE - sizeof(struct sb_header)];
 	struct sb_slot s[SB_TEST_SLOTS];
 } board;
 
@@ -1387,6 +1389,17 @@ END_TEST
 
 /* --- scoreboard and status page --- */
 
+static uint64_t
+bucket_sum(const struct sb_slot *slot)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < SB_NBUCKETS; i++)
+		n += slot->c.buckets[i];
+	return n;
+}
+
 START_TEST(test_scoreboard_counts)
 {
 	struct client cl;
@@ -1395,9 +1408,42 @@ START_TEST(test_scoreboard_counts)
 	cl_send(&cl, GET("/hello.txt") "HEAD /hello.txt HTTP/1.1\r\n"
 				       "Host: x\r\n\r\n" GET("/missing"));
 	cl_run(&cl);
-	ck_assert_uint_eq(own_slot.requests, 3);
-	ck_assert_uint_ge(own_slot.bytes, 12 + 1);
+	ck_assert_uint_eq(own_slot.c.requests, 3);
+	ck_assert_uint_ge(own_slot.c.bytes, 12 + 1);
+	/* each finished, with its duration, in a bucket */
+	ck_assert_uint_eq(own_slot.c.finished, 3);
+	ck_assert_uint_eq(bucket_sum(&own_slot), 3);
 	cl_close(&cl);
+}
+END_TEST
+
+/* Where the thread is and what the connection waits for, as it goes. */
+START_TEST(test_scoreboard_states)
+{
+	struct client cl;
+	struct resp r;
+	int k;
+
+	board_bind(&own_slot, 1);
+	cl_open(&cl);
+	ck_assert_uint_eq(own_slot.conns[SB_C_READING], 1); /* a new one */
+	cl_send(&cl, GET("/hello.txt"));
+	cl_run(&cl);
+	ck_assert(cl_next(&cl, false, &r));
+	ck_assert_uint_eq(own_slot.conns[SB_C_KEEPALIVE], 1);
+	ck_assert_uint_eq(own_slot.conns[SB_C_READING], 0);
+	ck_assert_uint_eq(own_slot.thread[1], SB_T_KEEPALIVE);
+	cl_send(&cl, "GET /hello.txt HTTP/1.1\r\n"); /* half a head */
+	cl_run(&cl);
+	ck_assert_uint_eq(own_slot.conns[SB_C_READING], 1);
+	ck_assert_uint_eq(own_slot.conns[SB_C_KEEPALIVE], 0);
+	ck_assert_uint_eq(own_slot.thread[1], SB_T_READING);
+	cl_close(&cl);
+	for (k = 0; k < SB_C_COUNT; k++)
+		ck_assert_uint_eq(own_slot.conns[k], 0);
+	/* the half-read request was never logged: no duration for it */
+	ck_assert_uint_eq(own_slot.c.finished, 1);
+	board_bind(NULL, 0);
 }
 END_TEST
 
@@ -1405,24 +1451,34 @@ static void
 setup_status(void)
 {
 	conf.server_status = strdup("/server-status");
+	conf.metrics_path = strdup("/metrics");
 	conf.status_allow[0].family = AF_INET;
 	inet_pton(AF_INET, "192.0.2.0", conf.status_allow[0].addr);
 	conf.status_allow[0].prefix = 24;
 	conf.nstatus_allow = 1;
 	memset(&board, 0, sizeof(board));
 	board.h.magic = SB_MAGIC;
+	board.h.version = SB_VERSION;
 	board.h.nslots = 1000; /* lies: only what is mapped is read */
+	board.h.hwm = 1000;
+	board.h.active = 3;
+	board.h.folded.requests = 100;
 	board.s[0].state = SB_READY;
 	board.s[0].generation = 3;
 	board.s[0].threads = 4;
 	board.s[0].busy = 1;
-	board.s[0].requests = 42;
-	board.s[0].bytes = 4096;
+	board.s[0].c.requests = 42;
+	board.s[0].c.bytes = 4096;
+	board.s[0].thread[0] = SB_T_SENDING;
+	board.s[0].thread[1] = SB_T_WAITING;
+	board.s[0].thread[2] = SB_T_KEEPALIVE;
+	board.s[0].thread[3] = SB_T_READING;
 	board.s[1].state = SB_DRAINING;
 	board.s[1].generation = 2;
 	board.s[1].threads = 4;
 	board.s[1].busy = 9; /* more than threads: clamped */
-	board.s[1].requests = 8;
+	board.s[1].c.requests = 8;
+	board.s[1].thread[0] = SB_T_GRACEFUL;
 	ctx.sb_all = &board.h;
 	ctx.sb_all_size = sizeof(board);
 }
@@ -1431,11 +1487,7 @@ START_TEST(test_status_page)
 {
 	static const struct case_ t[] = {
 		{ __LINE__, GET("/server-status?auto"), 200, "Content-Type",
-		    TEXT, "Cache-Control", "no-store",
-		    "Total Accesses: 50\nTotal kBytes: 4\nBusyWorkers: 5\n"
-		    "IdleWorkers: 3\nProcesses: 2\nConnsTotal: 0\n"
-		    "Generations: 2\n",
-		    NULL },
+		    TEXT, "Cache-Control", "no-store", NULL, NULL },
 		{ __LINE__, GET("/server-status?json"), 200, "Content-Type",
 		    "application/json", NULL, NULL, NULL, NULL },
 		{ __LINE__, GET("/server-status"), 200, "Content-Type", HTML,
@@ -1444,17 +1496,43 @@ START_TEST(test_status_page)
 		    200, NULL, NULL, NULL, NULL, "", NULL },
 		{ __LINE__, GET("/server-status/x"), 404, NULL, NULL, NULL,
 		    NULL, NULL, NULL },
+		{ __LINE__, GET("/metrics"), 200, "Content-Type",
+		    "text/plain; version=0.0.4; charset=utf-8", "Cache-Control",
+		    "no-store", NULL, NULL },
+		{ __LINE__, GET("/metrics?x=1"), 200, NULL, NULL, NULL, NULL,
+		    NULL, NULL },
+		{ __LINE__, "POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 405,
+		    "Allow", "GET, HEAD", NULL, NULL, NULL, NULL },
 	};
 	struct client cl;
 	struct resp r;
 
+	static const char *const in_auto[] = { "\nTotal Accesses: 150\n",
+		"\nTotal kBytes: 4\n", "\nBusyWorkers: 3\n",
+		"\nGracefulWorkers: 1\n", "\nIdleWorkers: 1\n",
+		"\nProcesses: 2\n", "\nStopping: 1\n",
+		"\nScoreboard: W_KRG...\n" };
+	size_t i;
+
 	setup_status();
 	run_cases(t, NCASES(t));
+	exchange(&cl, GET("/server-status?auto"), false, &r, __LINE__);
+	for (i = 0; i < sizeof(in_auto) / sizeof(in_auto[0]); i++)
+		ck_assert_msg(memmem(r.body, r.bodylen, in_auto[i],
+				  strlen(in_auto[i])) != NULL,
+		    "no %s in %.*s", in_auto[i], (int)r.bodylen, r.body);
+	cl_close(&cl);
 	exchange(&cl, GET("/server-status?json"), false, &r, __LINE__);
-	ck_assert_ptr_nonnull(memmem(r.body, r.bodylen, "\"total_accesses\":50",
-	    strlen("\"total_accesses\":50")));
+	ck_assert_ptr_nonnull(memmem(r.body, r.bodylen,
+	    "\"total_accesses\":150", strlen("\"total_accesses\":150")));
+
 	ck_assert_ptr_nonnull(memmem(r.body, r.bodylen,
 	    "\"state\":\"draining\"", strlen("\"state\":\"draining\"")));
+	cl_close(&cl);
+	exchange(&cl, GET("/metrics"), false, &r, __LINE__);
+	ck_assert_ptr_nonnull(
+	    memmem(r.body, r.bodylen, "\nmpmd_requests_total 150\n",
+		strlen("\nmpmd_requests_total 150\n")));
 	cl_close(&cl);
 }
 END_TEST
@@ -1466,9 +1544,11 @@ START_TEST(test_status_denied)
 
 	setup_status();
 	cl_open_from(&cl, OTHER_ADDR);
-	cl_send(&cl, GET("/server-status?auto"));
+	cl_send(&cl, GET("/server-status?auto") GET("/metrics"));
 	cl_run(&cl);
 	ck_assert(cl_next(&cl, false, &r));
+	ck_assert_int_eq(r.status, 403);
+	ck_assert(cl_next(&cl, false, &r)); /* StatusAllow: the metrics too */
 	ck_assert_int_eq(r.status, 403);
 	cl_close(&cl);
 	/* no mapping at all: an empty page, not a crash */
@@ -1701,8 +1781,8 @@ conn_suite(void)
 			test_state_across_waits, test_client_gone } },
 		{ "timeouts", { test_expire, test_deadlines } },
 		{ "accesslog", { test_accesslog, test_accesslog_slow_body } },
-		{ "status", { test_scoreboard_counts, test_status_page,
-				test_status_denied } },
+		{ "status", { test_scoreboard_counts, test_scoreboard_states,
+				test_status_page, test_status_denied } },
 		{ "proxy", { test_proxy_header, test_proxy_status_allow,
 			       test_proxy_expire, test_proxy_export } },
 	};

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "protocol/ctl.h"
 #include "protocol/ipc.h"
 #include "protocol/ipc_tls.h"
 #include "protocol/keyop.h"
@@ -27,8 +28,8 @@
 #define CTRUNC_EXTRA 8 /* fds beyond IPC_MAX_FDS in the MSG_CTRUNC case */
 #define HDR          sizeof(struct ipc_hdr)
 #define V            IPC_VERSION
-#define NEXT_V       "7" /* IPC_VERSION + 1, as text */
-_Static_assert(IPC_VERSION == 6, "NEXT_V must follow IPC_VERSION");
+#define NEXT_V       "8" /* IPC_VERSION + 1, as text */
+_Static_assert(IPC_VERSION == 7, "NEXT_V must follow IPC_VERSION");
 #define RAW_MAX (HDR + IPC_MAX_PAYLOAD + 1)
 
 /* The payload every test sends: a recognisable byte pattern. */
@@ -158,6 +159,12 @@ static const struct roundtrip_row {
 	{ CK_ROW, IPC_GRACEFUL_STOP, M, 0, 0 },
 	{ CK_ROW, IPC_STOP, M, 0, 0 },
 	{ CK_ROW, IPC_REOPEN_LOGS, M, 0, 2 },
+	/* a control request with its flags, or of the verb alone */
+	{ CK_ROW, IPC_CTL_REQUEST, IPC_FROM_CLIENT, sizeof(struct ctl_request),
+	    0 },
+	{ CK_ROW, IPC_CTL_REQUEST, IPC_FROM_CLIENT, CTL_REQUEST_MIN, 0 },
+	{ CK_ROW, IPC_CTL_REPLY, IPC_FROM_SERVER, sizeof(struct ctl_reply), 0 },
+	{ CK_ROW, IPC_CTL_REPLY, IPC_FROM_SERVER, IPC_MAX_PAYLOAD, 0 },
 };
 
 START_TEST(test_roundtrip)
@@ -366,6 +373,12 @@ static const struct reject_row {
 	{ CK_ROW, M, V, IPC_CONFIG, 0, HDR, 0, "CONFIG payload too short" },
 	{ CK_ROW, M, V, IPC_FDS, 4, HDR + 4, 3, "FDS payload too large" },
 	{ CK_ROW, M, V, IPC_STOP, 2, HDR + 2, 0, "STOP payload too large" },
+	{ CK_ROW, IPC_FROM_CLIENT, V, IPC_CTL_REQUEST, 2, HDR + 2, 0,
+	    "CTL_REQUEST payload too short: 2 bytes, minimum 4" },
+	{ CK_ROW, IPC_FROM_CLIENT, V, IPC_CTL_REQUEST, 12, HDR + 12, 0,
+	    "CTL_REQUEST payload too large: 12 bytes, maximum 8" },
+	{ CK_ROW, IPC_FROM_SERVER, V, IPC_CTL_REPLY, 4, HDR + 4, 0,
+	    "CTL_REPLY payload too short: 4 bytes, minimum 8" },
 	/* fd count for the type */
 	{ CK_ROW, W, V, IPC_READY, 0, HDR, 1,
 	    "READY carries 1 unexpected fds" },

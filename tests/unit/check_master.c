@@ -22,7 +22,9 @@
 #include "master/master.h"
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
+#include "lib/buf.h"
 #include "tests/unit/ck.h"
+#include "tests/unit/jsoncheck.h"
 #include "tests/unit/master_stub.h"
 
 #define CRASH_STATUS  (SIGSEGV) /* a wait status: killed by SIGSEGV */
@@ -865,6 +867,259 @@ START_TEST(test_reopen_waits_for_workers)
 }
 END_TEST
 
+/* ------------------------------------------------------- scoreboard */
+
+/* What a reader of the shared board sums: the header's and every slot's. */
+static uint64_t
+board_requests(void)
+{
+	struct sb_header h;
+	uint64_t n;
+	uint32_t i;
+
+	sb_load_words(&h, m.sb, sizeof(h));
+	ck_assert_int_eq(h.seq % 2, 0); /* nobody is changing it now */
+	n = h.folded.requests;
+	for (i = 0; i < h.hwm; i++)
+		n += sb_read(&sb_slot_at(m.sb, i)->c.requests);
+	return n;
+}
+
+/* Worker P counted N more requests (as its slot says). */
+static void
+worker_counts(const struct proc *p, uint64_t n)
+{
+	sb_add(&sb_slot_at(m.sb, p->slot)->c.requests, n);
+	sb_add(&sb_slot_at(m.sb, p->slot)->c.finished, n);
+}
+
+struct exit_row {
+	int line;
+	int status;       /* how the worker ends */
+	bool asked;       /* the master asked it to stop */
+	uint64_t crashes; /* counted as a crash */
+	unsigned replace; /* exits the pool is to make up for */
+};
+
+/* However a worker ends, what it counted stays counted, once. */
+START_TEST(test_exit_folds_counters)
+{
+	static const struct exit_row rows[] = {
+		{ CK_ROW, CRASH_STATUS, false, 1, 1 },
+		{ CK_ROW, SIGKILL, false, 1, 1 },
+		{ CK_ROW, RETIRE_STATUS, false, 0, 1 },
+		{ CK_ROW, W_EXITCODE(1, 0), false, 1, 1 },
+		{ CK_ROW, RETIRE_STATUS, true, 0, 0 },
+		{ CK_ROW, SIGTERM, true, 0, 0 },
+	};
+	struct generation *g;
+	struct proc *a, *b;
+	uint32_t slot;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		teardown();
+		setup();
+		g = serving("prefork", 2);
+		a = nth_proc(g, 0);
+		b = nth_proc(g, 1);
+		worker_counts(a, 10);
+		worker_counts(b, 5);
+		ck_assert_uint_eq(board_requests(), 15);
+		if (rows[i].asked)
+			proc_send_stop(&m, a, true);
+		slot = a->slot;
+		proc_exited(&m, a->pid, rows[i].status);
+		ck_assert_msg(board_requests() == 15, "row at line %d: %llu",
+		    rows[i].line, (unsigned long long)board_requests());
+		ck_assert_uint_eq(sb_slot_at(m.sb, slot)->c.requests, 0);
+		ck_assert_uint_eq(g->folded.requests, 10);
+		ck_assert_uint_eq(g->folded.finished, 10);
+		ck_assert_msg(m.counts.crashes == rows[i].crashes &&
+				  g->replace == rows[i].replace,
+		    "row at line %d: %llu crashes, %u to replace", rows[i].line,
+		    (unsigned long long)m.counts.crashes, g->replace);
+	}
+}
+END_TEST
+
+/* Through crashes, a reload and new workers, the total only grows. */
+START_TEST(test_totals_never_go_backwards)
+{
+	struct generation *old = serving("prefork", 2), *g;
+	uint64_t seen = 0, now;
+	unsigned i;
+
+	for (i = 0; i < 6; i++) {
+		worker_counts(nth_proc(old, 0), i + 1);
+		now = board_requests();
+		ck_assert_uint_ge(now, seen);
+		seen = now;
+		worker_dies(old, i % 2 ? CRASH_STATUS : RETIRE_STATUS);
+		ck_assert_uint_eq(board_requests(), seen);
+		spawn_ready(old, 1, 0);
+		ck_assert_uint_eq(m.counts.restarts, i + 1); /* in its place */
+	}
+	g = gen_make("event", 1, 4);
+	launch(g, CTL_GRACEFUL);
+	worker_counts(nth_proc(g, 0), 7);
+	all_ready(g);
+	TAILQ_FOREACH (g, &m.gens, entry)
+		while (count_procs(g, -1) > 0)
+			proc_exited(&m, nth_proc(g, 0)->pid, SIGTERM);
+	ck_assert_uint_eq(board_requests(), seen + 7);
+	ck_assert_uint_eq(m.pub.folded.requests, seen + 7);
+}
+END_TEST
+
+/* A hostile worker's numbers add up without wrapping around. */
+START_TEST(test_fold_saturates)
+{
+	struct generation *g = serving("prefork", 2);
+
+	worker_counts(nth_proc(g, 0), UINT64_MAX - 1);
+	worker_counts(nth_proc(g, 1), 5);
+	worker_dies(g, CRASH_STATUS);
+	worker_dies(g, CRASH_STATUS);
+	ck_assert_uint_eq(m.pub.folded.requests, UINT64_MAX);
+	ck_assert_uint_eq(g->folded.requests, UINT64_MAX);
+}
+END_TEST
+
+/* The header says what the master knows: generations, reloads, hwm. */
+START_TEST(test_header_published)
+{
+	struct generation *old = serving("prefork", 2);
+	struct generation *g = gen_make("threaded", 1, 8);
+	struct sb_header h;
+
+	launch(g, CTL_GRACEFUL);
+	all_ready(g);
+	sb_load_words(&h, m.sb, sizeof(h));
+	ck_assert_uint_eq(h.magic, SB_MAGIC);
+	ck_assert_uint_eq(h.active, g->id);
+	ck_assert_uint_eq(h.width, 8);
+	ck_assert_uint_eq(h.mpm_generation, 1);
+	ck_assert_uint_eq(h.reloads[SB_RELOAD_GRACEFUL][1], 1);
+	ck_assert_uint_eq(h.ngens, 2);
+	ck_assert_uint_eq(h.gens[0].id, old->id);
+	ck_assert_uint_eq(h.gens[0].state, SB_GEN_DRAINING);
+	ck_assert_uint_eq(h.gens[1].state, SB_GEN_ACTIVE);
+	ck_assert_uint_eq(h.gens[1].processes, 1);
+	ck_assert_uint_eq(h.hwm, 3);
+	ck_assert_uint_eq(h.spawns, 3);
+	ck_assert_int_eq(last_result()->took_ms >= 0, 1);
+}
+END_TEST
+
+/* ----------------------------------------------------------- report */
+
+/* A master with history: a graceful, a crash, a failed reload. */
+static void
+with_history(void)
+{
+	struct generation *old = serving("prefork", 2), *g;
+
+	m.conf_path = xstrdup("/etc/mpmd/\"odd\"\tname\x01.conf");
+	m.started_wall = time(NULL) - 5;
+	g = gen_make("event", 2, 4);
+	launch(g, CTL_GRACEFUL);
+	all_ready(g);
+	worker_counts(nth_proc(g, 0), 3);
+	worker_dies(g, CRASH_STATUS);
+	(void)old;
+	reload_begin(&m, CTL_RESTART, -1); /* the config cannot be read */
+}
+
+/* Every packet of the reply on FD, joined; returns ok. */
+static bool
+read_reply(int fd, struct buf *text)
+{
+	static struct ipc_msg msg;
+	struct ctl_reply r;
+	const char *cause;
+
+	do {
+		ck_assert_int_eq(
+		    ipc_recv(fd, IPC_FROM_SERVER, &msg, &cause), 1);
+		memcpy(&r, msg.payload, sizeof(r));
+		buf_add(text, msg.payload + sizeof(r), msg.len - sizeof(r));
+	} while (r.more);
+	return r.ok;
+}
+
+START_TEST(test_status_json)
+{
+	static const char *const has[] = { "\"version\":\"" PACKAGE_VERSION,
+		"\"config\":\"/etc/mpmd/\\\"odd\\\"\\tname\\u0001.conf\"",
+		"{\"id\":1,\"mpm\":\"prefork\",\"state\":\"draining\"",
+		"{\"id\":2,\"mpm\":\"event\",\"state\":\"active\"",
+		"\"state\":\"ready\"", "\"crashes\":{\"in_a_row\":1,",
+		"\"verb\":\"graceful\",\"outcome\":\"ok\",\"duration_ms\":",
+		"\"verb\":\"restart\",\"outcome\":\"failed\"",
+		"\"worker_crashes\":1", "\"exited_requests\":3" };
+	struct buf r;
+	size_t i;
+
+	with_history();
+	buf_init(&r);
+	report_json(&m, &r);
+	ck_assert(!r.failed);
+	ck_assert_msg(
+	    json_valid(r.p, r.len), "not JSON: %.*s", (int)r.len, r.p);
+	for (i = 0; i < sizeof(has) / sizeof(has[0]); i++)
+		ck_assert_msg(
+		    memmem(r.p, r.len, has[i], strlen(has[i])) != NULL,
+		    "no %s in %.*s", has[i], (int)r.len, r.p);
+	buf_free(&r);
+}
+END_TEST
+
+/* Longer than a packet: several, the text whole and still JSON. */
+START_TEST(test_status_many_packets)
+{
+	struct buf text;
+	unsigned i;
+	int c[2];
+
+	with_history();
+	for (i = 0; i < MASTER_HISTORY; i++) {
+		memset(m.history[i].text, '"', MASTER_RESULT_MAX - 1);
+		m.history[i].text[MASTER_RESULT_MAX - 1] = '\0';
+	}
+	m.nhistory = MASTER_HISTORY * 2;
+	spawn_ready(TAILQ_FIRST(&m.gens), STUB_MAX_PROCS - 8, 0);
+	client_pair(c);
+	report_status(&m, c[1], true);
+	buf_init(&text);
+	ck_assert(read_reply(c[0], &text));
+	ck_assert_uint_gt(text.len, IPC_MAX_PAYLOAD);
+	ck_assert_msg(json_valid(text.p, text.len), "not JSON");
+	buf_free(&text);
+	close(c[0]);
+}
+END_TEST
+
+/* The text, as before, and the JSON flag on the control socket. */
+START_TEST(test_status_over_control)
+{
+	struct buf text;
+	int c[2];
+
+	with_history();
+	client_pair(c);
+	report_status(&m, c[1], false);
+	buf_init(&text);
+	ck_assert(read_reply(c[0], &text));
+	ck_assert_ptr_nonnull(
+	    memmem(text.p, text.len, "generation 2: MPM event, active",
+		strlen("generation 2: MPM event, active")));
+	ck_assert(!json_valid(text.p, text.len));
+	buf_free(&text);
+	close(c[0]);
+}
+END_TEST
+
 static Suite *
 master_suite(void)
 {
@@ -910,6 +1165,21 @@ master_suite(void)
 	tcase_add_test(tc, test_messages_out_of_place);
 	tcase_add_test(tc, test_second_fatal_kills);
 	tcase_add_test(tc, test_reopen_waits_for_workers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scoreboard");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_exit_folds_counters);
+	tcase_add_test(tc, test_totals_never_go_backwards);
+	tcase_add_test(tc, test_fold_saturates);
+	tcase_add_test(tc, test_header_published);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("report");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_status_json);
+	tcase_add_test(tc, test_status_many_packets);
+	tcase_add_test(tc, test_status_over_control);
 	suite_add_tcase(s, tc);
 	return s;
 }
