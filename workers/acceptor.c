@@ -165,6 +165,7 @@ accept_pending(struct acceptor *a, struct worker *w, struct accepted *conn)
 		if (conn->fd != -1) {
 			conn->flags = runtime_listen_flags(w, lfd);
 			sb_add(&w->sb->c.accepted, 1);
+			atomic_fetch_add(&w->accepted, 1);
 			return true;
 		}
 		if (errno == EMFILE || errno == ENFILE) {

@@ -331,7 +331,7 @@ runtime_recycle_due(const struct worker *w)
 {
 	long max = w->conf.max_connections_per_child;
 
-	return max > 0 && sb_read(&w->sb->c.accepted) >= (uint64_t)max;
+	return max > 0 && atomic_load(&w->accepted) >= (unsigned long long)max;
 }
 
 #define RUNTIME_FD_RESERVE   16 /* 0-3, docroot, log, epoll, eventfd, slack */

@@ -28,6 +28,7 @@ struct worker {
 	struct sb_slot *sb;
 	struct conn_ctx ctx;
 	atomic_int accesslog;
+	atomic_ullong accepted; /* not read back from the board others reach */
 	atomic_int graceful; /* GRACEFUL_STOP received, or the master is gone */
 	atomic_int handoff;  /* ... and idle connections go to the master */
 	atomic_int stop;     /* STOP received: exit now */

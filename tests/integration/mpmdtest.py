@@ -181,6 +181,17 @@ def mpm_runner():
     return runner, built
 
 
+def sanitized():
+    """True when this build runs under ASan+UBSan (mpmd -V says so):
+    every process is two to three times slower."""
+    try:
+        out = subprocess.run([MPMD, "-V"], capture_output=True, text=True,
+                             timeout=IO_TIMEOUT).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "sanitizers=yes" in out
+
+
 def is_root():
     return os.geteuid() == 0
 
