@@ -5,8 +5,9 @@
  * what the master knows and workers show, among it the totals of every
  * worker that exited, so that no count goes backwards when one does. Then
  * one slot per worker process, which only that worker writes: its
- * counters, its connections by state and one state byte per request slot
- * (thread), Apache's scoreboard letters.
+ * counters, its connections by state, one state byte per request slot
+ * (thread), Apache's scoreboard letters, and the client each request slot
+ * serves now or served last.
  *
  * Every reader treats what it reads as untrusted numbers: each field is
  * read once, atomically, clamped where it bounds anything, and never used
@@ -21,7 +22,7 @@
 #include <string.h>
 
 #define SB_MAGIC     0x6d706d64u /* "mpmd" */
-#define SB_VERSION   2           /* bump with any change of the layout */
+#define SB_VERSION   3           /* bump with any change of the layout */
 #define SB_MAX_SLOTS 4096
 #define SB_MAX_THREADS                                                       \
 	1024                /* request slots of one process: ThreadsPerChild \
@@ -112,6 +113,17 @@ struct sb_counters {
 	uint64_t buckets[SB_NBUCKETS]; /* finished, by duration (not summed) */
 };
 
+/*
+ * The client of a request slot: an address without its port. Only the
+ * slot's own thread writes it, under a sequence count of its own (odd
+ * while it writes); a reader that saw the count move shows none.
+ */
+struct sb_client {
+	uint32_t seq;
+	uint32_t family;  /* AF_INET, AF_INET6; anything else: none */
+	uint32_t addr[4]; /* the address's bytes, as in_addr or in6_addr */
+};
+
 struct sb_slot {
 	uint32_t generation;
 	uint32_t state;             /* enum sb_state */
@@ -123,6 +135,8 @@ struct sb_slot {
 	uint64_t pad;
 	struct sb_counters c;
 	uint8_t thread[SB_MAX_THREADS]; /* enum sb_thread, per request slot */
+	struct sb_client
+	    client[SB_MAX_THREADS]; /* pages used by slots in use */
 } __attribute__((aligned(64)));
 
 /* A generation as the master describes it. */
@@ -262,6 +276,50 @@ sb_copy_threads(const struct sb_slot *slot, struct sb_slot *s)
 
 	for (i = 0; i < s->threads; i++)
 		s->thread[i] = sb_read(&slot->thread[i]);
+}
+
+/*
+ * Request slot I's client, after sb_copy() (which clamps threads), in
+ * FAMILY and ADDR (16 bytes): 0 when there is none or it was being
+ * written. FAMILY is an untrusted number: compare it, never index by it.
+ */
+static inline uint32_t
+sb_read_client(const struct sb_slot *slot, uint32_t i, uint8_t *addr)
+{
+	const struct sb_client *c = &slot->client[i];
+	uint32_t seq, family, w[4];
+	int k;
+
+	seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+	family = sb_read(&c->family);
+	for (k = 0; k < 4; k++)
+		w[k] = sb_read(&c->addr[k]);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((seq & 1) != 0 || __atomic_load_n(&c->seq, __ATOMIC_RELAXED) != seq)
+		return 0;
+	memcpy(addr, w, sizeof(w));
+	return family;
+}
+
+/*
+ * The writer's side: FAMILY and the 16 bytes at ADDR into C. SEQ is the
+ * writing thread's own count, even between writes.
+ */
+static inline void
+sb_write_client(
+    struct sb_client *c, uint32_t *seq, uint32_t family, const uint8_t *addr)
+{
+	uint32_t w[4];
+	int k;
+
+	memcpy(w, addr, sizeof(w));
+	*seq = (*seq & ~1u) + 1;
+	__atomic_store_n(&c->seq, *seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	sb_write(&c->family, family);
+	for (k = 0; k < 4; k++)
+		sb_write(&c->addr[k], w[k]);
+	__atomic_store_n(&c->seq, ++*seq, __ATOMIC_RELEASE);
 }
 
 /* A slot's state is published after the fields it describes. */

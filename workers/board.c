@@ -1,10 +1,19 @@
 /* A worker's own scoreboard slot: see board.h. */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <string.h>
+
 #include "workers/board.h"
 
 /* The state byte of the calling thread's request slot, or NULL. */
 static __thread uint8_t *board_cell;
+/* Its client, and the count that guards it. */
+static __thread struct sb_client *board_client;
+static __thread uint32_t board_client_seq;
 
 void
 board_start(struct sb_slot *slot, unsigned n, uint32_t flags)
@@ -22,8 +31,12 @@ board_start(struct sb_slot *slot, unsigned n, uint32_t flags)
 void
 board_bind(struct sb_slot *slot, unsigned i)
 {
-	board_cell =
-	    slot != NULL && i < SB_MAX_THREADS ? &slot->thread[i] : NULL;
+	bool ok = slot != NULL && i < SB_MAX_THREADS;
+
+	board_cell = ok ? &slot->thread[i] : NULL;
+	board_client = ok ? &slot->client[i] : NULL;
+	/* our own cell: its count goes on from where the last writer left it */
+	board_client_seq = ok ? sb_read(&slot->client[i].seq) & ~1u : 0;
 }
 
 void
@@ -31,6 +44,28 @@ board_set(enum sb_thread t)
 {
 	if (board_cell != NULL)
 		sb_write(board_cell, (uint8_t)t);
+}
+
+void
+board_set_client(const struct sockaddr *sa)
+{
+	uint8_t addr[16] = { 0 };
+	uint32_t family = AF_UNSPEC;
+
+	if (board_client == NULL)
+		return;
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		family = AF_INET;
+		memcpy(addr,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    sizeof(struct in_addr));
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		family = AF_INET6;
+		memcpy(addr,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    sizeof(struct in6_addr));
+	}
+	sb_write_client(board_client, &board_client_seq, family, addr);
 }
 
 void

@@ -1,8 +1,8 @@
 /*
  * What a worker writes on its own scoreboard slot beside the plain
  * counters: each request slot's state (Apache's letters: a thread's in
- * mpm-threaded and mpm-event, the process's in mpm-prefork), its open
- * connections by what they wait for, and how long requests took. Every
+ * mpm-threaded and mpm-event, the process's in mpm-prefork) and client, its
+ * open connections by what they wait for, and how long requests took. Every
  * function takes a NULL slot (a unit test's connection) as "nowhere".
  */
 #ifndef MPMD_BOARD_H
@@ -19,6 +19,9 @@ void board_start(struct sb_slot *slot, unsigned n, uint32_t flags);
 void board_bind(struct sb_slot *slot, unsigned i);
 /* The calling thread's state (nothing when it is bound to none). */
 void board_set(enum sb_thread t);
+/* The client the calling thread serves: SA's address (none: not IP). */
+struct sockaddr;
+void board_set_client(const struct sockaddr *sa);
 /* Waiting for work, or, DRAINING, for the process to finish. */
 void board_set_idle(bool draining);
 /* A connection moves from class FROM to TO (enum sb_conn, -1: none). */

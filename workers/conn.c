@@ -553,6 +553,7 @@ conn_begin(struct conn *c)
 	}
 	x->stage_started = mono_ms();
 	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
+	board_set_client(&c->peer.sa); /* after a PROXY header, its client */
 	conn_enter(c, CS_HEAD);
 	return 0;
 }

@@ -7,6 +7,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +102,63 @@ view_count_letters(struct scoreview *v, struct buf *letters,
 	}
 }
 
+/* Busy, or an mpm-event loop between events: its row shows a client. */
+static bool
+view_req_shown(const struct sb_slot *s, uint8_t t)
+{
+	if (t == SB_T_WAITING)
+		return (s->flags & SB_SLOT_ASYNC) != 0;
+	return t != SB_T_OPEN && t != SB_T_STARTING && t < SB_T_COUNT;
+}
+
+/* One more row; false when out of memory. */
+static bool
+view_add_req(struct scoreview *v, const struct view_req *r)
+{
+	struct view_req *p;
+	size_t cap;
+
+	if (v->nreqs == VIEW_REQS_MAX)
+		return true;
+	if (v->nreqs == v->reqs_cap) {
+		cap = v->reqs_cap == 0 ? 64 : v->reqs_cap * 2;
+		if ((p = realloc(v->reqs, cap * sizeof(*p))) == NULL)
+			return false;
+		v->reqs = p;
+		v->reqs_cap = cap;
+	}
+	v->reqs[v->nreqs++] = *r;
+	return true;
+}
+
+/*
+ * The rows of slot SLOT: S is its private copy, SHARED the slot itself,
+ * from which each client is read. An idle loop shows only a client.
+ */
+static bool
+view_add_reqs(struct scoreview *v, uint32_t slot, const struct sb_slot *s,
+    const struct sb_slot *shared)
+{
+	struct view_req r;
+	uint32_t i;
+
+	for (i = 0; i < s->threads; i++) {
+		if (!view_req_shown(s, s->thread[i]))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.slot = slot;
+		r.thread = i;
+		r.letter = sb_thread_letter(s->thread[i]);
+		r.family = sb_read_client(shared, i, r.addr);
+		if (s->thread[i] == SB_T_WAITING && r.family != AF_INET &&
+		    r.family != AF_INET6)
+			continue;
+		if (!view_add_req(v, &r))
+			return false;
+	}
+	return true;
+}
+
 static void
 view_add_proc(struct scoreview *v, struct buf *letters, uint32_t slot,
     const struct sb_slot *s)
@@ -140,13 +201,17 @@ view_add_open(struct scoreview *v, struct buf *letters)
 	v->letter[SB_T_OPEN] += v->h.width;
 }
 
-/* One pass over the board; -1 when out of memory. */
+/*
+ * One pass over the board, with S (a slot's size: off the stack of a
+ * request thread) for each slot's copy; -1 when out of memory.
+ */
 static int
-view_pass(struct scoreview *v, const struct sb_header *sb, uint32_t nslots)
+view_pass(struct scoreview *v, const struct sb_header *sb, uint32_t nslots,
+    struct sb_slot *s)
 {
-	struct sb_slot s;
 	struct buf letters;
 	uint32_t i, shown;
+	bool ok = true;
 
 	view_header(v, sb, nslots);
 	shown = v->h.hwm > v->h.server_limit ? v->h.hwm : v->h.server_limit;
@@ -155,16 +220,18 @@ view_pass(struct scoreview *v, const struct sb_header *sb, uint32_t nslots)
 	buf_init(&letters);
 	for (i = 0; i < shown; i++) {
 		if (i < v->h.hwm) {
-			sb_copy(sb_slot_at(sb, i), &s);
-			sb_copy_threads(sb_slot_at(sb, i), &s);
+			sb_copy(sb_slot_at(sb, i), s);
+			sb_copy_threads(sb_slot_at(sb, i), s);
 		}
-		if (i >= v->h.hwm || s.state == SB_EMPTY)
+		if (i >= v->h.hwm || s->state == SB_EMPTY) {
 			view_add_open(v, &letters);
-		else
-			view_add_proc(v, &letters, i, &s);
+			continue;
+		}
+		view_add_proc(v, &letters, i, s);
+		ok = ok && view_add_reqs(v, i, s, sb_slot_at(sb, i));
 	}
 	v->letters = buf_take(&letters, &v->nletters);
-	return v->letters != NULL ? 0 : -1;
+	return v->letters != NULL && ok ? 0 : -1;
 }
 
 static void
@@ -196,6 +263,7 @@ int
 scoreview_read(struct scoreview *v, const struct sb_header *sb, uint64_t size)
 {
 	uint32_t nslots = view_nslots(sb, size), seq;
+	struct sb_slot *s;
 	int tries;
 
 	memset(v, 0, sizeof(*v));
@@ -204,16 +272,20 @@ scoreview_read(struct scoreview *v, const struct sb_header *sb, uint64_t size)
 		v->load[0] = v->load[1] = v->load[2] = -1;
 	if (nslots == 0)
 		return 0;
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return -1;
 	for (tries = 0; tries < SB_READ_TRIES; tries++) {
 		view_clear(v);
 		seq = sb_seq_begin(sb);
-		if (view_pass(v, sb, nslots) == -1) {
+		if (view_pass(v, sb, nslots, s) == -1) {
 			view_clear(v);
+			free(s);
 			return -1;
 		}
 		if (sb_seq_ok(sb, seq))
 			break;
 	}
+	free(s);
 	view_finish(v);
 	return 0;
 }
@@ -223,9 +295,23 @@ scoreview_free(struct scoreview *v)
 {
 	free(v->procs);
 	free(v->letters);
+	free(v->reqs);
 	v->procs = NULL;
 	v->letters = NULL;
-	v->nprocs = v->nletters = 0;
+	v->reqs = NULL;
+	v->nprocs = v->nletters = v->nreqs = v->reqs_cap = 0;
+}
+
+const char *
+scoreview_client(const struct view_req *r, char *out, size_t size)
+{
+	int af = r->family == AF_INET    ? AF_INET
+		 : r->family == AF_INET6 ? AF_INET6
+					 : AF_UNSPEC;
+
+	if (af == AF_UNSPEC || inet_ntop(af, r->addr, out, size) == NULL)
+		return "-";
+	return out;
 }
 
 uint64_t

@@ -26,6 +26,22 @@ struct view_proc {
 	struct sb_counters c;
 };
 
+/*
+ * A request slot at work (a busy letter; in mpm-event, whose loops wait
+ * for no connection, also an idle loop), and the client it serves now
+ * or served last.
+ */
+struct view_req {
+	uint32_t slot;   /* the process's */
+	uint32_t thread; /* the request slot's, in it */
+	uint32_t family; /* as the slot said: shown only if AF_INET(6) */
+	uint8_t addr[16];
+	char letter; /* Apache's */
+};
+
+#define VIEW_REQS_MAX 16384 /* rows kept: a hostile board claims them all */
+#define VIEW_ADDR_MAX 46    /* INET6_ADDRSTRLEN */
+
 /* A generation: the header's entry, and what its live workers counted. */
 struct view_gen {
 	struct sb_gen g; /* mpm NUL-terminated, sanitized */
@@ -39,6 +55,8 @@ struct scoreview {
 	struct view_gen gens[SB_MAX_GENS];
 	char *letters; /* the Scoreboard line, Apache's letters */
 	size_t nletters;
+	struct view_req *reqs;
+	size_t nreqs, reqs_cap;
 
 	struct sb_counters live;       /* the processes that run */
 	struct sb_counters total;      /* ... and every one that exited */
@@ -61,6 +79,8 @@ int scoreview_read(
     struct scoreview *v, const struct sb_header *sb, uint64_t size);
 void scoreview_free(struct scoreview *v);
 
+/* R's client in OUT (SIZE bytes, VIEW_ADDR_MAX do) from inet_ntop(), or "-". */
+const char *scoreview_client(const struct view_req *r, char *out, size_t size);
 /* Seconds since the master started, 0 if the clock says otherwise. */
 uint64_t scoreview_uptime(const struct scoreview *v);
 /* The active generation's entry, or NULL. */

@@ -1,9 +1,10 @@
 /*
  * The status page as HTML, laid out as Apache's: the server, the totals,
- * a row per worker process, the scoreboard letters and their legend.
- * Every string in it is a number, a fixed word, or a name the header
- * carries sanitized ([A-Za-z0-9._-]): nothing needs HTML escaping but
- * the host, which status_host() keeps to host-name characters.
+ * a row per worker process, a row per request slot at work with its
+ * client, the scoreboard letters and their legend. Every string in it is
+ * a number, a fixed word, an address inet_ntop() wrote, or a name the
+ * header carries sanitized ([A-Za-z0-9._-]): nothing needs HTML escaping
+ * but the host, which status_host() keeps to host-name characters.
  */
 #include "config.h"
 
@@ -96,6 +97,25 @@ html_procs(struct buf *b, const struct scoreview *v)
 }
 
 static void
+html_reqs(struct buf *b, const struct scoreview *v)
+{
+	const struct view_req *r;
+	char addr[VIEW_ADDR_MAX];
+	size_t i;
+
+	buf_str(b, "<table>\n<tr><th>Slot</th><th>Request slot</th>"
+		   "<th>State</th><th>Client</th></tr>\n");
+	for (i = 0; i < v->nreqs; i++) {
+		r = &v->reqs[i];
+		buf_printf(b,
+		    "<tr><td>%u</td><td>%u</td><td>%c</td><td>%s</td></tr>\n",
+		    r->slot, r->thread, r->letter,
+		    scoreview_client(r, addr, sizeof(addr)));
+	}
+	buf_str(b, "</table>\n");
+}
+
+static void
 html_letters(struct buf *b, const struct scoreview *v)
 {
 	buf_str(b, "<pre>");
@@ -119,6 +139,7 @@ status_html(struct buf *b, const struct scoreview *v, const char *host)
 	html_server(b, v, host);
 	html_totals(b, v);
 	html_procs(b, v);
+	html_reqs(b, v);
 	html_letters(b, v);
 	buf_str(b, "</body></html>\n");
 }

@@ -1,8 +1,10 @@
 /*
  * The status page as JSON ("?json"): the numbers of "?auto" under
- * snake_case names, then each generation and each worker process. The
- * only strings are fixed words and sanitized MPM names, still written
- * with buf_json(), so the document is valid JSON whatever the board held.
+ * snake_case names, then each generation, each worker process and each
+ * request slot at work with its client. The only strings are fixed
+ * words, sanitized MPM names and addresses inet_ntop() wrote, still
+ * written with buf_json(), so the document is valid JSON whatever the
+ * board held.
  */
 #include "config.h"
 
@@ -129,6 +131,28 @@ json_procs(struct buf *b, const struct scoreview *v)
 		    p->connections, (unsigned long long)p->c.requests,
 		    (unsigned long long)p->c.bytes);
 	}
+	buf_str(b, "]");
+}
+
+static void
+json_reqs(struct buf *b, const struct scoreview *v)
+{
+	const struct view_req *r;
+	char addr[VIEW_ADDR_MAX], letter[2] = { 0 };
+	size_t i;
+
+	buf_str(b, ",\"request_slots\":[");
+	for (i = 0; i < v->nreqs; i++) {
+		r = &v->reqs[i];
+		letter[0] = r->letter;
+		buf_printf(b,
+		    "%s{\"slot\":%u,\"thread\":%u,\"state\":", i > 0 ? "," : "",
+		    r->slot, r->thread);
+		json_str(b, letter);
+		buf_str(b, ",\"client\":");
+		json_str(b, scoreview_client(r, addr, sizeof(addr)));
+		buf_str(b, "}");
+	}
 	buf_str(b, "]}\n");
 }
 
@@ -139,4 +163,5 @@ status_json(struct buf *b, const struct scoreview *v)
 	json_totals(b, v);
 	json_gens(b, v);
 	json_procs(b, v);
+	json_reqs(b, v);
 }

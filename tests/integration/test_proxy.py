@@ -10,6 +10,7 @@ address into the log; two nodes behind HAProxy restarted one after the
 other (mpmctl graceful on A, then B) fail no request of a steady load.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -302,6 +303,49 @@ def test_status_allow(c):
     for port, hdr, want in cases:
         r = proxied_get(srv, hdr, "/server-status?auto", port)
         eq(r.status, want, "status page for %r on port %d" % (hdr, port))
+
+
+HELD_CLIENT = "192.0.2.77"
+STATUS_CLIENT = "10.9.6.6"   # within StatusAllow
+
+
+def status_page(srv, query=""):
+    r = proxied_get(srv, v1(STATUS_CLIENT), "/server-status" + query)
+    eq(r.status, 200, "status page%s" % query)
+    return r.body.decode()
+
+
+def held_rows(srv):
+    """The ?json rows that show HELD_CLIENT, or None."""
+    try:
+        d = json.loads(status_page(srv, "?json"))
+    except ValueError as e:
+        raise AssertionError("?json is not JSON: %s" % e)
+    rows = [r for r in d["request_slots"] if r["client"] == HELD_CLIENT]
+    return rows or None
+
+
+def test_status_clients(c):
+    srv = c.get()
+    # an mpm-event loop is busy only in an event: its idle row shows the
+    # client it served last, so one held connection per loop it may have
+    n = 4 if c.mpm == "event" else 1
+    held = [t.Client(srv.pport) for _ in range(n)]
+    try:
+        for h in held:
+            h.send(v1(HELD_CLIENT) +
+                   b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\n")
+        rows = t.wait_for(lambda: held_rows(srv), LOG_WAIT,
+                          "%s in ?json request_slots" % HELD_CLIENT)
+        want = "_" if c.mpm == "event" else "R"
+        eq(rows[0]["state"], want, "the held request slot's state")
+        true("<td>%s</td>" % HELD_CLIENT in status_page(srv),
+             "%s in the HTML page" % HELD_CLIENT)
+        true(HELD_CLIENT not in status_page(srv, "?auto"),
+             "?auto names no client")
+    finally:
+        for h in held:
+            h.close()
 
 
 def tls_client(srv, header):
@@ -626,6 +670,8 @@ TESTS = [
      test_plain_listener_400),
     ("StatusAllow matches the client the header names",
      test_status_allow),
+    ("the status page shows the client a PROXY header names",
+     test_status_clients),
     ("https proxy: the header before the ClientHello names the client",
      test_https_proxy),
     ("https proxy: a ClientHello without a header is refused",

@@ -1621,6 +1621,25 @@ static const struct proxy_case proxy_cases[] = {
 	    PP_PROXY " \"\\x00\" 400 " },
 };
 
+/* The request slot's client is the one a PROXY header names. */
+START_TEST(test_proxy_board_client)
+{
+	struct client cl;
+	uint8_t addr[16], want[4];
+
+	board_bind(&own_slot, 2);
+	cl_open_on(&cl, PEER_ADDR, CONF_LISTEN_PROXY);
+	cl_send(&cl, PP_V1 "GET /hello.txt HTTP/1.1\r\n"); /* half a head */
+	cl_run(&cl);
+	ck_assert_uint_eq(own_slot.thread[2], SB_T_READING);
+	ck_assert_uint_eq(sb_read_client(&own_slot, 2, addr), AF_INET);
+	ck_assert_int_eq(inet_pton(AF_INET, "203.0.113.9", want), 1);
+	ck_assert_mem_eq(addr, want, sizeof(want));
+	cl_close(&cl);
+	board_bind(NULL, 0);
+}
+END_TEST
+
 /* What T's connection answered and logged, its input sent as STEP says:
  * all at once (0) or STEP bytes at a time with the machine run between. */
 static void
@@ -1784,7 +1803,8 @@ conn_suite(void)
 		{ "status", { test_scoreboard_counts, test_scoreboard_states,
 				test_status_page, test_status_denied } },
 		{ "proxy", { test_proxy_header, test_proxy_status_allow,
-			       test_proxy_expire, test_proxy_export } },
+			       test_proxy_expire, test_proxy_export,
+			       test_proxy_board_client } },
 	};
 	size_t i, j;
 	TCase *tc;

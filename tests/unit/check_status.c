@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,6 +435,85 @@ START_TEST(test_html_shape)
 }
 END_TEST
 
+/*
+ * The request slots at work and their clients: slot 0 "W_R_" serves
+ * 192.0.2.77 and 2001:db8::7, slot 2 "_KLC" has a garbage family on its
+ * 'K' and an idle loop that served 198.51.100.9, slot 3 "K" none.
+ */
+static void
+board_clients(void)
+{
+	testboard_client(&board.s[0], 0, AF_INET, "192.0.2.77");
+	testboard_client(&board.s[0], 2, AF_INET6, "2001:db8::7");
+	testboard_client(&board.s[2], 0, AF_INET, "198.51.100.9");
+	testboard_client(&board.s[2], 1, 0x7777, NULL);
+	memset(board.s[2].client[1].addr, 0x3c, 16); /* "<<<<" */
+}
+
+START_TEST(test_clients_json)
+{
+	static const char *const has[] = {
+		"{\"slot\":0,\"thread\":0,\"state\":\"W\","
+		"\"client\":\"192.0.2.77\"}",
+		"{\"slot\":0,\"thread\":2,\"state\":\"R\","
+		"\"client\":\"2001:db8::7\"}",
+		"{\"slot\":2,\"thread\":0,\"state\":\"_\","
+		"\"client\":\"198.51.100.9\"}",
+		"{\"slot\":2,\"thread\":1,\"state\":\"K\",\"client\":\"-\"}",
+		"{\"slot\":3,\"thread\":0,\"state\":\"K\",\"client\":\"-\"}",
+	};
+	char *body;
+	size_t i;
+
+	board_clients();
+	body = render(STATUS_JSON, NULL);
+	ck_assert_msg(json_valid(body, strlen(body)), "not JSON: %s", body);
+	for (i = 0; i < sizeof(has) / sizeof(has[0]); i++)
+		ck_assert_msg(
+		    strstr(body, has[i]) != NULL, "no %s in %s", has[i], body);
+	/* an idle loop that served no one */
+	ck_assert_ptr_null(strstr(body, "\"slot\":0,\"thread\":1,"));
+	free(body);
+}
+END_TEST
+
+START_TEST(test_clients_html)
+{
+	char *body;
+
+	board_clients();
+	board.s[2].flags = 0; /* threads wait: an idle one serves no one */
+	body = render(STATUS_HTML, NULL);
+	ck_assert_ptr_nonnull(strstr(body,
+	    "<tr><td>0</td><td>0</td><td>W</td><td>192.0.2.77</td></tr>"));
+	ck_assert_ptr_nonnull(strstr(body,
+	    "<tr><td>0</td><td>2</td><td>R</td><td>2001:db8::7</td></tr>"));
+	ck_assert_ptr_nonnull(
+	    strstr(body, "<tr><td>2</td><td>1</td><td>K</td><td>-</td></tr>"));
+	ck_assert_ptr_null(strstr(body, "<<"));
+	ck_assert_ptr_null(strstr(body, "198.51.100.9"));
+	free(body);
+}
+END_TEST
+
+/* A client being written (its count odd) is none; ?auto shows none. */
+START_TEST(test_clients_torn)
+{
+	char *body;
+
+	board_clients();
+	board.s[0].client[0].seq = 7;
+	body = render(STATUS_JSON, NULL);
+	ck_assert_ptr_nonnull(strstr(body,
+	    "{\"slot\":0,\"thread\":0,\"state\":\"W\",\"client\":\"-\"}"));
+	free(body);
+	body = render(STATUS_TEXT, NULL);
+	ck_assert_ptr_null(strstr(body, "2001:db8"));
+	ck_assert_ptr_null(strstr(body, "198.51.100.9"));
+	free(body);
+}
+END_TEST
+
 static Suite *
 status_suite(void)
 {
@@ -457,6 +538,9 @@ status_suite(void)
 	tcase_add_test(tc, test_json_shape);
 	tcase_add_test(tc, test_json_validator);
 	tcase_add_test(tc, test_html_shape);
+	tcase_add_test(tc, test_clients_json);
+	tcase_add_test(tc, test_clients_html);
+	tcase_add_test(tc, test_clients_torn);
 	suite_add_tcase(s, tc);
 	return s;
 }

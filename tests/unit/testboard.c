@@ -1,6 +1,8 @@
 /* The synthetic scoreboard of testboard.h. */
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +17,18 @@ testboard_letters(struct sb_slot *s, const char *letters)
 	s->threads = (uint32_t)strlen(letters);
 	for (i = 0; letters[i] != '\0'; i++)
 		s->thread[i] = (uint8_t)(strchr(map, letters[i]) - map);
+}
+
+void
+testboard_client(
+    struct sb_slot *s, unsigned i, uint32_t family, const char *addr)
+{
+	uint8_t bytes[16] = { 0 };
+	uint32_t seq = 0;
+
+	if (addr != NULL)
+		inet_pton((int)family, addr, bytes);
+	sb_write_client(&s->client[i], &seq, family, bytes);
 }
 
 static void

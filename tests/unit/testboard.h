@@ -29,6 +29,9 @@ struct testboard {
 };
 
 void testboard_fill(struct testboard *b);
+/* Request slot I of S serves FAMILY's ADDR (inet_pton(); NULL: zeros). */
+void testboard_client(
+    struct sb_slot *s, unsigned i, uint32_t family, const char *addr);
 /* Slot S's request slots in Apache's letters ("W_R_"). */
 void testboard_letters(struct sb_slot *s, const char *letters);
 
