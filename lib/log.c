@@ -73,7 +73,7 @@ log_level_name(enum log_level level)
  * The message is escaped (control and non-ASCII bytes as \xhh, '\' as
  * \\): whatever a client managed to get into it, it stays one line.
  */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX], stamp[LOG_STAMP_MAX];

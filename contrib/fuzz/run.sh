@@ -3,7 +3,7 @@
 #
 #   contrib/fuzz/run.sh BUILDDIR SECONDS [TARGET...]
 #
-# Each target (all of them by default: http uri ipc conf range) first runs
+# Each target (all of them by default: http uri ipc conf range proxy) first runs
 # once over every input in contrib/fuzz/regressions/TARGET/, the inputs
 # that once crashed it, then fuzzes for SECONDS from a scratch copy of its
 # seed corpus contrib/fuzz/corpus/TARGET/ (SECONDS 0: runs the seeds once,
@@ -13,7 +13,7 @@
 # exits 1 if any failed, with the failing input in hex and base64.
 set -eu
 
-ALL_TARGETS="http uri ipc conf range"
+ALL_TARGETS="http uri ipc conf range proxy"
 
 usage()
 {
@@ -30,6 +30,7 @@ max_len()
 	ipc) echo 33000 ;;    # past header + IPC_MAX_PAYLOAD
 	conf) echo 16384 ;;   # past CONF_MAX_LINE, even once escaped
 	range) echo 512 ;;
+	proxy) echo 4200 ;;   # past PROXY_HEADER_MAX
 	esac
 }
 

@@ -435,8 +435,64 @@ def ipc_seeds():
     yield struct.pack("<HHI", 1, 200, 0)
 
 
+# --- proxy: what a balancer sends first, then what follows it
+
+V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+PROXY_AFTER = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return ~crc & 0xFFFFFFFF
+
+
+def proxy_v2(cmd, fam, addrs=b"", tlvs=b"", crc=False):
+    """A v2 header: CMD (0 LOCAL, 1 PROXY), FAM (family << 4 | transport),
+    the address block, TLVs, and a CRC32c TLV over all of it if CRC."""
+    body = addrs + tlvs + (b"\x03\x00\x04" + bytes(4) if crc else b"")
+    head = V2_SIG + bytes([0x20 | cmd, fam]) + struct.pack(">H", len(body))
+    whole = head + body
+    if crc:
+        whole = whole[:-4] + struct.pack(">I", crc32c(whole))
+    return whole
+
+
+def proxy_seeds():
+    tcp4 = bytes([192, 0, 2, 1, 198, 51, 100, 2]) + struct.pack(">HH",
+                                                                 56324, 443)
+    tcp6 = (bytes([0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [1]) +
+            bytes([0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [2]) +
+            struct.pack(">HH", 12345, 80))
+    noop = b"\x04\x00\x02ab"
+    for line in (b"PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n",
+                 b"PROXY TCP6 2001:db8::1 2001:db8::2 12345 80\r\n",
+                 b"PROXY UNKNOWN\r\n",
+                 b"PROXY UNKNOWN ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+                 b"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n",
+                 b"PROXY TCP4 192.0.2.1 198.51.100.2 56324\r\n",
+                 b"PROXY TCP4 256.0.2.1 198.51.100.2 1 2\r\n"):
+        yield line
+        yield line + PROXY_AFTER
+    for hdr in (proxy_v2(0, 0x00), proxy_v2(0, 0x11, tcp4),
+                proxy_v2(1, 0x11, tcp4), proxy_v2(1, 0x21, tcp6),
+                proxy_v2(1, 0x11, tcp4, noop), proxy_v2(1, 0x11, tcp4,
+                                                        crc=True),
+                proxy_v2(1, 0x21, tcp6, noop, crc=True),
+                proxy_v2(1, 0x31, bytes(216)), proxy_v2(1, 0x12, tcp4),
+                proxy_v2(1, 0x00)):
+        yield hdr
+        yield hdr + PROXY_AFTER
+        yield hdr + b"\x16\x03\x01\x00\x05hello"  # a TLS record follows
+    yield PROXY_AFTER
+    yield b"\x16\x03\x01\x02\x00\x01"
+
+
 TARGETS = {"http": http_seeds, "uri": uri_seeds, "range": range_seeds,
-           "conf": conf_seeds, "ipc": ipc_seeds}
+           "conf": conf_seeds, "ipc": ipc_seeds, "proxy": proxy_seeds}
 
 
 def corpus():
