@@ -26,12 +26,11 @@
 
 #include "conf/conf.h"
 #include "lib/xmalloc.h"
+#include "contrib/fuzz/fuzz.h"
 
 #define FUZZ_NOWHERE   "/nonexistent-mpmd-fuzz/"
 #define FUZZ_DIRECTIVE "include"
 #define FUZZ_BLANKS    " \t\r\f\v" /* the parser's blanks */
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Too big for a fuzzer thread's stack. */
 static struct conf conf, again;

@@ -16,6 +16,7 @@
 
 #include "protocol/http.h"
 #include "protocol/uri.h"
+#include "contrib/fuzz/fuzz.h"
 
 #define FUZZ_PATH_MAX 512
 
@@ -38,12 +39,6 @@ struct outcome {
 	int body;
 	size_t used;
 };
-
-#define CHECK(cond)                       \
-	do {                              \
-		if (!(cond))              \
-			__builtin_trap(); \
-	} while (0)
 
 static bool
 head_status_ok(int st)
@@ -139,8 +134,6 @@ run(const uint8_t *data, size_t len, const struct http_limits *lim, size_t cut,
 	}
 	free(buf);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

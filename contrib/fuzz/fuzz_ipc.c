@@ -20,10 +20,9 @@
 #include <unistd.h>
 
 #include "protocol/ipc.h"
+#include "contrib/fuzz/fuzz.h"
 
 #define FUZZ_MAX_FDS IPC_FDS_FIXED /* the most fds one round attaches */
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const size_t fd_counts[] = { 0, 2, FUZZ_MAX_FDS };
 static const int directions[] = { IPC_FROM_WORKER, IPC_FROM_MASTER,

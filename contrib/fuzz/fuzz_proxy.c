@@ -15,17 +15,10 @@
 #include <string.h>
 
 #include "protocol/proxy.h"
+#include "contrib/fuzz/fuzz.h"
 
 #define FUZZ_ALL_PREFIXES 512 /* shorter inputs: every prefix is tried */
 #define FUZZ_CUTS         32  /* longer ones: this many, evenly spread */
-
-#define CHECK(cond)                       \
-	do {                              \
-		if (!(cond))              \
-			__builtin_trap(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The first LEN bytes of DATA, parsed from a buffer of that very size. */
 static enum proxy_status

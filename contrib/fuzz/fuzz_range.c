@@ -16,20 +16,13 @@
 #include <string.h>
 
 #include "workers/static.h"
+#include "contrib/fuzz/fuzz.h"
 
 #define FUZZ_MTIME     946684800    /* Sat, 01 Jan 2000 00:00:00 GMT */
 #define FUZZ_CLOCK_END 253402300800 /* Sat, 01 Jan 10000: what a date holds */
 #define FUZZ_FIELDS    4
 
-#define CHECK(cond)                       \
-	do {                              \
-		if (!(cond))              \
-			__builtin_trap(); \
-	} while (0)
-
 enum { F_RANGE, F_IF_RANGE, F_INM, F_IMS };
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Splits DATA at LF (a value stops at NUL) into FIELD, NULL if empty. */
 static void

@@ -14,16 +14,9 @@
 #include <string.h>
 
 #include "protocol/uri.h"
+#include "contrib/fuzz/fuzz.h"
 
 #define FUZZ_OUT_BIG 4096 /* STATIC_PATH_MAX: what the worker passes */
-
-#define CHECK(cond)                       \
-	do {                              \
-		if (!(cond))              \
-			__builtin_trap(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *
 dup_bytes(const uint8_t *data, size_t len)
