@@ -94,6 +94,11 @@ class Runner:
     def add(self, name, fn, *args):
         self.tests.append((name, fn, args))
 
+    def add_for_mpm(self, mpm, tests, arg):
+        """Each (name, fn) of TESTS, named after MPM, called with ARG."""
+        for name, fn in tests:
+            self.add("[%s] %s" % (mpm, name), fn, arg)
+
     def test(self, name):
         def deco(fn):
             self.add(name, fn)

@@ -783,11 +783,9 @@ SHARED = [
 def build():
     runner, mpms = t.mpm_runner()
     for mpm in mpms:
-        for name, fn in PER_MPM:
-            runner.add("[%s] %s" % (mpm, name), fn, mpm)
+        runner.add_for_mpm(mpm, PER_MPM, mpm)
         ctx = Ctx(mpm)
-        for name, fn in SHARED:
-            runner.add("[%s] %s" % (mpm, name), fn, ctx)
+        runner.add_for_mpm(mpm, SHARED, ctx)
         for lazy in ctx.lazies():
             runner.add("[%s] the %s server stops on SIGTERM"
                        % (mpm, lazy.tag), lazy.stop)

@@ -691,9 +691,7 @@ TESTS = [
 def build():
     runner, mpms = t.mpm_runner()
     for mpm in mpms:
-        ctx = Ctx(mpm)
-        for name, fn in TESTS:
-            runner.add("[%s] %s" % (mpm, name), fn, ctx)
+        runner.add_for_mpm(mpm, TESTS, Ctx(mpm))
     return runner
 
 

@@ -1234,9 +1234,8 @@ TESTS += [
 def build():
     """Every test per MPM under test, then the config checks once."""
     runner, mpms = t.mpm_runner()
-    for c in [Ctx(mpm) for mpm in mpms]:
-        for name, fn in TESTS:
-            runner.add("[%s] %s" % (c.mpm, name), fn, c)
+    for mpm in mpms:
+        runner.add_for_mpm(mpm, TESTS, Ctx(mpm))
     if mpms:
         runner.add("mpmd -t: https without a certificate, a key not the "
                    "cert's: FILE:LINE", test_config_check)
