@@ -108,10 +108,10 @@ scoreboard_release(struct master *m, uint32_t slot, struct generation *g)
 		sb_counters_add(&g->folded, &s.c);
 	}
 	m->slot_used[slot] = 0;
-	sb_seq_enter(m->sb, &m->pub.seq);
+	sb_seq_enter(&m->sb->seq, &m->pub.seq);
 	memset(slot_at(m, slot), 0, sizeof(struct sb_slot));
 	publish_locked(m);
-	sb_seq_leave(m->sb, &m->pub.seq);
+	sb_seq_leave(&m->sb->seq, &m->pub.seq);
 }
 
 int
@@ -211,7 +211,7 @@ scoreboard_publish(struct master *m)
 {
 	if (m->sb == NULL)
 		return;
-	sb_seq_enter(m->sb, &m->pub.seq);
+	sb_seq_enter(&m->sb->seq, &m->pub.seq);
 	publish_locked(m);
-	sb_seq_leave(m->sb, &m->pub.seq);
+	sb_seq_leave(&m->sb->seq, &m->pub.seq);
 }

@@ -279,6 +279,45 @@ sb_copy_threads(const struct sb_slot *slot, struct sb_slot *s)
 }
 
 /*
+ * A sequence lock on the word at SEQ: the writer makes it odd, changes
+ * what it guards, makes it even. The header has one (the master's: it
+ * also zeroes the slot whose counters it just added to the header), each
+ * request slot's client another (its thread's). A reader that saw the
+ * word change reads again, at most SB_READ_TRIES times for the header: a
+ * hostile worker may scribble on the page too.
+ */
+static inline uint32_t
+sb_seq_begin(const uint32_t *seq)
+{
+	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+}
+
+/* True when what was read since sb_seq_begin() returned WAS is whole. */
+static inline int
+sb_seq_ok(const uint32_t *seq, uint32_t was)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (was & 1) == 0 && __atomic_load_n(seq, __ATOMIC_RELAXED) == was;
+}
+
+/*
+ * The writer around its changes. COUNT is its own copy of the word, even
+ * between changes, never read back from the page.
+ */
+static inline void
+sb_seq_enter(uint32_t *seq, uint32_t *count)
+{
+	__atomic_store_n(seq, ++*count, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void
+sb_seq_leave(uint32_t *seq, uint32_t *count)
+{
+	__atomic_store_n(seq, ++*count, __ATOMIC_RELEASE);
+}
+
+/*
  * Request slot I's client, after sb_copy() (which clamps threads), in
  * FAMILY and ADDR (16 bytes): 0 when there is none or it was being
  * written. FAMILY is an untrusted number: compare it, never index by it.
@@ -290,36 +329,34 @@ sb_read_client(const struct sb_slot *slot, uint32_t i, uint8_t *addr)
 	uint32_t seq, family, w[4];
 	int k;
 
-	seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+	seq = sb_seq_begin(&c->seq);
 	family = sb_read(&c->family);
 	for (k = 0; k < 4; k++)
 		w[k] = sb_read(&c->addr[k]);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if ((seq & 1) != 0 || __atomic_load_n(&c->seq, __ATOMIC_RELAXED) != seq)
+	if (!sb_seq_ok(&c->seq, seq))
 		return 0;
 	memcpy(addr, w, sizeof(w));
 	return family;
 }
 
 /*
- * The writer's side: FAMILY and the 16 bytes at ADDR into C. SEQ is the
- * writing thread's own count, even between writes.
+ * The writer's side: FAMILY and the 16 bytes at ADDR into C. COUNT is the
+ * writing thread's own copy of the record's sequence word.
  */
 static inline void
 sb_write_client(
-    struct sb_client *c, uint32_t *seq, uint32_t family, const uint8_t *addr)
+    struct sb_client *c, uint32_t *count, uint32_t family, const uint8_t *addr)
 {
 	uint32_t w[4];
 	int k;
 
 	memcpy(w, addr, sizeof(w));
-	*seq = (*seq & ~1u) + 1;
-	__atomic_store_n(&c->seq, *seq, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	*count &= ~1u;
+	sb_seq_enter(&c->seq, count);
 	sb_write(&c->family, family);
 	for (k = 0; k < 4; k++)
 		sb_write(&c->addr[k], w[k]);
-	__atomic_store_n(&c->seq, ++*seq, __ATOMIC_RELEASE);
+	sb_seq_leave(&c->seq, count);
 }
 
 /* A slot's state is published after the fields it describes. */
@@ -327,45 +364,6 @@ static inline void
 sb_set_state(struct sb_slot *s, enum sb_state state)
 {
 	__atomic_store_n(&s->state, (uint32_t)state, __ATOMIC_RELEASE);
-}
-
-/*
- * The header is a sequence lock: the master makes seq odd, changes the
- * header (and zeroes the slot whose counters it just added to it), makes
- * seq even. A reader that saw seq change reads again, at most
- * SB_READ_TRIES times: a hostile worker may scribble on the page too.
- */
-static inline uint32_t
-sb_seq_begin(const struct sb_header *h)
-{
-	return __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-}
-
-/* True when what was read since sb_seq_begin() returned SEQ is whole. */
-static inline int
-sb_seq_ok(const struct sb_header *h, uint32_t seq)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return (seq & 1) == 0 &&
-	       __atomic_load_n(&h->seq, __ATOMIC_RELAXED) == seq;
-}
-
-/*
- * The master around its changes. SEQ is its own copy of the count (the
- * header's seq word in the image it stores), never read back from the
- * page.
- */
-static inline void
-sb_seq_enter(struct sb_header *h, uint32_t *seq)
-{
-	__atomic_store_n(&h->seq, ++*seq, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static inline void
-sb_seq_leave(struct sb_header *h, uint32_t *seq)
-{
-	__atomic_store_n(&h->seq, ++*seq, __ATOMIC_RELEASE);
 }
 
 /* A byte of an MPM's name as the header carries it: others become '_'. */

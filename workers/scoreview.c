@@ -276,13 +276,13 @@ scoreview_read(struct scoreview *v, const struct sb_header *sb, uint64_t size)
 		return -1;
 	for (tries = 0; tries < SB_READ_TRIES; tries++) {
 		view_clear(v);
-		seq = sb_seq_begin(sb);
+		seq = sb_seq_begin(&sb->seq);
 		if (view_pass(v, sb, nslots, s) == -1) {
 			view_clear(v);
 			free(s);
 			return -1;
 		}
-		if (sb_seq_ok(sb, seq))
+		if (sb_seq_ok(&sb->seq, seq))
 			break;
 	}
 	free(s);
