@@ -74,21 +74,10 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 void
 blocking_serve_fd(struct worker *w, const struct accepted *conn, int watch_fd)
 {
-	struct conn *c = NULL;
+	struct conn *c;
 
-	if ((c = conn_new(&w->ctx, conn->fd,
-		 (const struct sockaddr *)&conn->peer, conn->peerlen,
-		 conn->flags)) == NULL ||
-	    conn_resume(c, conn->pre, conn->prelen, conn->nreq) == -1) {
-		log_warnx("out of memory for a connection");
-		if (c != NULL)
-			conn_free(c);
-		else
-			close(conn->fd);
-		free(conn->pre);
+	if ((c = runtime_conn_new(w, conn)) == NULL)
 		return;
-	}
-	free(conn->pre);
 	sb_add(&w->sb->busy, 1);
 	sb_add(&w->sb->connections, 1);
 	blocking_serve(w, c, watch_fd);

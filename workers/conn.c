@@ -102,7 +102,7 @@ struct conn {
 	bool more;       /* the last read filled its room: more may be queued */
 	bool flip;       /* TLS waits for the other direction than asked */
 	bool plain_on_tls; /* plain HTTP came to an https listener */
-	bool tls_next;     /* https after the PROXY header */
+	bool tls_next;     /* an https listener: TLS after any PROXY header */
 	union conn_peer peer;
 };
 
@@ -190,27 +190,42 @@ struct conn *
 conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
     socklen_t peerlen, unsigned listen_flags)
 {
+	enum conn_state first = CS_IDLE;
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->ctx = ctx;
 	c->fd = fd;
-	conn_enter(c, CS_IDLE); /* counted, from now until conn_free() */
 	c->peer.sa.sa_family = AF_UNSPEC;
 	conn_set_peer(c, peer, peerlen);
-	/* The first request has RequestReadTimeout header to arrive. */
-	c->deadline = conn_after(ctx->conf->read_header.timeout);
-	/* What comes before it, from the accept on: handshake= */
-	if (listen_flags & (CONF_LISTEN_HTTPS | CONF_LISTEN_PROXY))
-		c->deadline = conn_after(ctx->conf->read_handshake.timeout);
-	if (listen_flags & CONF_LISTEN_HTTPS)
-		conn_enter(c, CS_TLS_HELLO);
-	if (listen_flags & CONF_LISTEN_PROXY) {
-		c->tls_next = c->state == CS_TLS_HELLO;
-		conn_enter(c, CS_PROXY);
-	}
+	c->tls_next = (listen_flags & CONF_LISTEN_HTTPS) != 0;
+	if (listen_flags & CONF_LISTEN_PROXY)
+		first = CS_PROXY;
+	else if (c->tls_next)
+		first = CS_TLS_HELLO;
+	/* RequestReadTimeout: header= for a first request, else handshake= */
+	c->deadline =
+	    conn_after(first == CS_IDLE ? ctx->conf->read_header.timeout
+					: ctx->conf->read_handshake.timeout);
+	conn_enter(c, first); /* counted, from now until conn_free() */
 	return c;
+}
+
+/* The HTTP request comes next: RequestReadTimeout header= for it. */
+static enum step
+conn_await_request(struct conn *c)
+{
+	conn_enter(c, CS_IDLE);
+	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
+	return STEP_GO;
+}
+
+/* Plain HTTP, which a new worker can go on with (TLS state cannot move). */
+static bool
+conn_movable(const struct conn *c)
+{
+	return c->ssl == NULL && !c->plain_on_tls;
 }
 
 /*
@@ -290,8 +305,7 @@ conn_export(const struct conn *c, struct ipc_conn *h, uint8_t *read, size_t max,
 			     : sizeof(struct sockaddr_in);
 
 	*n = c->inlen - c->inpos;
-	if (c->state != CS_IDLE || c->x != NULL || c->ssl != NULL ||
-	    c->plain_on_tls || *n > max)
+	if (c->state != CS_IDLE || c->x != NULL || !conn_movable(c) || *n > max)
 		return -1;
 	memset(h, 0, sizeof(*h));
 	h->nreq = c->nreq;
@@ -475,7 +489,6 @@ conn_commit(struct conn *c, const char *line, size_t linelen)
 	e.bytes = x->bytes;
 	board_set(SB_T_LOGGING);
 	accesslog_write(c->ctx->accesslog, c->ctx->conf->custom_log_format, &e);
-	board_set(SB_T_SENDING); /* the response is what comes next */
 	if (sb != NULL) {
 		sb_add(&sb->c.requests, 1);
 		sb_add(&sb->c.bytes, (uint64_t)x->bytes);
@@ -660,7 +673,7 @@ conn_may_keep(const struct conn *c)
 	/* Draining: closed, but for a plain one the new generation takes. */
 	if (c->ctx->graceful != NULL && atomic_load(c->ctx->graceful) != 0 &&
 	    (c->ctx->handoff == NULL || atomic_load(c->ctx->handoff) == 0 ||
-		c->ssl != NULL || c->plain_on_tls))
+		!conn_movable(c)))
 		return false;
 	return conf->max_keepalive_requests <= 0 ||
 	       (long)c->nreq + 1 < conf->max_keepalive_requests;
@@ -916,9 +929,7 @@ conn_do_proxy(struct conn *c)
 		conn_enter(c, CS_TLS_HELLO);
 		return STEP_GO;
 	}
-	conn_enter(c, CS_IDLE);
-	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
-	return STEP_GO;
+	return conn_await_request(c);
 }
 
 #define TLS_HANDSHAKE_RECORD 0x16 /* the first byte of every ClientHello */
@@ -941,9 +952,7 @@ conn_do_tls_hello(struct conn *c)
 		return conn_read_error(c, n);
 	if (first != TLS_HANDSHAKE_RECORD) {
 		c->plain_on_tls = true;
-		conn_enter(c, CS_IDLE);
-		c->deadline = conn_after(c->ctx->conf->read_header.timeout);
-		return STEP_GO;
+		return conn_await_request(c);
 	}
 	if ((c->ssl = tls_new(c->fd)) == NULL) {
 		log_warnx("%s: out of memory for a TLS session", __func__);
@@ -962,9 +971,7 @@ conn_do_handshake(struct conn *c)
 		return conn_read_error(c, -1);
 	if (r == -1)
 		return STEP_CLOSE; /* an alert went out, if one could */
-	conn_enter(c, CS_IDLE);
-	c->deadline = conn_after(c->ctx->conf->read_header.timeout);
-	return STEP_GO;
+	return conn_await_request(c);
 }
 
 /* Lingering close: lets the client read the response rather than a RST. */

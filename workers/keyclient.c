@@ -24,6 +24,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/ratelimit.h"
 #include "protocol/keyop.h"
 #include "workers/keyclient.h"
 
@@ -36,8 +37,8 @@ static struct {
 	int fd; /* -1: none yet, or the key process is gone */
 	uint32_t seq;
 	int64_t quiet_until; /* it timed out: don't wait on it again yet */
-	int64_t warned;
-} kc = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, 0 };
+} kc = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0 };
+static struct ratelimit kc_warned = RATELIMIT_INIT(KEYCLIENT_WARN_MS, 1);
 
 static int kc_ec_index = -1, kc_rsa_index = -1; /* ex_data: which pair */
 static EC_KEY_METHOD *kc_ec;
@@ -57,11 +58,10 @@ keyclient_set_socket(int fd)
 static void
 kc_warn(const char *what)
 {
-	int64_t now = mono_ms();
+	unsigned held;
 
-	if (now - kc.warned < KEYCLIENT_WARN_MS)
+	if (!ratelimit_pass(&kc_warned, &held))
 		return;
-	kc.warned = now;
 	log_warnx(
 	    "key process: %s: failing TLS handshakes until it is back", what);
 }

@@ -15,8 +15,6 @@
 #include "workers/scoreview.h"
 #include "workers/status.h"
 
-#define US_PER_SEC 1000000.0
-
 static void
 family(struct buf *b, const char *name, const char *type, const char *help)
 {

@@ -221,24 +221,18 @@ econn_on_event(evutil_socket_t fd, short what, void *arg)
 static void
 loop_adopt(struct loop *l, const struct accepted *h)
 {
-	struct econn *e = calloc(1, sizeof(*e));
+	struct conn *c = runtime_conn_new(&l->proc->w, h);
+	struct econn *e = c != NULL ? calloc(1, sizeof(*e)) : NULL;
 
-	if (e == NULL ||
-	    (e->c = conn_new(&l->proc->w.ctx, h->fd,
-		 (const struct sockaddr *)&h->peer, h->peerlen, h->flags)) ==
-		NULL ||
-	    conn_resume(e->c, h->pre, h->prelen, h->nreq) == -1) {
-		log_warnx("out of memory for a connection");
-		if (e != NULL && e->c != NULL)
-			conn_free(e->c);
-		else
-			close(h->fd);
-		free(e);
-		free(h->pre);
+	if (e == NULL) {
+		if (c != NULL) {
+			log_warnx("out of memory for a connection");
+			conn_free(c);
+		}
 		atomic_fetch_sub(&l->nconns, 1);
 		return;
 	}
-	free(h->pre);
+	e->c = c;
 	e->loop = l;
 	TAILQ_INSERT_TAIL(&l->conns, e, entry);
 	sb_add(&l->proc->w.sb->connections, 1);

@@ -187,6 +187,24 @@ reopen_logs(struct worker *w, struct ipc_msg *msg)
 	ipc_msg_close_fds(msg);
 }
 
+struct conn *
+runtime_conn_new(struct worker *w, const struct accepted *a)
+{
+	struct conn *c;
+
+	c = conn_new(&w->ctx, a->fd, (const struct sockaddr *)&a->peer,
+	    a->peerlen, a->flags);
+	if (c != NULL && conn_resume(c, a->pre, a->prelen, a->nreq) == -1) {
+		conn_free(c);
+		c = NULL;
+	} else if (c == NULL)
+		close(a->fd);
+	if (c == NULL)
+		log_warnx("out of memory for a connection");
+	free(a->pre);
+	return c;
+}
+
 /*
  * The next connection handed over to this generation, if no other worker
  * took it first: 1 (into A), 0 when none waits. It is past its start: a

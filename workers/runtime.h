@@ -78,6 +78,11 @@ bool runtime_handoff(struct worker *w, struct conn *c);
  * worker took it first or none waits.
  */
 bool runtime_take_adopted(struct worker *w, struct accepted *a);
+/*
+ * The connection A (accepted or adopted) with what was read of it: NULL,
+ * logged and closed, when out of memory. A->pre is freed either way.
+ */
+struct conn *runtime_conn_new(struct worker *w, const struct accepted *a);
 /* The CONF_LISTEN_* options of the listener LFD. */
 unsigned runtime_listen_flags(const struct worker *w, int lfd);
 /* MaxConnectionsPerChild reached: time to drain and let a new one come. */

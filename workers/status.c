@@ -17,9 +17,6 @@
 #include "workers/scoreview.h"
 #include "workers/status.h"
 
-#define KIB          1024
-#define US_PER_MS    1000.0
-#define US_PER_SEC   1000000.0
 #define PERCENT      100.0
 #define DEFAULT_HOST "localhost"
 
@@ -118,8 +115,8 @@ put_uptime(struct buf *b, uint64_t t)
 			    units[i], part[i] == 1 ? "" : "s");
 }
 
-static double
-per(double a, uint64_t b)
+double
+status_per(double a, uint64_t b)
 {
 	return b > 0 ? a / (double)b : 0;
 }
@@ -165,13 +162,14 @@ auto_totals(struct buf *b, const struct scoreview *v)
 	put_g(b, "CPUSystem", (double)v->cpu_us[1] / US_PER_SEC);
 	put_g(b, "CPUChildrenUser", 0); /* workers start no processes */
 	put_g(b, "CPUChildrenSystem", 0);
-	put_g(b, "CPULoad", per(cpu * PERCENT, up));
+	put_g(b, "CPULoad", status_per(cpu * PERCENT, up));
 	put_u(b, "Uptime", up);
-	put_g(b, "ReqPerSec", per((double)n, up));
-	put_g(b, "BytesPerSec", per((double)(kb * KIB), up));
-	put_g(b, "BytesPerReq", per((double)(kb * KIB), n));
+	put_g(b, "ReqPerSec", status_per((double)n, up));
+	put_g(b, "BytesPerSec", status_per((double)(kb * KIB), up));
+	put_g(b, "BytesPerReq", status_per((double)(kb * KIB), n));
 	put_g(b, "DurationPerReq",
-	    per((double)v->total.duration_us / US_PER_MS, v->total.finished));
+	    status_per(
+		(double)v->total.duration_us / US_PER_MS, v->total.finished));
 }
 
 static void
@@ -219,7 +217,8 @@ status_gen_state(uint32_t state)
 		   : "unknown";
 }
 
-uint64_t
+/* Reloads that succeeded (OK) or failed, of every verb. */
+static uint64_t
 status_reloads(const struct scoreview *v, int ok)
 {
 	uint64_t n = 0;

@@ -43,8 +43,8 @@ void status_time(time_t t, char *out, size_t size);
 const char *status_proc_state(uint32_t state);
 /* A generation's state as a word; a number out of range is "unknown". */
 const char *status_gen_state(uint32_t state);
-/* Reloads that succeeded (OK) or failed, of every verb. */
-uint64_t status_reloads(const struct scoreview *v, int ok);
+/* A / B, 0 when B is. */
+double status_per(double a, uint64_t b);
 
 /* mpmd's counts beyond Apache's, as "?auto" and "?json" name them. */
 struct status_count {
@@ -54,6 +54,10 @@ struct status_count {
 };
 extern const struct status_count status_counts[];
 extern const size_t status_ncounts;
+
+#define KIB        1024
+#define US_PER_MS  1000.0
+#define US_PER_SEC 1000000.0
 
 #define STATUS_HOST_MAX 256
 #define STATUS_TIME_MAX 64 /* "Wednesday, 30-Sep-2026 23:59:59 CEST" fits */

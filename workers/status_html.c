@@ -14,10 +14,6 @@
 #include "workers/scoreview.h"
 #include "workers/status.h"
 
-#define KIB        1024
-#define US_PER_MS  1000.0
-#define US_PER_SEC 1000000.0
-
 static void
 html_server(struct buf *b, const struct scoreview *v, const char *host)
 {
@@ -89,9 +85,8 @@ html_procs(struct buf *b, const struct scoreview *v)
 		    p->threads, p->busy, p->connections,
 		    (unsigned long long)p->c.requests,
 		    (unsigned long long)(p->c.bytes / KIB),
-		    p->c.finished > 0 ? (double)p->c.duration_us / US_PER_MS /
-					    (double)p->c.finished
-				      : 0.0);
+		    status_per(
+			(double)p->c.duration_us / US_PER_MS, p->c.finished));
 	}
 	buf_str(b, "</table>\n");
 }

@@ -15,7 +15,6 @@
 #include "workers/scoreview.h"
 #include "workers/status.h"
 
-#define US_PER_SEC   1000000.0
 #define NAME_MAX_OUT 64
 
 static void

@@ -261,8 +261,3 @@ tls_new(int fd)
 	return ssl;
 }
 
-bool
-tls_ktls_send(SSL *ssl)
-{
-	return BIO_get_ktls_send(SSL_get_wbio(ssl)) == 1;
-}

@@ -25,7 +25,5 @@ bool tls_enabled(void);
 void tls_ticket_keys(const struct ipc_ticket_keys *ring);
 /* A server session on the socket FD, NULL when out of memory. */
 SSL *tls_new(int fd);
-/* Its sends go through the kernel (kTLS): sendfile() works as is. */
-bool tls_ktls_send(SSL *ssl);
 
 #endif
