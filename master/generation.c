@@ -171,6 +171,30 @@ generation_mpm(const struct generation *g)
 	return g->conf.mpm;
 }
 
+struct generation *
+generation_active(const struct master *m)
+{
+	struct generation *g;
+
+	TAILQ_FOREACH (g, &m->gens, entry)
+		if (g->state == GEN_ACTIVE)
+			return g;
+	return NULL;
+}
+
+bool
+generation_has_ready(const struct master *m, const struct generation *g,
+    const struct proc *except)
+{
+	const struct proc *p;
+
+	TAILQ_FOREACH (p, &m->procs, entry)
+		if (p->gen == g && p != except && !p->keys &&
+		    p->state == PROC_READY)
+			return true;
+	return false;
+}
+
 const char *
 generation_state(const struct generation *g)
 {

@@ -23,34 +23,9 @@
 static struct generation *
 handoff_target_gen(const struct master *m)
 {
-	struct generation *g;
+	struct generation *g = m->stopping ? NULL : generation_active(m);
 
-	if (m->stopping)
-		return NULL;
-	TAILQ_FOREACH (g, &m->gens, entry)
-		if (g->state == GEN_ACTIVE)
-			return g->conf.graceful_handoff ? g : NULL;
-	return NULL;
-}
-
-/* The READY worker of G, other than FROM, with the most idle slots. */
-static struct proc *
-handoff_target(struct master *m, struct generation *g, const struct proc *from)
-{
-	uint32_t idle, best = 0;
-	struct proc *p, *pick = NULL;
-
-	TAILQ_FOREACH (p, &m->procs, entry) {
-		if (p->gen != g || p == from || p->keys ||
-		    p->state != PROC_READY)
-			continue;
-		idle = p->capacity - scoreboard_busy(m, p->slot, p->capacity);
-		if (pick == NULL || idle > best) {
-			pick = p;
-			best = idle;
-		}
-	}
-	return pick;
+	return g != NULL && g->conf.graceful_handoff ? g : NULL;
 }
 
 bool
@@ -61,7 +36,7 @@ handoff_possible(struct master *m, const struct proc *from)
 	if (upgrade_takes_connections(m))
 		return from->gen->conf.graceful_handoff;
 	g = handoff_target_gen(m);
-	return g != NULL && handoff_target(m, g, from) != NULL;
+	return g != NULL && generation_has_ready(m, g, from);
 }
 
 static bool

@@ -290,7 +290,11 @@ struct generation *generation_new(
     struct master *m, struct conf *conf, char **cause);
 void generation_free(struct generation *g);
 const char *generation_mpm(const struct generation *g);
-const char *generation_state(const struct generation *g); /* "active"... */
+const char *generation_state(const struct generation *g);     /* "active"... */
+struct generation *generation_active(const struct master *m); /* or NULL */
+/* Whether a worker of G other than EXCEPT (may be NULL) is READY. */
+bool generation_has_ready(const struct master *m, const struct generation *g,
+    const struct proc *except);
 
 /* logs.c: the error log and the access logs */
 void logs_switch_error_log(struct master *m, const char *path);

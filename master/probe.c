@@ -95,18 +95,6 @@ probe_kinds(const struct generation *g, unsigned *kinds)
 	return n;
 }
 
-/* A worker of G is READY to take the probe from its adopt queue. */
-static bool
-probe_taker(struct master *m, const struct generation *g)
-{
-	const struct proc *p;
-
-	TAILQ_FOREACH (p, &m->procs, entry)
-		if (p->gen == g && !p->keys && p->state == PROC_READY)
-			return true;
-	return false;
-}
-
 /* Queues its end for G's workers, as a connection on a FLAGS listener. */
 static int
 probe_adopt(const struct generation *g, int fd, unsigned flags)
@@ -128,7 +116,7 @@ probe_open(struct probes *ps, struct probe *p, unsigned flags)
 	p->fd = -1;
 	p->reqlen = (size_t)xasprintf(
 	    &p->req, PROBE_REQUEST, ps->g->conf.graceful_probe);
-	if (!probe_taker(ps->m, ps->g) ||
+	if (!generation_has_ready(ps->m, ps->g, NULL) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 		sv) == -1)
 		return -1;

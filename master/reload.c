@@ -135,17 +135,6 @@ reload_abandon(struct master *m)
 	m->reload.gen = NULL;
 }
 
-static struct generation *
-active_generation(struct master *m)
-{
-	struct generation *g;
-
-	TAILQ_FOREACH (g, &m->gens, entry)
-		if (g->state == GEN_ACTIVE)
-			return g;
-	return NULL;
-}
-
 static unsigned
 draining_generations(struct master *m)
 {
@@ -176,7 +165,7 @@ retire_generation(struct master *m, struct generation *g, bool graceful)
 static void
 fail_config(struct master *m, struct conf_errors *errs)
 {
-	struct generation *old = active_generation(m);
+	struct generation *old = generation_active(m);
 	char text[MASTER_RESULT_MAX] = "";
 	size_t i, n = 0;
 	int w;
@@ -291,7 +280,7 @@ reload_start(struct master *m, int verb)
 static void
 reload_fail(struct master *m, struct generation *g, const char *why)
 {
-	struct generation *old = active_generation(m);
+	struct generation *old = generation_active(m);
 	retire_generation(m, g, false);
 	listeners_close_unused(m);
 	if (old == NULL) {
@@ -388,7 +377,7 @@ reload_check(struct master *m)
 {
 	struct generation *g = m->reload.gen;
 	/* The master being upgraded serves until this one is all ready. */
-	bool fallback = active_generation(m) != NULL || successor_waiting(m);
+	bool fallback = generation_active(m) != NULL || successor_waiting(m);
 	unsigned ready = 0, live = 0;
 	struct proc *p;
 
@@ -445,7 +434,7 @@ reload_probed(struct master *m, struct generation *g, bool ok, const char *why)
 void
 reload_end_probation(struct master *m)
 {
-	struct generation *g = active_generation(m);
+	struct generation *g = generation_active(m);
 
 	if (m->previous != NULL && g != NULL &&
 	    master_now() - g->promoted >= MASTER_ROLLBACK_WINDOW_MS)

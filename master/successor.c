@@ -180,12 +180,9 @@ successor_report(struct master *m, bool ok, const char *text)
 static const struct generation *
 successor_active(const struct master *m)
 {
-	const struct generation *g;
+	const struct generation *g = generation_active(m);
 
-	TAILQ_FOREACH (g, &m->gens, entry)
-		if (g->state == GEN_ACTIVE)
-			return g;
-	return TAILQ_FIRST(&m->gens);
+	return g != NULL ? g : TAILQ_FIRST(&m->gens);
 }
 
 /* The old master let go, or went: this one answers mpmctl from now on. */

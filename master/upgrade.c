@@ -440,12 +440,5 @@ upgrade_takes_connections(const struct master *m)
 void
 upgrade_free(struct master *m)
 {
-	if (m->upgrade.phase != UPG_HANDED_OVER)
-		upgrade_reset(m);
-	else if (m->upgrade.fd != -1) {
-		event_free(m->upgrade.ev_read);
-		event_free(m->upgrade.ev_timeout);
-		close(m->upgrade.fd);
-		m->upgrade.fd = -1;
-	}
+	upgrade_reset(m); /* a successor it handed over to is not killed */
 }
