@@ -127,7 +127,7 @@ handoff_requeue(struct master *m, struct generation *g)
 	const char *cause;
 	struct ipc_conn h;
 
-	if (g->state == GEN_ACTIVE || g->adopt[1] == -1)
+	if (g->state != GEN_DRAINING || g->adopt[1] == -1)
 		return;
 	while (ipc_recv(g->adopt[1], IPC_FROM_MASTER, &msg, &cause) == 1) {
 		if (msg.type != IPC_ADOPT || msg.nfds != 1 ||
