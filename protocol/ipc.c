@@ -160,14 +160,37 @@ attach_fds(
 }
 
 int
+ipc_sendmsg(int sock, const void *hdr, size_t hdrlen, const void *payload,
+    size_t len, const int *fds, size_t nfds)
+{
+	struct iovec iov[2] = { { (void *)hdr, hdrlen },
+		{ (void *)payload, len } };
+	union ipc_cmsgbuf cbuf;
+	struct msghdr mh;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len > 0 ? 2 : 1;
+	if (nfds > 0)
+		attach_fds(&mh, &cbuf, fds, nfds);
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if ((size_t)n != hdrlen + len) {
+		errno = EMSGSIZE; /* SEQPACKET never sends part of a packet */
+		return -1;
+	}
+	return 0;
+}
+
+int
 ipc_send(int sock, enum ipc_type type, const void *payload, size_t len,
     const int *fds, size_t nfds)
 {
-	union ipc_cmsgbuf cbuf;
 	struct ipc_hdr hdr;
-	struct iovec iov[2];
-	struct msghdr mh;
-	ssize_t n;
 
 	if (len > IPC_MAX_PAYLOAD || nfds > IPC_MAX_FDS) {
 		errno = EMSGSIZE;
@@ -181,25 +204,7 @@ ipc_send(int sock, enum ipc_type type, const void *payload, size_t len,
 	hdr.version = IPC_VERSION;
 	hdr.type = (uint16_t)type;
 	hdr.len = (uint32_t)len;
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = (void *)payload;
-	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len > 0 ? 2 : 1;
-	if (nfds > 0)
-		attach_fds(&mh, &cbuf, fds, nfds);
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	if ((size_t)n != sizeof(hdr) + len) {
-		errno = EMSGSIZE; /* SEQPACKET never sends part of a packet */
-		return -1;
-	}
-	return 0;
+	return ipc_sendmsg(sock, &hdr, sizeof(hdr), payload, len, fds, nfds);
 }
 
 static ssize_t

@@ -175,6 +175,14 @@ int ipc_send(int sock, enum ipc_type type, const void *payload, size_t len,
     const int *fds, size_t nfds);
 
 /*
+ * One SEQPACKET packet of any protocol: HDR (HDRLEN bytes), then LEN bytes
+ * of PAYLOAD, with NFDS (at most IPC_MAX_FDS) fds. 0, or -1 with errno;
+ * EMSGSIZE when it did not go whole. The caller has checked the sizes.
+ */
+int ipc_sendmsg(int sock, const void *hdr, size_t hdrlen, const void *payload,
+    size_t len, const int *fds, size_t nfds);
+
+/*
  * Receives and checks one message: byte count against the header, version,
  * a known type for this direction, payload size and fd count allowed for
  * that type, cmsg level/type/length, MSG_TRUNC and MSG_CTRUNC. Any fd that

@@ -7,30 +7,18 @@
 #include <errno.h>
 #include <string.h>
 
+#include "protocol/ipc.h"
 #include "protocol/keyop.h"
 
 int
 keyop_send(
     int sock, const void *hdr, size_t hdrlen, const void *data, size_t len)
 {
-	struct iovec iov[2] = { { (void *)hdr, hdrlen },
-		{ (void *)data, len } };
-	struct msghdr mh;
-	ssize_t n;
-
 	if (len > KEYOP_DATA_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len > 0 ? 2 : 1;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	return (size_t)n == hdrlen + len ? 0 : (errno = EMSGSIZE, -1);
+	return ipc_sendmsg(sock, hdr, hdrlen, data, len, NULL, 0);
 }
 
 int

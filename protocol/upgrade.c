@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "protocol/ipc.h"
 #include "protocol/upgrade.h"
 
 int
@@ -16,40 +17,13 @@ upgrade_send(
 {
 	struct upgrade_hdr h = { UPGRADE_VERSION, (uint32_t)type,
 		(uint32_t)len };
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr mh;
-	ssize_t n;
 
 	if (len > sizeof(((struct upgrade_msg *)0)->payload)) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len > 0 ? 2 : 1;
-	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		cm.hdr.cmsg_level = SOL_SOCKET;
-		cm.hdr.cmsg_type = SCM_RIGHTS;
-		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&cm.hdr), &fd, sizeof(int));
-	}
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	if (n != (ssize_t)(sizeof(h) + len)) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
+	return ipc_sendmsg(
+	    sock, &h, sizeof(h), payload, len, &fd, fd != -1 ? 1 : 0);
 }
 
 /* The payload each type must have: exactly, or at most. */
