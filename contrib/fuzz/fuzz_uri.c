@@ -29,19 +29,6 @@ dup_bytes(const uint8_t *data, size_t len)
 	return s;
 }
 
-/* Absolute, without empty, "." or ".." segments. */
-static void
-check_path(const char *path, size_t outsz)
-{
-	size_t n = strnlen(path, outsz);
-
-	CHECK(n < outsz && path[0] == '/');
-	CHECK(strstr(path, "//") == NULL && strstr(path, "/./") == NULL &&
-	      strstr(path, "/../") == NULL);
-	CHECK(!(n >= 2 && strcmp(path + n - 2, "/.") == 0));
-	CHECK(!(n >= 3 && strcmp(path + n - 3, "/..") == 0));
-}
-
 /* PATH, escaped and decoded again, is PATH; OUT of exactly the size. */
 static void
 round_trip(const char *path)
@@ -103,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(
 		    query == NULL || (query > target && query <= target + len &&
 					 query[-1] == '?'));
-		check_path(out, outsz);
+		fuzz_check_path(out, outsz);
 		round_trip(out);
 	}
 	free(out);
