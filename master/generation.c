@@ -195,6 +195,19 @@ generation_has_ready(const struct master *m, const struct generation *g,
 	return false;
 }
 
+bool
+generation_listed(const struct generation *g)
+{
+	return g->state != GEN_DRAINING || g->nprocs > 0;
+}
+
+bool
+generation_crashing(const struct generation *g, int64_t now)
+{
+	return g->crash.count > 0 &&
+	       now - g->crash.last <= MASTER_CRASH_FORGET_MS;
+}
+
 const char *
 generation_state(const struct generation *g)
 {

@@ -295,6 +295,10 @@ struct generation *generation_active(const struct master *m); /* or NULL */
 /* Whether a worker of G other than EXCEPT (may be NULL) is READY. */
 bool generation_has_ready(const struct master *m, const struct generation *g,
     const struct proc *except);
+/* Shown in the status: not drained (kept only in case of a rollback). */
+bool generation_listed(const struct generation *g);
+/* Its workers crashed lately (MASTER_CRASH_FORGET_MS) as of NOW. */
+bool generation_crashing(const struct generation *g, int64_t now);
 
 /* logs.c: the error log and the access logs */
 void logs_switch_error_log(struct master *m, const char *path);
@@ -313,6 +317,11 @@ void logs_check_reopened(struct master *m);
  * it is queued (CLIENT, -1 for a signal, waits for the outcome).
  */
 void reload_begin(struct master *m, int verb, int client);
+const char *reload_verb_name(int verb); /* "start", "graceful"... */
+/* The reloads remembered, and the Ith of them, the newest first. */
+unsigned reload_history_count(const struct master *m);
+const struct reload_result *reload_history_at(
+    const struct master *m, unsigned i);
 /* Brings up G (already created) as the new active generation. */
 void reload_launch(struct master *m, struct generation *g, int verb);
 /* The master stops: whoever waits on a reload is told so. */

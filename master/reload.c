@@ -22,10 +22,22 @@
 
 #define RELOAD_QUIET_MS 1000 /* for old workers to stop accepting */
 
-static const char *
-verb_name(int verb)
+const char *
+reload_verb_name(int verb)
 {
 	return verb == 0 ? "start" : ctl_verb_name((unsigned)verb);
+}
+
+unsigned
+reload_history_count(const struct master *m)
+{
+	return m->nhistory < MASTER_HISTORY ? m->nhistory : MASTER_HISTORY;
+}
+
+const struct reload_result *
+reload_history_at(const struct master *m, unsigned i)
+{
+	return &m->history[(m->nhistory - 1 - i) % MASTER_HISTORY];
 }
 
 static enum sb_reload_verb
@@ -108,14 +120,15 @@ reload_finish(struct master *m, bool ok, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_lines(ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, verb_name(verb), text);
+	log_lines(
+	    ok ? LOG_LVL_NOTICE : LOG_LVL_ERROR, reload_verb_name(verb), text);
 	history_add(m, verb, ok, master_now() - m->reload.started, text);
 	waiters_answer(&m->reload.waiters, ok, text);
 	if (successor_waiting(m))
 		successor_report(m, ok, text); /* systemd hears from the old */
 	else
-		notify_systemd("READY=1\nSTATUS=%s %s: %.200s", verb_name(verb),
-		    ok ? "succeeded" : "failed", text);
+		notify_systemd("READY=1\nSTATUS=%s %s: %.200s",
+		    reload_verb_name(verb), ok ? "succeeded" : "failed", text);
 	probe_cancel(m);
 	m->reload.active = false;
 	m->reload.gen = NULL;
@@ -210,8 +223,8 @@ reload_queue(struct master *m, int verb, int client)
 	}
 	if (m->pending_verb != CTL_RESTART)
 		m->pending_verb = verb;
-	log_notice(
-	    "%s: queued until the reload in progress ends", verb_name(verb));
+	log_notice("%s: queued until the reload in progress ends",
+	    reload_verb_name(verb));
 }
 
 void
@@ -223,7 +236,7 @@ reload_begin(struct master *m, int verb, int client)
 	}
 	if (m->upgrade.phase != UPG_IDLE) {
 		log_warnx("%s refused: an upgrade of the master is under way",
-		    verb_name(verb));
+		    reload_verb_name(verb));
 		control_reply(client, false,
 		    "an upgrade of the master is under way; try again when it has finished");
 		return;
@@ -257,7 +270,7 @@ reload_start(struct master *m, int verb)
 	}
 	notify_systemd(
 	    "RELOADING=1\nMONOTONIC_USEC=%lld", (long long)master_now() * 1000);
-	log_notice("%s: reading %s", verb_name(verb), m->conf_path);
+	log_notice("%s: reading %s", reload_verb_name(verb), m->conf_path);
 	memset(&errs, 0, sizeof(errs));
 	conf_init(&conf);
 	if (conf_load(&conf, m->conf_path, 0, &errs) == -1) {

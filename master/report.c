@@ -32,7 +32,7 @@ add_crashes(struct buf *r, const struct generation *g)
 {
 	int64_t now = master_now(), wait = g->crash.until - now;
 
-	if (g->crash.count == 0 || now - g->crash.last > MASTER_CRASH_FORGET_MS)
+	if (!generation_crashing(g, now))
 		return;
 	buf_printf(r, "  crashes: %u in a row, last %llds ago", g->crash.count,
 	    (long long)(now - g->crash.last) / 1000);
@@ -84,20 +84,19 @@ add_generation(
 static void
 add_history(struct buf *r, const struct master *m)
 {
-	unsigned i,
-	    n = m->nhistory < MASTER_HISTORY ? m->nhistory : MASTER_HISTORY;
+	unsigned i, n = reload_history_count(m);
 	const struct reload_result *h;
 	struct tm tm;
 	char when[32];
 
 	buf_printf(r, "recent reloads:%s\n", n == 0 ? " none" : "");
 	for (i = 0; i < n; i++) {
-		h = &m->history[(m->nhistory - 1 - i) % MASTER_HISTORY];
+		h = reload_history_at(m, i);
 		localtime_r(&h->when, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		buf_printf(r, "  %s %s %s: %s\n", when,
-		    h->verb == 0 ? "start" : ctl_verb_name((unsigned)h->verb),
-		    h->ok ? "ok" : "FAILED", h->text);
+		    reload_verb_name(h->verb), h->ok ? "ok" : "FAILED",
+		    h->text);
 	}
 }
 
@@ -111,10 +110,8 @@ report_text(struct master *m, struct buf *r)
 	buf_printf(r, ", config %s%s\n", m->conf_path,
 	    m->stopping ? ", STOPPING" : "");
 	TAILQ_FOREACH (g, &m->gens, entry) {
-		/* Drained: kept only in case the new one is rolled back. */
-		if (g->state == GEN_DRAINING && g->nprocs == 0)
-			continue;
-		add_generation(r, m, g);
+		if (generation_listed(g))
+			add_generation(r, m, g);
 	}
 	add_history(r, m);
 }

@@ -99,8 +99,7 @@ static void
 json_crashes(struct buf *r, const struct generation *g)
 {
 	int64_t now = master_now(), wait = g->crash.until - now;
-	bool recent =
-	    g->crash.count > 0 && now - g->crash.last <= MASTER_CRASH_FORGET_MS;
+	bool recent = generation_crashing(g, now);
 
 	buf_printf(
 	    r, ",\"crashes\":{\"in_a_row\":%u", recent ? g->crash.count : 0);
@@ -136,8 +135,7 @@ json_reload(struct buf *r, const struct reload_result *h)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	buf_printf(r, "{\"time\":%lld", (long long)h->when);
 	json_kv(r, "time_text", when);
-	json_kv(r, "verb",
-	    h->verb == 0 ? "start" : ctl_verb_name((unsigned)h->verb));
+	json_kv(r, "verb", reload_verb_name(h->verb));
 	json_kv(r, "outcome", h->ok ? "ok" : "failed");
 	if (h->took_ms >= 0)
 		buf_printf(r, ",\"duration_ms\":%lld", (long long)h->took_ms);
@@ -151,14 +149,12 @@ json_reload(struct buf *r, const struct reload_result *h)
 static void
 json_reloads(struct buf *r, const struct master *m)
 {
-	unsigned i,
-	    n = m->nhistory < MASTER_HISTORY ? m->nhistory : MASTER_HISTORY;
+	unsigned i, n = reload_history_count(m);
 
 	buf_str(r, ",\"reloads\":[");
 	for (i = 0; i < n; i++) {
 		buf_str(r, i > 0 ? "," : "");
-		json_reload(
-		    r, &m->history[(m->nhistory - 1 - i) % MASTER_HISTORY]);
+		json_reload(r, reload_history_at(m, i));
 	}
 	buf_str(r, "]");
 }
@@ -202,8 +198,7 @@ report_json(struct master *m, struct buf *r)
 	buf_printf(r, ",\"stopping\":%s,\"generations\":[",
 	    m->stopping ? "true" : "false");
 	TAILQ_FOREACH (g, &m->gens, entry) {
-		/* Drained: kept only in case the new one is rolled back. */
-		if (g->state == GEN_DRAINING && g->nprocs == 0)
+		if (!generation_listed(g))
 			continue;
 		buf_str(r, sep);
 		json_generation(r, m, g);

@@ -173,9 +173,7 @@ describe_gens(struct master *m)
 			    g->prefork ? 1
 				       : (uint32_t)g->conf.threads_per_child;
 		}
-		/* Drained: kept only in case the new one is rolled back. */
-		if ((g->state == GEN_DRAINING && g->nprocs == 0) ||
-		    m->pub.ngens == SB_MAX_GENS)
+		if (!generation_listed(g) || m->pub.ngens == SB_MAX_GENS)
 			continue;
 		d = &m->pub.gens[m->pub.ngens++];
 		memset(d, 0, sizeof(*d));
