@@ -147,8 +147,8 @@ adopt_one(struct master *m, const struct conf *conf, int fd)
 		m->listeners[m->nlisteners].fd = fd;
 		m->listeners[m->nlisteners].addr = conf->listen[i];
 		m->nlisteners++;
-		log_info(
-		    "adopted socket %s from systemd", conf->listen[i].text);
+		log_info("adopted socket %s from %s", conf->listen[i].text,
+		    successor_started() ? "the old master" : "systemd");
 		return 0;
 	}
 	return -1;
