@@ -31,6 +31,7 @@
 #define REQUEST_FIELDS_MAX    1000
 #define REQUEST_BODY_MAX      (1LL << 62)
 #define BACKLOG_MAX           65535
+#define TICKET_LIFETIME_MIN   60
 
 /* Defaults that are not a single string or number in the table. */
 #define DEFAULT_MPM           "event"
@@ -182,6 +183,12 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    BOOL("SSLSessionTickets", tls.session_tickets, true),
 	[CD_SSL_KEY_ISOLATION] =
 	    BOOL("SSLKeyIsolation", tls.key_isolation, true),
+	[CD_KEY_USER] =
+	    STRING("KeyUser", tls.key_user, set_string, CONF_DEFAULT_KEY_USER),
+	[CD_KEY_PROCESSES] = NUMBER(
+	    "KeyProcesses", tls.key_processes, 0, CONF_MAX_KEY_PROCESSES, 0),
+	[CD_SSL_SESSION_TICKET_LIFETIME] = NUMBER("SSLSessionTicketLifetime",
+	    tls.ticket_lifetime, TICKET_LIFETIME_MIN, SECONDS_MAX, 3600),
 	[CD_SERVER_STATUS] =
 	    STRING("ServerStatus", server_status, set_url_path, NULL),
 	[CD_STATUS_ALLOW] =

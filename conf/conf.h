@@ -27,6 +27,8 @@
 #define CONF_MAX_ERRORS        64
 #define CONF_LISTEN_TEXT_MAX   64 /* "[ffff:...:ffff]:65535" fits */
 #define CONF_MAX_CERTS         16 /* certificate/key pairs, chosen by SNI */
+#define CONF_MAX_KEY_PROCESSES 16 /* KeyProcesses */
+#define CONF_DEFAULT_KEY_USER  "mpmd-keys"
 
 /* Where parse and validation errors go: one "FILE:LINE: message" each. */
 struct conf_errors {
@@ -89,7 +91,10 @@ struct conf_tls {
 	char *ciphers;      /* TLS 1.2, OpenSSL's cipher list syntax */
 	char *ciphersuites; /* TLS 1.3 */
 	bool session_tickets;
-	bool key_isolation; /* private keys only in the key process */
+	long ticket_lifetime; /* s a ticket key encrypts; it decrypts 2 more */
+	bool key_isolation;   /* private keys only in the key process */
+	char *key_user;       /* the key processes' identity (KeyUser) */
+	long key_processes;   /* KeyProcesses; 0: one per CPU */
 };
 
 enum conf_log_format {
@@ -209,6 +214,15 @@ void mime_free(struct mime_table *t);
  * *CAUSE (malloc'd) when refused.
  */
 int conf_identity(
+    const struct conf *conf, uid_t *uid, gid_t *gid, char **cause);
+
+/* SSLKeyIsolation on with an https listener: key processes will run. */
+bool conf_keys_isolated(const struct conf *conf);
+/*
+ * The uid and gid of KeyUser, refusing root and User's uid. -1 with
+ * *CAUSE (malloc'd) when refused.
+ */
+int conf_key_identity(
     const struct conf *conf, uid_t *uid, gid_t *gid, char **cause);
 
 /*

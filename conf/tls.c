@@ -14,9 +14,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "conf/parse.h"
@@ -27,7 +32,14 @@
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-#define TLS_ERR_MAX 160 /* one OpenSSL error, as text */
+#define TLS_ERR_MAX  160       /* one OpenSSL error, as text */
+#define TLS_FILE_MAX (1 << 20) /* a PEM file: a chain of a few dozen */
+
+struct tls_file {
+	char *data;
+	size_t len;
+	BIO *bio; /* reads DATA */
+};
 
 static const struct {
 	const char *name;
@@ -198,6 +210,55 @@ tls_error(void)
 	return text;
 }
 
+/*
+ * The whole of PATH in memory that is wiped when freed (tls_file_free):
+ * BIO_new_file() would leave the key's bytes behind in stdio's buffer.
+ */
+static BIO *
+tls_file(const char *path, struct tls_file *f, char **cause)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX) {
+		xasprintf(cause, "%s: %s", path,
+		    S_ISDIR(st.st_mode) ? strerror(EISDIR)
+		    : !S_ISREG(st.st_mode)
+			? "not a regular file"
+			: "larger than any PEM file here (1 MiB)");
+		close(fd);
+		return NULL;
+	}
+	f->data = xmalloc((size_t)st.st_size + 1);
+	while (f->len < (size_t)st.st_size &&
+	       ((n = read(fd, f->data + f->len, (size_t)st.st_size - f->len)) >
+		       0 ||
+		   (n == -1 && errno == EINTR)))
+		f->len += n > 0 ? (size_t)n : 0;
+	close(fd);
+	if ((f->bio = BIO_new_mem_buf(f->data, (int)f->len)) == NULL)
+		xasprintf(cause, "%s: %s", path, tls_error());
+	return f->bio;
+}
+
+static void
+tls_file_free(struct tls_file *f)
+{
+	BIO_free(f->bio);
+	if (f->data != NULL)
+		OPENSSL_clear_free(f->data, f->len + 1);
+	memset(f, 0, sizeof(*f));
+}
+
 /* Encrypted keys are refused: there is nobody to ask a passphrase of. */
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -210,16 +271,18 @@ static int
 read_chain(
     const char *path, struct conf_tls_pair *out, X509 **leaf, char **cause)
 {
-	BIO *in = BIO_new_file(path, "r"), *pem = BIO_new(BIO_s_mem());
+	struct tls_file file;
+	BIO *in = tls_file(path, &file, cause), *pem;
 	X509 *x;
 	char *data;
 	long n;
 
 	*leaf = NULL;
-	if (in == NULL || pem == NULL) {
+	if (in == NULL)
+		return -1;
+	if ((pem = BIO_new(BIO_s_mem())) == NULL) {
 		xasprintf(cause, "%s: %s", path, tls_error());
-		BIO_free(in);
-		BIO_free(pem);
+		tls_file_free(&file);
 		return -1;
 	}
 	while ((x = PEM_read_bio_X509(in, NULL, no_passphrase, NULL)) != NULL) {
@@ -230,7 +293,7 @@ read_chain(
 			X509_free(x);
 	}
 	ERR_clear_error(); /* the end of the file, or a key after the chain */
-	BIO_free(in);
+	tls_file_free(&file);
 	if (*leaf == NULL) {
 		xasprintf(cause, "%s: no PEM certificate in it", path);
 		BIO_free(pem);
@@ -247,15 +310,14 @@ read_chain(
 static EVP_PKEY *
 read_key(const char *path, char **cause)
 {
-	BIO *in = BIO_new_file(path, "r");
+	struct tls_file file;
+	BIO *in = tls_file(path, &file, cause);
 	EVP_PKEY *key;
 
-	if (in == NULL) {
-		xasprintf(cause, "%s: %s", path, tls_error());
+	if (in == NULL)
 		return NULL;
-	}
 	key = PEM_read_bio_PrivateKey(in, NULL, no_passphrase, NULL);
-	BIO_free(in);
+	tls_file_free(&file);
 	if (key == NULL)
 		xasprintf(cause,
 		    "%s: no unencrypted PEM private key in it (%s)", path,
@@ -343,6 +405,22 @@ line_or_main(const struct conf_parser *p, const struct conf_where *w)
 	return w->line > 0 ? w : &p->main;
 }
 
+/* The first cipher of CTX whose key exchange is RSA, NULL if none. */
+static const char *
+rsa_key_exchange(SSL_CTX *ctx)
+{
+	STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(ctx);
+	const SSL_CIPHER *c;
+	int i;
+
+	for (i = 0; i < sk_SSL_CIPHER_num(list); i++) {
+		c = sk_SSL_CIPHER_value(list, i);
+		if (SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
+			return SSL_CIPHER_get_name(c);
+	}
+	return NULL;
+}
+
 /* The cipher strings, as OpenSSL itself reads them, each at its line. */
 static void
 check_ciphers(struct conf_parser *p, const struct conf_tls *tls)
@@ -358,6 +436,10 @@ check_ciphers(struct conf_parser *p, const struct conf_tls *tls)
 	if (SSL_CTX_set_cipher_list(ctx, tls->ciphers) != 1)
 		conf_errorf(p, line_or_main(p, &p->ciphers_at),
 		    "SSLCipherSuite: '%s': %s", tls->ciphers, tls_error());
+	else if (conf_keys_isolated(p->conf) && rsa_key_exchange(ctx) != NULL)
+		conf_errorf(p, line_or_main(p, &p->ciphers_at),
+		    "SSLCipherSuite: '%s' allows RSA key exchange (%s), which decrypts with the private key: the key process only signs (SSLKeyIsolation on); add :!kRSA",
+		    tls->ciphers, rsa_key_exchange(ctx));
 	if (tls->ciphersuites != NULL &&
 	    SSL_CTX_set_ciphersuites(ctx, tls->ciphersuites) != 1)
 		conf_errorf(p, line_or_main(p, &p->ciphersuites_at),

@@ -227,6 +227,55 @@ conf_identity(const struct conf *conf, uid_t *uid, gid_t *gid, char **cause)
 	return identity_group(conf->group, gid, cause);
 }
 
+#define KEY_USER_WHY                                                    \
+	"a worker could then read the keys in a key process's memory; " \
+	"give the key processes a user of their own"
+
+bool
+conf_keys_isolated(const struct conf *conf)
+{
+	size_t i;
+
+	if (!conf->tls.key_isolation)
+		return false;
+	for (i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].flags & CONF_LISTEN_HTTPS)
+			return true;
+	return false;
+}
+
+/*
+ * KeyUser: a user of its own, so that no worker (User) can read, trace
+ * or signal a key process. Its primary group goes with it.
+ */
+int
+conf_key_identity(const struct conf *conf, uid_t *uid, gid_t *gid, char **cause)
+{
+	const struct passwd *pw;
+	uid_t worker_uid;
+
+	if ((pw = getpwnam(conf->tls.key_user)) == NULL) {
+		xasprintf(cause,
+		    "KeyUser: no user '%s' for the key processes: create it (adduser --system --group --no-create-home --home /nonexistent %s) or name another with KeyUser",
+		    conf->tls.key_user, conf->tls.key_user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	worker_uid = *uid;
+	if (*uid == 0 || *gid == 0)
+		xasprintf(cause,
+		    "KeyUser: key processes must not run as root or in group root ('%s')",
+		    conf->tls.key_user);
+	else if ((pw = getpwnam(conf->user)) != NULL &&
+		 (worker_uid = pw->pw_uid) == *uid)
+		xasprintf(cause, "KeyUser %s has User's uid %ld: %s",
+		    conf->tls.key_user, (long)worker_uid, KEY_USER_WHY);
+	else
+		return 0;
+	return -1;
+}
+
 /* Only a root master switches identity: the checks start makes, now. */
 static void
 check_identity(struct conf_parser *p)
@@ -245,6 +294,28 @@ check_identity(struct conf_parser *p)
 		    "%s", cause);
 		free(cause);
 	}
+}
+
+/* The key processes' user: its own, and (as root) one that exists. */
+static void
+check_key_user(struct conf_parser *p)
+{
+	const struct conf_where *w;
+	char *cause = NULL;
+	uid_t uid;
+	gid_t gid;
+
+	if (!conf_keys_isolated(p->conf))
+		return;
+	w = conf_where_of(p, CD_KEY_USER, CD_SSL_KEY_ISOLATION, CD_COUNT);
+	if (strcmp(p->conf->tls.key_user, p->conf->user) == 0)
+		xasprintf(&cause, "KeyUser %s is User too: %s",
+		    p->conf->tls.key_user, KEY_USER_WHY);
+	else if (geteuid() == 0)
+		(void)conf_key_identity(p->conf, &uid, &gid, &cause);
+	if (cause != NULL)
+		conf_errorf(p, w, "%s", cause);
+	free(cause);
 }
 
 /*
@@ -337,4 +408,5 @@ conf_finish(struct conf_parser *p)
 	check_document_root(p);
 	if (geteuid() == 0)
 		check_identity(p);
+	check_key_user(p);
 }

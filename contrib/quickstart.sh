@@ -37,6 +37,26 @@ install_deps() {
 	apt-get install -y -qq $missing >/dev/null
 }
 
+# KeyUser's default: the key processes' own user, which no worker shares.
+KEY_USER=mpmd-keys
+
+ensure_key_user() {
+	id "$KEY_USER" >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "quickstart: no user $KEY_USER (TLS key processes run as it when mpmd starts as root); as root run:" >&2
+		echo "  adduser --system --group --no-create-home --home /nonexistent $KEY_USER" >&2
+		return 0
+	fi
+	echo "quickstart: creating the system user $KEY_USER for TLS key processes"
+	if command -v adduser >/dev/null 2>&1; then
+		adduser --system --group --no-create-home --home /nonexistent \
+			--quiet "$KEY_USER"
+	else
+		useradd --system --user-group --no-create-home \
+			--home-dir /nonexistent --shell /usr/sbin/nologin "$KEY_USER"
+	fi
+}
+
 build_tree() {
 	if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ] ||
 		[ "$top/Makefile.am" -nt "$top/Makefile.in" ]; then
@@ -72,12 +92,14 @@ CONF
 case ${1:-} in
 run)
 	install_deps
+	ensure_key_user
 	build_tree
 	run_server
 	;;
 test)
 	DEB_PACKAGES="$DEB_PACKAGES prometheus prometheus-apache-exporter" # test_status.py
 	install_deps
+	ensure_key_user
 	build_tree
 	cd "$build"
 	status=0

@@ -4,10 +4,12 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "lib/child.h"
 #include "lib/log.h"
+#include "lib/sandbox.h"
 
 void
 child_require_channel(int fd)
@@ -41,4 +43,20 @@ child_require_unprivileged(void)
 		fatalx("refusing to serve with capabilities");
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		fatalx("refusing to serve without no_new_privs");
+}
+
+/* A sanitizer's leak check at exit traces us from a helper process. */
+static void
+child_dumpable_for_leak_check(void)
+{
+	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+void
+child_nondumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+	if (sandbox_sanitizer_build())
+		(void)atexit(child_dumpable_for_leak_check);
 }

@@ -10,5 +10,10 @@
 void child_require_channel(int fd);
 /* Not root in any uid, no capability, no_new_privs set. */
 void child_require_unprivileged(void);
+/*
+ * Nobody but root may read our memory, trace or dump us: not even
+ * another process of the same user. Fatal when it cannot be done.
+ */
+void child_nondumpable(void);
 
 #endif

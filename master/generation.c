@@ -26,11 +26,15 @@ static int
 gen_identity(struct master *m, struct generation *g, char **cause)
 {
 	if (!m->as_root) {
-		g->uid = getuid();
-		g->gid = getgid();
+		g->uid = g->key_uid = getuid();
+		g->gid = g->key_gid = getgid();
 		return 0;
 	}
-	return conf_identity(&g->conf, &g->uid, &g->gid, cause);
+	if (conf_identity(&g->conf, &g->uid, &g->gid, cause) == -1)
+		return -1;
+	if (!conf_keys_isolated(&g->conf))
+		return 0;
+	return conf_key_identity(&g->conf, &g->key_uid, &g->key_gid, cause);
 }
 
 static int

@@ -1,9 +1,11 @@
 /*
- * The key process of a generation whose keys are isolated (mpmd-keys,
- * master/keyproc.c): started with the generation, handed the keys and a
- * socketpair per worker, supervised like a worker (replaced with backoff
- * when it dies, every worker then given a socket to the new one), and
- * stopped once the last worker of its generation is gone.
+ * The key processes of a generation whose keys are isolated (mpmd-keys,
+ * keys/main.c): KeyProcesses of them start with the generation, as
+ * KeyUser, and get the keys; each worker gets a socket to one, chosen by
+ * its scoreboard slot, so the workers spread evenly over them. Each is
+ * supervised like a worker (replaced with backoff when it dies, its
+ * workers then given a socket to the new one) and stopped once the last
+ * worker of its generation is gone.
  */
 #include "config.h"
 
@@ -14,22 +16,45 @@
 #include "lib/log.h"
 #include "master/master.h"
 
+#define KEYS_DEFAULT_MAX 4 /* KeyProcesses 0: one per CPU up to this */
+
+unsigned
+keys_count(const struct conf *conf)
+{
+	long n = conf->tls.key_processes;
+
+	if (n == 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	if (conf->tls.key_processes == 0 && n > KEYS_DEFAULT_MAX)
+		n = KEYS_DEFAULT_MAX;
+	return (unsigned)n;
+}
+
 static bool
 keys_needed(const struct generation *g)
 {
-	return g->tls_isolated && g->keys_binary_fd != -1;
+	return g->tls_isolated && g->keys_binary_fd != -1 && g->nkeys > 0;
 }
 
-/* Hands P's pending socket end to the key process, if it can take it. */
+/* The key process worker P signs with. */
+static struct proc *
+keys_of(const struct proc *p)
+{
+	return p->gen->nkeys > 0 ? p->gen->keys[p->slot % p->gen->nkeys] : NULL;
+}
+
+/* Hands P's pending socket end to its key process, if it can take it. */
 static void
 keys_hand_over(struct proc *p)
 {
-	struct proc *kp = p->gen->keys;
+	struct proc *kp = keys_of(p);
+	struct ipc_keys_client who = { (uint32_t)p->pid, p->gen->id };
 
 	if (p->keys_end == -1 || kp == NULL || !kp->hello_seen ||
 	    kp->channel == -1)
 		return;
-	(void)channel_send(kp, IPC_KEYS_CLIENT, NULL, 0, &p->keys_end, 1);
+	(void)channel_send(
+	    kp, IPC_KEYS_CLIENT, &who, sizeof(who), &p->keys_end, 1);
 	close(p->keys_end);
 	p->keys_end = -1;
 }
@@ -62,20 +87,20 @@ keys_on_hello(struct proc *kp)
 	if (tls_send_keyproc(kp) == -1)
 		return;
 	TAILQ_FOREACH (p, &m->procs, entry)
-		if (p->gen == kp->gen && !p->keys)
+		if (p->gen == kp->gen && !p->keys && keys_of(p) == kp)
 			keys_hand_over(p);
 }
 
-/* A new key process: every live worker of G gets a socket to it. */
+/* A new key process: every live worker of G it serves gets a socket. */
 static void
-keys_reconnect(struct master *m, struct generation *g)
+keys_reconnect(struct master *m, struct generation *g, unsigned index)
 {
 	struct proc *p;
 	int fd;
 
 	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g || p->keys || !p->hello_seen ||
-		    p->state == PROC_STOPPING)
+		    p->state == PROC_STOPPING || p->slot % g->nkeys != index)
 			continue;
 		if ((fd = keys_worker_socket(m, p)) == -1)
 			continue;
@@ -84,24 +109,56 @@ keys_reconnect(struct master *m, struct generation *g)
 	}
 }
 
+static void
+keys_maintain_one(struct master *m, struct generation *g, unsigned index)
+{
+	if (g->state == GEN_DRAINING && g->nprocs == 0) {
+		if (g->keys[index] != NULL)
+			proc_send_stop(m, g->keys[index], false);
+		return;
+	}
+	if (g->keys[index] != NULL)
+		return;
+	if (master_now() < g->keys_crash[index].until) {
+		/* TLS waits: wake at the end of its backoff, not a tick */
+		master_wake_at(m, g->keys_crash[index].until);
+		return;
+	}
+	if (proc_spawn_keys(m, g, index) == 0)
+		keys_reconnect(m, g, index); /* workers of a dead one */
+}
+
 void
 keys_maintain(struct master *m, struct generation *g)
 {
+	unsigned i;
+
 	if (!keys_needed(g) || m->stopping)
 		return;
-	if (g->state == GEN_DRAINING && g->nprocs == 0) {
-		if (g->keys != NULL)
-			proc_send_stop(m, g->keys, false);
-		return;
-	}
-	if (g->keys != NULL)
-		return;
-	if (master_now() < g->keys_crash.until) {
-		/* TLS waits for it: not the next tick, the end of its backoff.
-		 */
-		master_wake_at(m, g->keys_crash.until);
-		return;
-	}
-	if (proc_spawn_keys(m, g) == 0)
-		keys_reconnect(m, g); /* workers it replaces a dead one for */
+	for (i = 0; i < g->nkeys; i++)
+		keys_maintain_one(m, g, i);
+}
+
+bool
+keys_ready(const struct generation *g)
+{
+	unsigned i;
+
+	if (!g->tls_isolated)
+		return true;
+	for (i = 0; i < g->nkeys; i++)
+		if (g->keys[i] == NULL || g->keys[i]->state != PROC_READY)
+			return false;
+	return g->nkeys > 0;
+}
+
+bool
+keys_running(const struct generation *g)
+{
+	unsigned i;
+
+	for (i = 0; i < g->nkeys; i++)
+		if (g->keys[i] != NULL)
+			return true;
+	return false;
 }

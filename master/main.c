@@ -26,6 +26,7 @@
 #include "master/privdrop.h"
 #include "protocol/ipc.h"
 #include "lib/ktls.h"
+#include "lib/sandbox.h"
 #include "lib/log.h"
 #include "lib/version.h"
 #include "lib/xmalloc.h"
@@ -57,6 +58,7 @@ print_version(void)
 	    ktls_available()
 		? "available: files go out with sendfile() through the kernel"
 		: "not in this kernel (no tls ULP): files go out with SSL_write()");
+	printf("seccomp:     %s\n", sandbox_describe());
 	printf("WorkerDir:   %s\n", MPMD_WORKER_DIR);
 	printf("ServerRoot:  %s\n", MPMD_SERVER_ROOT);
 	printf("config file: %s\n", MPMD_CONF_FILE);

@@ -46,7 +46,7 @@ master_maintain(struct master *m, bool tick)
 		keys_maintain(m, g);
 		handoff_requeue(m, g);
 		if (g->state != GEN_DRAINING || g->nprocs > 0 ||
-		    g->keys != NULL)
+		    keys_running(g))
 			continue;
 		if (!g->drained) {
 			log_info("generation %u finished draining", g->id);

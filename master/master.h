@@ -58,7 +58,8 @@ struct proc {
 	struct event *ev_write; /* armed while messages wait */
 	struct ipc_queue out;   /* messages the socket did not take yet */
 	int64_t out_since;      /* the queue last moved, or began */
-	bool keys;              /* the key process of GEN, not a worker */
+	bool keys;              /* a key process of GEN, not a worker */
+	unsigned keys_index;    /* which of GEN's key processes it is */
 	int keys_end; /* the key process's end of this worker's socket,
 			 until the key process has it; -1 */
 	bool hello_seen;
@@ -119,8 +120,11 @@ struct generation {
 	size_t ntls;       /* 0: no https listener */
 	bool tls_isolated; /* ntls > 0 and SSLKeyIsolation on */
 	int keys_binary_fd;
-	struct proc *keys; /* NULL while none runs */
-	struct backoff keys_crash;
+	unsigned nkeys; /* key processes it runs (KeyProcesses) */
+	struct proc *keys[CONF_MAX_KEY_PROCESSES]; /* NULL while one is down */
+	struct backoff keys_crash[CONF_MAX_KEY_PROCESSES];
+	uid_t key_uid; /* KeyUser */
+	gid_t key_gid;
 };
 
 #define MASTER_WAITERS 16 /* mpmctl clients waiting on one reload */
@@ -426,7 +430,7 @@ bool channel_stalled(const struct proc *p, int64_t now);
 #define PROC_KEYS_NAME "mpmd-keys" /* the key process's binary in WorkerDir */
 #define PROC_NAME_MAX  96
 int proc_spawn(struct master *m, struct generation *g);
-int proc_spawn_keys(struct master *m, struct generation *g);
+int proc_spawn_keys(struct master *m, struct generation *g, unsigned index);
 /* "worker pid N (generation G, slot S)" or "key process pid N (...)" */
 const char *proc_name(const struct proc *p, char *buf, size_t size);
 const char *proc_what(const struct proc *p);       /* "worker", "key process" */
@@ -470,6 +474,12 @@ void keys_maintain(struct master *m, struct generation *g);
 int keys_worker_socket(struct master *m, struct proc *p);
 /* The key process said HELLO: its keys, then its workers' sockets. */
 void keys_on_hello(struct proc *kp);
+/* Every key process of G is ready to sign (true without isolation). */
+bool keys_ready(const struct generation *g);
+/* A key process of G still runs. */
+bool keys_running(const struct generation *g);
+/* KeyProcesses, or with 0 one per CPU up to a few. */
+unsigned keys_count(const struct conf *conf);
 
 /* pool.c: spare processes and threads of the active generation */
 void pool_maintain(struct master *m, struct generation *g);

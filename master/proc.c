@@ -87,7 +87,7 @@ proc_count_exit(struct master *m, const struct proc *p, bool crash)
 }
 
 static struct proc *
-proc_start(struct master *m, struct generation *g, bool keys)
+proc_start(struct master *m, struct generation *g, bool keys, unsigned index)
 {
 	struct spawn_args a = {
 		.binary_fd = keys ? g->keys_binary_fd : g->binary_fd,
@@ -95,8 +95,8 @@ proc_start(struct master *m, struct generation *g, bool keys)
 		.errorlog_fd = m->errorlog_fd,
 		.devnull_fd = m->devnull_fd,
 		.drop_root = m->as_root,
-		.uid = g->uid,
-		.gid = g->gid,
+		.uid = keys ? g->key_uid : g->uid,
+		.gid = keys ? g->key_gid : g->gid,
 	};
 	uint32_t slot = SB_MAX_SLOTS; /* the key process has none */
 	struct proc *p;
@@ -110,6 +110,7 @@ proc_start(struct master *m, struct generation *g, bool keys)
 	p->gen = g;
 	p->slot = slot;
 	p->keys = keys;
+	p->keys_index = index;
 	p->keys_end = -1;
 	p->capacity = g->prefork ? 1 : (uint32_t)g->conf.threads_per_child;
 	if ((p->pid = spawn_worker(&a, &p->channel)) == -1) {
@@ -123,7 +124,7 @@ proc_start(struct master *m, struct generation *g, bool keys)
 	p->deadline = p->started + MASTER_READY_TIMEOUT_MS;
 	TAILQ_INSERT_TAIL(&m->procs, p, entry);
 	if (keys)
-		g->keys = p;
+		g->keys[index] = p;
 	else
 		proc_count_spawn(m, g);
 	scoreboard_publish(m);
@@ -138,21 +139,22 @@ proc_start(struct master *m, struct generation *g, bool keys)
 int
 proc_spawn(struct master *m, struct generation *g)
 {
-	return proc_start(m, g, false) != NULL ? 0 : -1;
+	return proc_start(m, g, false, 0) != NULL ? 0 : -1;
 }
 
 int
-proc_spawn_keys(struct master *m, struct generation *g)
+proc_spawn_keys(struct master *m, struct generation *g, unsigned index)
 {
-	return proc_start(m, g, true) != NULL ? 0 : -1;
+	return proc_start(m, g, true, index) != NULL ? 0 : -1;
 }
 
 const char *
 proc_name(const struct proc *p, char *buf, size_t size)
 {
 	if (p->keys)
-		snprintf(buf, size, "key process pid %ld (generation %u)",
-		    (long)p->pid, p->gen->id);
+		snprintf(buf, size,
+		    "key process pid %ld (generation %u, %u of %u)",
+		    (long)p->pid, p->gen->id, p->keys_index + 1, p->gen->nkeys);
 	else
 		snprintf(buf, size, "worker pid %ld (generation %u, slot %u)",
 		    (long)p->pid, p->gen->id, p->slot);
@@ -264,13 +266,14 @@ proc_forget(struct master *m, struct proc *p, int status)
 {
 	struct generation *g = p->gen;
 	bool keys = p->keys;
+	unsigned index = p->keys_index;
 	/* A key process is never done on its own: any exit not asked for. */
 	bool crash = !p->expected_exit &&
 		     (keys || !(WIFEXITED(status) && WEXITSTATUS(status) == 0));
 	int64_t backoff =
-	    crash
-		? backoff_note(keys ? &g->keys_crash : &g->crash, master_now())
-		: 0;
+	    crash ? backoff_note(
+			keys ? &g->keys_crash[index] : &g->crash, master_now())
+		  : 0;
 	char why[96];
 
 	proc_log_exit(p, status, backoff);
@@ -291,7 +294,7 @@ proc_forget(struct master *m, struct proc *p, int status)
 	TAILQ_REMOVE(&m->procs, p, entry);
 	free(p);
 	if (keys) {
-		g->keys = NULL;
+		g->keys[index] = NULL;
 		keys_maintain(m, g); /* now, or once its backoff is over */
 		return;
 	}

@@ -406,8 +406,7 @@ reload_check(struct master *m)
 		live++;
 		ready += p->state == PROC_READY;
 	}
-	if (g->tls_isolated &&
-	    (g->keys == NULL || g->keys->state != PROC_READY))
+	if (!keys_ready(g))
 		ready = 0; /* no handshake can be served yet */
 	if (g->fail_reason != NULL && (fallback || live == 0)) {
 		reload_fail(m, g, g->fail_reason);

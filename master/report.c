@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/sandbox.h"
 #include "lib/version.h"
 #include "master/master.h"
 #include "protocol/ctl.h"
@@ -45,12 +46,21 @@ add_crashes(struct buf *r, const struct generation *g)
 static void
 add_tls(struct buf *r, const struct generation *g)
 {
-	buf_printf(r, "  tls: %zu certificates, keys %s", g->ntls,
-	    g->tls_isolated ? "in the key process" : "in the workers");
-	if (g->tls_isolated && g->keys != NULL)
-		buf_printf(r, " (pid %ld)", (long)g->keys->pid);
-	else if (g->tls_isolated)
-		buf_printf(r, " (not running)");
+	unsigned i;
+
+	buf_printf(r, "  tls: %zu certificate%s, keys %s", g->ntls,
+	    g->ntls == 1 ? "" : "s",
+	    g->tls_isolated ? "in key processes" : "in the workers");
+	if (g->tls_isolated) {
+		buf_printf(r, " (KeyUser %s:", g->conf.tls.key_user);
+		for (i = 0; i < g->nkeys; i++)
+			if (g->keys[i] != NULL)
+				buf_printf(
+				    r, " pid %ld", (long)g->keys[i]->pid);
+			else
+				buf_str(r, " (not running)");
+		buf_str(r, ")");
+	}
 	buf_printf(r, "\n");
 }
 
@@ -109,6 +119,7 @@ report_text(struct master *m, struct buf *r)
 	add_age(r, (int64_t)(time(NULL) - m->started_wall) * 1000);
 	buf_printf(r, ", config %s%s\n", m->conf_path,
 	    m->stopping ? ", STOPPING" : "");
+	buf_printf(r, "seccomp: %s\n", sandbox_describe());
 	TAILQ_FOREACH (g, &m->gens, entry) {
 		if (generation_listed(g))
 			add_generation(r, m, g);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/sandbox.h"
 #include "lib/version.h"
 #include "master/master.h"
 #include "protocol/ctl.h"
@@ -89,9 +90,17 @@ json_tls(struct buf *r, const struct generation *g)
 		return;
 	}
 	buf_printf(r, ",\"tls\":{\"certificates\":%zu", g->ntls);
+	unsigned i;
+
 	json_kv(r, "keys", g->tls_isolated ? "key process" : "workers");
-	if (g->tls_isolated && g->keys != NULL)
-		buf_printf(r, ",\"keys_pid\":%ld", (long)g->keys->pid);
+	if (g->tls_isolated) {
+		json_kv(r, "key_user", g->conf.tls.key_user);
+		buf_str(r, ",\"key_pids\":[");
+		for (i = 0; i < g->nkeys; i++)
+			buf_printf(r, "%s%ld", i > 0 ? "," : "",
+			    g->keys[i] != NULL ? (long)g->keys[i]->pid : 0L);
+		buf_str(r, "]");
+	}
 	buf_str(r, "}");
 }
 
@@ -195,6 +204,7 @@ report_json(struct master *m, struct buf *r)
 	    (long)getpid(), (long long)m->started_wall,
 	    (long long)(time(NULL) - m->started_wall));
 	json_kv(r, "config", m->conf_path != NULL ? m->conf_path : "");
+	json_kv(r, "seccomp", sandbox_describe());
 	buf_printf(r, ",\"stopping\":%s,\"generations\":[",
 	    m->stopping ? "true" : "false");
 	TAILQ_FOREACH (g, &m->gens, entry) {

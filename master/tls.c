@@ -48,6 +48,7 @@ tls_generation_load(struct generation *g, char **cause)
 		g->ntls++;
 	}
 	g->tls_isolated = tls->key_isolation;
+	g->nkeys = g->tls_isolated ? keys_count(&g->conf) : 0;
 	log_info("TLS: %zu certificates, keys %s; files go out with %s",
 	    g->ntls, g->tls_isolated ? "in the key process" : "in the workers",
 	    ktls_available() ? "sendfile() through kTLS"

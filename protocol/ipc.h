@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION     7
+#define IPC_VERSION     8
 #define IPC_CHANNEL_FD  3
 #define IPC_MAX_PAYLOAD 32768             /* fits any SEQPACKET socket buffer */
 #define IPC_MAX_LISTEN  64                /* listening sockets in one FDS */
@@ -41,7 +41,7 @@ enum ipc_type {
 	IPC_TLS_KEY = 71,     /* struct ipc_tls_part, then a DER private key */
 	IPC_TICKET_KEYS = 72, /* struct ipc_ticket_keys */
 	IPC_KEYS_SOCKET = 73, /* fds: [a new socket to the key process] */
-	IPC_KEYS_CLIENT = 74, /* to the key process; fds: [a worker's socket] */
+	IPC_KEYS_CLIENT = 74, /* struct ipc_keys_client; fds: [its socket] */
 	IPC_ADOPT = 75, /* on the adopt queue, never the channel: see FDS */
 
 	/* control socket, mpmctl -> master: 128..191 (protocol/ctl.h) */
@@ -80,6 +80,12 @@ struct ipc_setup {
 };
 
 #define IPC_SETUP_KEYS_SOCKET 0x01 /* FDS ends with the key process's */
+
+/* To a key process: a worker's socket, and whom its log lines name. */
+struct ipc_keys_client {
+	uint32_t pid;
+	uint32_t generation;
+};
 
 /*
  * Between CONFIG and FDS: one TLS_CERT per pair, a TLS_KEY per pair when

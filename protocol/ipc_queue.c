@@ -34,6 +34,7 @@ queued_free(struct ipc_queue *q, struct ipc_queued *m)
 	q->bytes -= m->len;
 	for (i = 0; i < m->nfds; i++)
 		close(m->fds[i]);
+	explicit_bzero(m->payload, m->len); /* private keys pass through */
 	free(m);
 }
 

@@ -53,8 +53,8 @@ blocking_serve(struct worker *w, struct conn *c, int watch_fd)
 	while ((io = conn_step(c)) != CONN_IO_CLOSE) {
 		if (io == CONN_IO_READ && conn_idle(c) && runtime_handoff(w, c))
 			break; /* a worker of the new generation has it now */
-		pfd[0].fd = conn_fd(c);
-		pfd[0].events = io == CONN_IO_READ ? POLLIN : POLLOUT;
+		pfd[0].fd = conn_wait_fd(c); /* the socket: no tls_async here */
+		pfd[0].events = io == CONN_IO_WRITE ? POLLOUT : POLLIN;
 		n = poll(pfd, watch_fd >= 0 ? 2 : 1, wait_ms(c, w));
 		if (n == -1 && errno != EINTR)
 			fatal("poll");

@@ -76,6 +76,7 @@ enum step {
 	STEP_GO,    /* state changed or progress made: run the machine */
 	STEP_READ,  /* wait for input */
 	STEP_WRITE, /* wait for room to send */
+	STEP_ASYNC, /* wait for the key process: the handshake's wait fd */
 	STEP_CLOSE,
 };
 
@@ -103,6 +104,7 @@ struct conn {
 	bool flip;       /* TLS waits for the other direction than asked */
 	bool plain_on_tls; /* plain HTTP came to an https listener */
 	bool tls_next;     /* an https listener: TLS after any PROXY header */
+	bool tls_async;    /* the handshake waits for the key process */
 	union conn_peer peer;
 };
 
@@ -290,7 +292,7 @@ conn_free(struct conn *c)
 	conn_drop_input(c);
 	if (c->ssl != NULL) {
 		(void)io_shutdown_write(c->fd, c->ssl); /* close_notify */
-		SSL_free(c->ssl);
+		tls_free(c->ssl);
 	}
 	close(c->fd);
 	free(c);
@@ -322,6 +324,16 @@ conn_export(const struct conn *c, struct ipc_conn *h, uint8_t *read, size_t max,
 int
 conn_fd(const struct conn *c)
 {
+	return c->fd;
+}
+
+int
+conn_wait_fd(const struct conn *c)
+{
+	int fd;
+
+	if (c->tls_async && (fd = io_async_fd(c->ssl)) != -1)
+		return fd;
 	return c->fd;
 }
 
@@ -954,7 +966,7 @@ conn_do_tls_hello(struct conn *c)
 		c->plain_on_tls = true;
 		return conn_await_request(c);
 	}
-	if ((c->ssl = tls_new(c->fd)) == NULL) {
+	if ((c->ssl = tls_new(c->fd, c->ctx->tls_async)) == NULL) {
 		log_warnx("%s: out of memory for a TLS session", __func__);
 		return STEP_CLOSE;
 	}
@@ -967,6 +979,8 @@ conn_do_handshake(struct conn *c)
 {
 	int r = io_handshake(c->ssl, &c->flip);
 
+	if (r == IO_HANDSHAKE_ASYNC)
+		return STEP_ASYNC;
 	if (r == 0)
 		return conn_read_error(c, -1);
 	if (r == -1)
@@ -1033,6 +1047,9 @@ conn_park(struct conn *c, enum step s)
 		return CONN_IO_READ;
 	case STEP_WRITE:
 		return CONN_IO_WRITE;
+	case STEP_ASYNC:
+		c->tls_async = true;
+		return CONN_IO_ASYNC;
 	default:
 		conn_enter(c, CS_CLOSED);
 		return CONN_IO_CLOSE;
@@ -1051,6 +1068,7 @@ conn_step(struct conn *c)
 	unsigned budget = CONN_STEP_BUDGET;
 	enum step s;
 
+	c->tls_async = false;
 	do {
 		if (budget-- == 0) {
 			s = STEP_WRITE;

@@ -30,6 +30,7 @@ struct conn_ctx {
 	const struct sb_header
 	    *sb_all;          /* whole scoreboard for the status page */
 	uint64_t sb_all_size; /* bytes mapped at sb_all */
+	bool tls_async; /* handshakes may answer CONN_IO_ASYNC (mpm-event) */
 };
 
 enum conn_io {
@@ -41,6 +42,11 @@ enum conn_io {
 	CONN_IO_READ,
 	CONN_IO_WRITE, /* wait until writable (or the deadline) */
 	CONN_IO_CLOSE, /* done: conn_free() it */
+	/*
+	 * Wait until conn_wait_fd() is readable (or the deadline): a TLS
+	 * handshake waits for the key process. Only with tls_async set.
+	 */
+	CONN_IO_ASYNC,
 };
 
 struct conn;
@@ -57,6 +63,8 @@ void conn_free(struct conn *c); /* closes the socket and any open file */
  */
 int conn_resume(struct conn *c, const char *pre, size_t len, uint32_t nreq);
 int conn_fd(const struct conn *c);
+/* What the current wait is on: the socket, or for CONN_IO_ASYNC another. */
+int conn_wait_fd(const struct conn *c);
 
 enum conn_io conn_step(struct conn *c);
 /* mono_ms() by which the current wait must end. */

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "lib/child.h"
 #include "lib/ktls.h"
 #include "lib/log.h"
+#include "lib/sandbox.h"
 #include "lib/xmalloc.h"
 #include "protocol/ipc.h"
 #include "protocol/ipc_tls.h"
@@ -217,6 +219,7 @@ runtime_init(struct worker *w, const char *mpm)
 	struct ipc_hello hello;
 
 	memset(w, 0, sizeof(*w));
+	child_nondumpable(); /* before a client's byte or a key arrives */
 	pthread_mutex_init(&w->accept_lock, NULL);
 	w->mpm = mpm;
 	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
@@ -247,4 +250,6 @@ runtime_init(struct worker *w, const char *mpm)
 	w->ctx.sb_all = w->sb_all;
 	w->sb->generation = w->generation;
 	sb_set_state(w->sb, SB_STARTING);
+	if (sandbox_worker() == -1 && errno != ENOSYS)
+		fatal("seccomp: the worker's filter");
 }

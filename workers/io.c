@@ -151,10 +151,27 @@ io_handshake(SSL *ssl, bool *flip)
 	int r;
 
 	ERR_clear_error();
-	if ((r = SSL_do_handshake(ssl)) == 1)
+	if ((r = SSL_do_handshake(ssl)) == 1) {
+		/* Async jobs only for the handshake: not one per read after */
+		SSL_clear_mode(ssl, SSL_MODE_ASYNC);
 		return 1;
+	}
+	if (SSL_get_error(ssl, r) == SSL_ERROR_WANT_ASYNC)
+		return IO_HANDSHAKE_ASYNC;
 	*flip = SSL_get_error(ssl, r) == SSL_ERROR_WANT_WRITE;
 	return io_tls_result(ssl, r) == -1 && errno == EAGAIN ? 0 : -1;
+}
+
+int
+io_async_fd(SSL *ssl)
+{
+	OSSL_ASYNC_FD fd = -1;
+	size_t n = 0;
+
+	if (SSL_get_all_async_fds(ssl, NULL, &n) != 1 || n != 1 ||
+	    SSL_get_all_async_fds(ssl, &fd, &n) != 1)
+		return -1;
+	return fd;
 }
 
 int

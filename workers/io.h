@@ -24,8 +24,14 @@ ssize_t io_writev(int fd, SSL *ssl, const struct iovec *iov, int iovcnt,
 /* N bytes of FILE from *OFF, which moves past what was sent. */
 ssize_t io_sendfile(
     int fd, SSL *ssl, int file, off_t *off, size_t n, bool *flip);
-/* The TLS handshake: 1 done, 0 not yet (EAGAIN, *FLIP), -1 failed. */
+/*
+ * The TLS handshake: 1 done, 0 not yet (EAGAIN, *FLIP), IO_HANDSHAKE_ASYNC
+ * waiting for the key process (on io_async_fd()), -1 failed.
+ */
+#define IO_HANDSHAKE_ASYNC 2
 int io_handshake(SSL *ssl, bool *flip);
+/* The fd a handshake that said IO_HANDSHAKE_ASYNC waits on, or -1. */
+int io_async_fd(SSL *ssl);
 /* No more from us: TLS's close_notify, then the socket's FIN. */
 int io_shutdown_write(int fd, SSL *ssl);
 /* Bytes TLS read from the socket but the caller has not had yet. */

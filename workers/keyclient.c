@@ -1,58 +1,81 @@
 /*
- * Private keys a worker does not hold (SSLKeyIsolation): an EVP_PKEY
- * that has only the certificate's public key and whose private
- * operations OpenSSL routes here (an EC_KEY_METHOD, an RSA_METHOD), sent
- * to the key process over the socket the master gave us. One request at
- * a time a process; a key process that is gone or does not answer fails
- * the handshake at once, never hangs it.
+ * Private keys a worker does not hold (SSLKeyIsolation). Such a key has
+ * the certificate's public half and an RSA_METHOD or EC_KEY_METHOD that
+ * refuses every private operation; that makes it "foreign" to OpenSSL,
+ * whose signing then goes through the EVP_PKEY_METHOD registered here:
+ * its sign() takes the handshake digest with the scheme's padding and
+ * hash, and asks the key process (protocol/keyop.h) for the signature.
+ *
+ * Each request has its reply socket. Inside an OpenSSL async job
+ * (mpm-event sets SSL_MODE_ASYNC for the handshake) the job pauses with
+ * that socket as its wait fd, and the event loop serves its other
+ * connections meanwhile; elsewhere the calling thread waits on it alone,
+ * KEYCLIENT_WAIT_MS at most. A key process that is gone fails the
+ * handshakes waiting on it at once (their sockets read end of file).
  */
 #include "config.h"
 
-/* The EC_KEY and RSA method hooks are deprecated in OpenSSL 3, and still
- * the one way, short of a provider, to run a key's operations elsewhere. */
+/* The RSA, EC_KEY and EVP_PKEY_METHOD hooks are deprecated in OpenSSL 3,
+ * and still the one way, short of a provider, to sign elsewhere. */
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/async.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/ratelimit.h"
 #include "protocol/keyop.h"
 #include "workers/keyclient.h"
 
-#define KEYCLIENT_WAIT_MS  2000 /* for one answer */
-#define KEYCLIENT_QUIET_MS 1000 /* after a timeout: fail without asking */
-#define KEYCLIENT_WARN_MS  1000 /* one warning a second, at most */
+#define KEYCLIENT_WAIT_MS      2000 /* a blocking thread, for one answer */
+#define KEYCLIENT_WARN_MS      1000 /* one warning a second, at most */
+#define KEYCLIENT_INFLIGHT_MAX 256  /* requests a process has out at once */
 
-static struct {
-	pthread_mutex_t lock;
-	int fd; /* -1: none yet, or the key process is gone */
-	uint32_t seq;
-	int64_t quiet_until; /* it timed out: don't wait on it again yet */
-} kc = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0 };
+static atomic_int kc_fd = -1; /* -1: none yet */
+static atomic_uint kc_inflight;
+static atomic_ullong kc_signed, kc_failed;
 static struct ratelimit kc_warned = RATELIMIT_INIT(KEYCLIENT_WARN_MS, 1);
+static __thread bool kc_abandoning; /* resume a job only to end it */
+static const char kc_wait_key;      /* names our fd in a job's wait context */
 
 static int kc_ec_index = -1, kc_rsa_index = -1; /* ex_data: which pair */
 static EC_KEY_METHOD *kc_ec;
 static RSA_METHOD *kc_rsa;
+static pthread_once_t kc_once = PTHREAD_ONCE_INIT;
+static bool kc_ready;
+
+/* The pmeths' own sign() for keys that are not ours. */
+static int (*kc_rsa_sign_orig)(
+    EVP_PKEY_CTX *, unsigned char *, size_t *, const unsigned char *, size_t);
+static int (*kc_ec_sign_orig)(
+    EVP_PKEY_CTX *, unsigned char *, size_t *, const unsigned char *, size_t);
 
 void
 keyclient_set_socket(int fd)
 {
-	pthread_mutex_lock(&kc.lock);
-	if (kc.fd != -1)
-		close(kc.fd);
-	kc.fd = fd;
-	kc.quiet_until = 0;
-	pthread_mutex_unlock(&kc.lock);
+	int old = atomic_exchange(&kc_fd, fd);
+
+	if (old != -1)
+		close(old);
+}
+
+void
+keyclient_counts(uint64_t *signed_ok, uint64_t *failed)
+{
+	*signed_ok = atomic_load(&kc_signed);
+	*failed = atomic_load(&kc_failed);
 }
 
 static void
@@ -60,133 +83,242 @@ kc_warn(const char *what)
 {
 	unsigned held;
 
-	if (!ratelimit_pass(&kc_warned, &held))
-		return;
-	log_warnx(
-	    "key process: %s: failing TLS handshakes until it is back", what);
+	if (ratelimit_pass(&kc_warned, &held))
+		log_warnx(
+		    "key process: %s: TLS handshakes fail (%u more held back)",
+		    what, held);
 }
 
-/* Waits for the answer to SEQ, dropping late answers to earlier ones. */
-static int
-kc_await(uint32_t seq, struct keyop_msg *rep)
+/* Pauses the job until SOCK is readable; false when it is to end. */
+static bool
+kc_pause(ASYNC_JOB *job, int sock)
 {
-	int64_t until = mono_ms() + KEYCLIENT_WAIT_MS, left;
-	struct pollfd pfd = { .fd = kc.fd, .events = POLLIN };
+	ASYNC_WAIT_CTX *wctx = ASYNC_get_wait_ctx(job);
+	bool ok;
+
+	if (ASYNC_WAIT_CTX_set_wait_fd(wctx, &kc_wait_key, sock, NULL, NULL) !=
+	    1)
+		return false;
+	ok = ASYNC_pause_job() == 1 && !kc_abandoning;
+	ASYNC_WAIT_CTX_clear_fd(wctx, &kc_wait_key);
+	return ok;
+}
+
+/* The reply on SOCK: 1, or -1 (logged) when there is none to be had. */
+static int
+kc_await(int sock, struct keyop_rep *rep)
+{
+	ASYNC_JOB *job = ASYNC_get_current_job();
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	int r;
 
 	for (;;) {
-		if ((left = until - mono_ms()) <= 0) {
-			kc.quiet_until = mono_ms() + KEYCLIENT_QUIET_MS;
+		if ((r = keyop_recv_reply(sock, rep)) == 1)
+			return 1;
+		if (r == 0 || errno != EAGAIN) {
+			kc_warn(r == 0 ? "it is gone" : "a broken answer");
+			return -1;
+		}
+		if (job != NULL && !kc_pause(job, sock))
+			return -1; /* the connection is being closed */
+		if (job == NULL &&
+		    (r = poll(&pfd, 1, KEYCLIENT_WAIT_MS)) <= 0 &&
+		    !(r == -1 && errno == EINTR)) {
 			kc_warn("no answer in time");
 			return -1;
 		}
-		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
-			return -1;
-		if ((r = keyop_recv(kc.fd, 'r', rep)) == 1 &&
-		    rep->h.rep.seq == seq)
-			return rep->h.rep.ok ? (int)rep->h.rep.len : -1;
-		if (r == 0 || (r == -1 && errno != EAGAIN)) {
-			kc_warn(r == 0 ? "it is gone" : "a broken answer");
-			close(kc.fd);
-			kc.fd = -1;
-			return -1;
-		}
 	}
 }
 
-/* One operation of the key of pair INDEX: the result's length, or -1. */
+/* REQ to the key process: the signature's length in SIG, or -1. */
 static int
-kc_call(uint32_t index, enum keyop op, int padding, const unsigned char *in,
-    size_t inlen, unsigned char *out, size_t outmax)
+kc_call(const struct keyop_req *req, unsigned char *sig, size_t max)
 {
-	static struct keyop_msg rep; /* under the lock */
-	struct keyop_req req = { .version = KEYOP_VERSION,
-		.op = (uint16_t)op,
-		.key = index,
-		.padding = padding,
-		.len = (uint32_t)inlen };
-	int n = -1;
+	struct keyop_rep rep = { .status = KEYOP_FAILED };
+	int sv[2], n = -1, fd = atomic_load(&kc_fd);
 
-	pthread_mutex_lock(&kc.lock);
-	if (kc.fd == -1 || mono_ms() < kc.quiet_until)
+	if (fd == -1) {
 		kc_warn("not there");
-	else {
-		req.seq = ++kc.seq;
-		if (keyop_send(kc.fd, &req, sizeof(req), in, inlen) == 0)
-			n = kc_await(req.seq, &rep);
-		if (n >= 0 && (size_t)n <= outmax)
-			memcpy(out, rep.data, (size_t)n);
-		else
-			n = -1;
+		return -1;
 	}
-	pthread_mutex_unlock(&kc.lock);
+	if (atomic_fetch_add(&kc_inflight, 1) >= KEYCLIENT_INFLIGHT_MAX) {
+		kc_warn("too many handshakes wait for it");
+		atomic_fetch_sub(&kc_inflight, 1);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		0, sv) == -1) {
+		log_warn("socketpair for a key request");
+	} else {
+		if (keyop_send_request(fd, req, sv[1]) == -1)
+			kc_warn(errno == EAGAIN ? "it is not keeping up"
+						: "it is gone");
+		else if (kc_await(sv[0], &rep) == 1 && rep.status == KEYOP_OK &&
+			 rep.len <= max) {
+			memcpy(sig, rep.sig, rep.len);
+			n = (int)rep.len;
+		} else if (rep.status == KEYOP_REFUSED)
+			kc_warn("it refused a request");
+		close(sv[1]);
+		close(sv[0]);
+	}
+	atomic_fetch_sub(&kc_inflight, 1);
+	atomic_fetch_add(n >= 0 ? &kc_signed : &kc_failed, 1);
 	return n;
 }
 
-static int
-kc_ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
-    unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
+static unsigned
+kc_hash(const EVP_MD *md)
 {
-	intptr_t index = (intptr_t)EC_KEY_get_ex_data(ec, kc_ec_index);
-	int n = kc_call((uint32_t)index, KEYOP_ECDSA_SIGN, 0, dgst,
-	    (size_t)dlen, sig, (size_t)ECDSA_size(ec));
-
-	if (n < 0)
+	switch (md != NULL ? EVP_MD_get_type(md) : 0) {
+	case NID_sha256:
+		return KEYOP_SHA256;
+	case NID_sha384:
+		return KEYOP_SHA384;
+	case NID_sha512:
+		return KEYOP_SHA512;
+	default:
 		return 0;
-	*siglen = (unsigned int)n;
+	}
+}
+
+/* The scheme CTX asks for, 0 for one the service does not offer. */
+static unsigned
+kc_scheme(EVP_PKEY_CTX *ctx, int type, size_t hashlen)
+{
+	int pad = 0, salt = 0;
+
+	if (type == EVP_PKEY_EC)
+		return KEYOP_ECDSA;
+	if (EVP_PKEY_CTX_get_rsa_padding(ctx, &pad) != 1)
+		return 0;
+	if (pad == RSA_PKCS1_PADDING)
+		return KEYOP_RSA_PKCS1;
+	if (pad != RSA_PKCS1_PSS_PADDING ||
+	    EVP_PKEY_CTX_get_rsa_pss_saltlen(ctx, &salt) != 1 ||
+	    (salt != RSA_PSS_SALTLEN_DIGEST && (size_t)salt != hashlen))
+		return 0;
+	return KEYOP_RSA_PSS;
+}
+
+/* Whose pair a key of ours is, -1 for a key that is not ours. */
+static long
+kc_index(EVP_PKEY *pkey)
+{
+	const RSA *rsa;
+	const EC_KEY *ec;
+
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_RSA:
+		rsa = EVP_PKEY_get0_RSA(pkey);
+		return rsa != NULL && RSA_get_method(rsa) == kc_rsa
+			   ? (long)(intptr_t)RSA_get_ex_data(rsa, kc_rsa_index)
+			   : -1;
+	case EVP_PKEY_EC:
+		ec = EVP_PKEY_get0_EC_KEY(pkey);
+		return ec != NULL && EC_KEY_get_method(ec) == kc_ec
+			   ? (long)(intptr_t)EC_KEY_get_ex_data(ec, kc_ec_index)
+			   : -1;
+	default:
+		return -1;
+	}
+}
+
+/* The pmeths' sign(): the key process signs TBS, the digest, for ours. */
+static int
+kc_sign(EVP_PKEY_CTX *ctx, unsigned char *sig, size_t *siglen,
+    const unsigned char *tbs, size_t tbslen)
+{
+	EVP_PKEY *pkey = EVP_PKEY_CTX_get0_pkey(ctx);
+	int type = EVP_PKEY_get_base_id(pkey), n;
+	long index = kc_index(pkey);
+	struct keyop_req req;
+	const EVP_MD *md = NULL;
+
+	if (index < 0)
+		return (type == EVP_PKEY_EC
+			    ? kc_ec_sign_orig
+			    : kc_rsa_sign_orig)(ctx, sig, siglen, tbs, tbslen);
+	if (sig == NULL) {
+		*siglen = (size_t)EVP_PKEY_get_size(pkey);
+		return 1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.version = KEYOP_VERSION;
+	req.key = (uint32_t)index;
+	if (EVP_PKEY_CTX_get_signature_md(ctx, &md) != 1 ||
+	    (req.hash = (uint8_t)kc_hash(md)) == 0 ||
+	    tbslen != keyop_hash_len(req.hash) ||
+	    (req.scheme = (uint8_t)kc_scheme(ctx, type, tbslen)) == 0)
+		return 0; /* nothing the key process would sign */
+	req.len = (uint32_t)tbslen;
+	memcpy(req.digest, tbs, tbslen);
+	if ((n = kc_call(&req, sig, *siglen)) < 0)
+		return 0;
+	*siglen = (size_t)n;
 	return 1;
 }
 
+/* What the key's own methods would do with the private half: nothing. */
+static int
+kc_rsa_refuse(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+    int padding)
+{
+	return -1;
+}
+
+static int
+kc_ec_refuse(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
+    unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
+{
+	return 0;
+}
+
 static ECDSA_SIG *
-kc_ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
+kc_ec_refuse_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
     const BIGNUM *r, EC_KEY *ec)
 {
-	unsigned char der[KEYOP_DATA_MAX];
-	const unsigned char *p = der;
-	unsigned int len;
-
-	if (kc_ec_sign(0, dgst, dlen, der, &len, kinv, r, ec) != 1)
-		return NULL;
-	return d2i_ECDSA_SIG(NULL, &p, (long)len);
+	return NULL;
 }
 
+/* ID's built-in pmeth with our sign(); the original's kept in *ORIG. */
 static int
-kc_rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
-    int padding)
+kc_pmeth(int id, int (**orig)(EVP_PKEY_CTX *, unsigned char *, size_t *,
+		     const unsigned char *, size_t))
 {
-	intptr_t index = (intptr_t)RSA_get_ex_data(rsa, kc_rsa_index);
+	const EVP_PKEY_METHOD *base = EVP_PKEY_meth_find(id);
+	EVP_PKEY_METHOD *m;
+	int (*init)(EVP_PKEY_CTX *);
 
-	return kc_call((uint32_t)index, KEYOP_RSA_PRIVATE_ENCRYPT, padding,
-	    from, (size_t)flen, to, (size_t)RSA_size(rsa));
+	if (base == NULL || (m = EVP_PKEY_meth_new(id, 0)) == NULL)
+		return -1;
+	EVP_PKEY_meth_copy(m, base);
+	EVP_PKEY_meth_get_sign(base, &init, orig);
+	EVP_PKEY_meth_set_sign(m, init, kc_sign);
+	if (EVP_PKEY_meth_add0(m) != 1) {
+		EVP_PKEY_meth_free(m);
+		return -1;
+	}
+	return 0;
 }
 
-static int
-kc_rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
-    int padding)
+static void
+kc_methods_once(void)
 {
-	intptr_t index = (intptr_t)RSA_get_ex_data(rsa, kc_rsa_index);
-
-	return kc_call((uint32_t)index, KEYOP_RSA_PRIVATE_DECRYPT, padding,
-	    from, (size_t)flen, to, (size_t)RSA_size(rsa));
-}
-
-static int
-kc_methods(void)
-{
-	if (kc_ec != NULL)
-		return 0;
 	kc_ec_index = CRYPTO_get_ex_new_index(
 	    CRYPTO_EX_INDEX_EC_KEY, 0, NULL, NULL, NULL, NULL);
 	kc_rsa_index = CRYPTO_get_ex_new_index(
 	    CRYPTO_EX_INDEX_RSA, 0, NULL, NULL, NULL, NULL);
 	if (kc_ec_index == -1 || kc_rsa_index == -1 ||
 	    (kc_ec = EC_KEY_METHOD_new(EC_KEY_get_default_method())) == NULL ||
-	    (kc_rsa = RSA_meth_dup(RSA_get_default_method())) == NULL)
-		return -1;
-	EC_KEY_METHOD_set_sign(kc_ec, kc_ec_sign, NULL, kc_ec_sign_sig);
-	RSA_meth_set_priv_enc(kc_rsa, kc_rsa_enc);
-	RSA_meth_set_priv_dec(kc_rsa, kc_rsa_dec);
-	return 0;
+	    (kc_rsa = RSA_meth_dup(RSA_get_default_method())) == NULL ||
+	    kc_pmeth(EVP_PKEY_RSA, &kc_rsa_sign_orig) == -1 ||
+	    kc_pmeth(EVP_PKEY_EC, &kc_ec_sign_orig) == -1)
+		return;
+	EC_KEY_METHOD_set_sign(kc_ec, kc_ec_refuse, NULL, kc_ec_refuse_sig);
+	RSA_meth_set_priv_enc(kc_rsa, kc_rsa_refuse);
+	RSA_meth_set_priv_dec(kc_rsa, kc_rsa_refuse);
+	kc_ready = true;
 }
 
 static EVP_PKEY *
@@ -226,7 +358,8 @@ keyclient_pkey(X509 *cert, uint32_t index)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(cert), *out = NULL;
 
-	if (pub == NULL || kc_methods() == -1)
+	pthread_once(&kc_once, kc_methods_once);
+	if (pub == NULL || !kc_ready)
 		return NULL;
 	switch (EVP_PKEY_get_base_id(pub)) {
 	case EVP_PKEY_EC:
@@ -237,4 +370,16 @@ keyclient_pkey(X509 *cert, uint32_t index)
 		break;
 	}
 	return out;
+}
+
+void
+keyclient_abandon(SSL *ssl)
+{
+	int r;
+
+	kc_abandoning = true;
+	while (SSL_waiting_for_async(ssl) && (r = SSL_do_handshake(ssl)) <= 0 &&
+	       SSL_get_error(ssl, r) == SSL_ERROR_WANT_ASYNC)
+		; /* the job wakes, sees it is abandoned, and fails */
+	kc_abandoning = false;
 }

@@ -63,6 +63,7 @@ struct econn {
 	struct conn *c;
 	struct loop *loop;
 	short waiting; /* EV_READ or EV_WRITE, 0 before the first wait */
+	int wait_fd;   /* the socket, or a handshake's key request */
 	bool busy;     /* a request is in progress */
 };
 
@@ -147,7 +148,8 @@ econn_track_busy(struct econn *e)
 static void
 econn_wait(struct econn *e, enum conn_io io)
 {
-	short want = io == CONN_IO_READ ? EV_READ : EV_WRITE;
+	short want = io == CONN_IO_WRITE ? EV_WRITE : EV_READ;
+	int fd = io == CONN_IO_ASYNC ? conn_wait_fd(e->c) : conn_fd(e->c);
 	int64_t left = conn_deadline(e->c) - mono_ms();
 	struct timeval tv;
 
@@ -160,12 +162,13 @@ econn_wait(struct econn *e, enum conn_io io)
 		econn_free(e);
 		return;
 	}
-	if (want != e->waiting) {
+	if (want != e->waiting || fd != e->wait_fd) {
 		if (e->waiting != 0)
 			event_del(&e->ev);
-		event_assign(&e->ev, e->loop->base, conn_fd(e->c),
-		    want | EV_PERSIST, econn_on_event, e);
+		event_assign(&e->ev, e->loop->base, fd, want | EV_PERSIST,
+		    econn_on_event, e);
 		e->waiting = want;
+		e->wait_fd = fd;
 	}
 	if (left < 0)
 		left = 0;
@@ -210,6 +213,11 @@ econn_on_event(evutil_socket_t fd, short what, void *arg)
 	struct loop *l = e->loop;
 	enum conn_io io;
 
+	if (e->waiting != 0 && e->wait_fd != conn_fd(e->c)) {
+		/* the key request's socket: the handshake closes it */
+		event_del(&e->ev);
+		e->waiting = 0;
+	}
 	if ((what & EV_TIMEOUT) && mono_ms() >= conn_deadline(e->c))
 		io = conn_expire(e->c);
 	else
@@ -477,6 +485,7 @@ main(void)
 	size_t i;
 
 	runtime_init(&p->w, "event");
+	p->w.ctx.tls_async = true; /* a handshake waiting for a key: an event */
 	p->nloops = (size_t)p->w.conf.threads_per_child;
 	p->loops = xcalloc(p->nloops, sizeof(*p->loops));
 	board_start(p->w.sb, (unsigned)p->nloops, SB_SLOT_ASYNC);

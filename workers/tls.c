@@ -32,6 +32,7 @@ static struct {
 	SSL_CTX *ctx[IPC_TLS_MAX_PAIRS];
 	X509 *leaf[IPC_TLS_MAX_PAIRS]; /* for SNI */
 	size_t n;
+	bool isolated; /* the keys sign in the key process */
 	pthread_mutex_t tickets_lock;
 	struct ipc_ticket_keys tickets;
 } tls = { .tickets_lock = PTHREAD_MUTEX_INITIALIZER };
@@ -201,8 +202,10 @@ tls_key(const struct ipc_tls_buf *der, X509 *leaf, uint32_t index)
 {
 	const unsigned char *p;
 
-	if (der == NULL)
+	if (der == NULL) {
+		tls.isolated = true;
 		return keyclient_pkey(leaf, index);
+	}
 	p = der->data;
 	return d2i_AutoPrivateKey(NULL, &p, (long)der->len);
 }
@@ -247,7 +250,7 @@ tls_enabled(void)
 }
 
 SSL *
-tls_new(int fd)
+tls_new(int fd, bool async)
 {
 	SSL *ssl;
 
@@ -258,6 +261,17 @@ tls_new(int fd)
 		return NULL;
 	}
 	SSL_set_accept_state(ssl);
+	if (async && tls.isolated)
+		SSL_set_mode(ssl, SSL_MODE_ASYNC); /* cleared once it is done */
 	return ssl;
 }
 
+void
+tls_free(SSL *ssl)
+{
+	if (ssl == NULL)
+		return;
+	if (SSL_waiting_for_async(ssl))
+		keyclient_abandon(ssl);
+	SSL_free(ssl);
+}

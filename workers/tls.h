@@ -23,7 +23,12 @@ int tls_setup(const struct conf_tls *c, const struct ipc_tls_buf *certs,
 bool tls_enabled(void);
 /* The newest first; takes effect for the next ticket made or read. */
 void tls_ticket_keys(const struct ipc_ticket_keys *ring);
-/* A server session on the socket FD, NULL when out of memory. */
-SSL *tls_new(int fd);
+/*
+ * A server session on the socket FD, NULL when out of memory. ASYNC: its
+ * handshake may wait for the key process in an async job (mpm-event).
+ */
+SSL *tls_new(int fd, bool async);
+/* Frees SSL, ending first a handshake's wait for the key process. */
+void tls_free(SSL *ssl);
 
 #endif

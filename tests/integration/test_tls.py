@@ -70,6 +70,7 @@ MAIN_CONF = [ln for ln in h.MAIN_CONF
     "RequestReadTimeout handshake=%d header=%d body=%d"
     % (HANDSHAKE_TIMEOUT, h.HEADER_TIMEOUT, h.HEADER_TIMEOUT),
     "StartServers %d" % START_SERVERS,
+    "KeyProcesses 1",  # the spread over several: test_keys.py
 ]
 
 
@@ -333,9 +334,10 @@ def handshakes_on(srv, pid):
 
 def key_pids(srv):
     """Every key process `mpmctl status` names."""
-    return [int(p) for p in re.findall(
-        r"^  tls: .*keys in the key process \(pid (\d+)\)$",
-        t.status(srv)[1], re.M)]
+    m = re.search(r"^  tls: .*keys in key processes \(KeyUser [^:]+:(.*)\)$",
+                  t.status(srv)[1], re.M)
+    return [int(p) for p in re.findall(r"pid (\d+)", m.group(1))] if m \
+        else []
 
 
 def the_key_pid(srv):
@@ -908,8 +910,8 @@ def scan_server(srv, secrets, keys):
 def test_key_process_status(c):
     srv = c.srv()
     text = t.status(srv)[1]
-    m = re.search(r"^  tls: (\d+) certificates, keys in the key process "
-                  r"\(pid (\d+)\)$", text, re.M)
+    m = re.search(r"^  tls: (\d+) certificates, keys in key processes "
+                  r"\(KeyUser [^:]+: pid (\d+)\)$", text, re.M)
     true(m, "no tls line naming the key process:\n" + text)
     eq(int(m.group(1)), len(LEAVES), "certificates in mpmctl status")
     pid = int(m.group(2))
@@ -1020,7 +1022,8 @@ def new_key_process(srv, old):
 def logged_delay(srv, pid):
     """The delay the master said it would replace the key process PID
     after (0: at once), from its error log line on PID's death."""
-    pat = (r"key process pid %d \(generation \d+\) killed by signal 9 "
+    pat = (r"key process pid %d \(generation \d+, \d+ of \d+\) killed by "
+           r"signal 9 "
            r"\(SIGKILL\); (?:crashes repeat, replacing it in (\d+) ms|"
            r"replacing it)" % pid)
     m = t.wait_for(lambda: re.search(pat, srv.error_text()), 3,

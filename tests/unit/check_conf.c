@@ -909,7 +909,17 @@ static const struct error_row error_rows[] = {
 	    "SSLCertificateFile tls/ec.key\nSSLCertificateKeyFile tls/ec.key",
 	    1, "test.conf:1: @/tls/ec.key: no PEM certificate in it" },
 	{ CK_ROW, "SSLCertificateFile tls", 1,
-	    "test.conf:1: @/tls: no PEM certificate in it" },
+	    "test.conf:1: @/tls: Is a directory" },
+	/* RSA key exchange decrypts: the key process only signs */
+	{ CK_ROW,
+	    "Listen 8443 https\nSSLCertificateFile tls/ec.crt\n"
+	    "SSLCertificateKeyFile tls/ec.key\nSSLCipherSuite HIGH",
+	    1,
+	    "test.conf:4: SSLCipherSuite: 'HIGH' allows RSA key exchange (AES256-GCM-SHA384), which decrypts with the private key: the key process only signs (SSLKeyIsolation on); add :!kRSA" },
+	{ CK_ROW,
+	    "Listen 8443 https\nSSLCertificateFile tls/ec.crt\n"
+	    "SSLCertificateKeyFile tls/ec.key\nKeyUser nobody",
+	    1, "test.conf:4: KeyUser nobody is User too: a worker could" },
 	{ CK_ROW, "SSLCertificateFile tls/ec.crt", 1,
 	    "test.conf:1: @/tls/ec.crt: no unencrypted PEM private key in it" },
 	{ CK_ROW,

@@ -19,7 +19,6 @@
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
 #include "protocol/ipc_tls.h"
-#include "protocol/keyop.h"
 #include "tests/unit/ck.h"
 
 #define W            IPC_FROM_WORKER
@@ -28,8 +27,8 @@
 #define CTRUNC_EXTRA 8 /* fds beyond IPC_MAX_FDS in the MSG_CTRUNC case */
 #define HDR          sizeof(struct ipc_hdr)
 #define V            IPC_VERSION
-#define NEXT_V       "8" /* IPC_VERSION + 1, as text */
-_Static_assert(IPC_VERSION == 7, "NEXT_V must follow IPC_VERSION");
+#define NEXT_V       "9" /* IPC_VERSION + 1, as text */
+_Static_assert(IPC_VERSION == 8, "NEXT_V must follow IPC_VERSION");
 #define RAW_MAX (HDR + IPC_MAX_PAYLOAD + 1)
 
 /* The payload every test sends: a recognisable byte pattern. */
@@ -789,216 +788,6 @@ START_TEST(test_tls_reject)
 }
 END_TEST
 
-/* --- worker <-> key process packets (protocol/keyop.c) */
-
-static struct keyop_msg kmsg;
-
-static struct keyop_req
-keyop_request(uint32_t seq, uint32_t len)
-{
-	struct keyop_req r = { .version = KEYOP_VERSION,
-		.op = KEYOP_ECDSA_SIGN,
-		.seq = seq,
-		.key = 2,
-		.padding = 0,
-		.len = len };
-
-	return r;
-}
-
-START_TEST(test_keyop_request)
-{
-	struct keyop_req req = keyop_request(7, 32);
-	int sv[2];
-
-	req.op = KEYOP_RSA_PRIVATE_DECRYPT;
-	req.padding = -5;
-	channel(sv);
-	memset(&kmsg, 0, sizeof(kmsg));
-	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), pattern, 32), 0);
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
-	ck_assert_uint_eq(kmsg.h.req.version, KEYOP_VERSION);
-	ck_assert_uint_eq(kmsg.h.req.op, KEYOP_RSA_PRIVATE_DECRYPT);
-	ck_assert_uint_eq(kmsg.h.req.seq, 7);
-	ck_assert_uint_eq(kmsg.h.req.key, 2);
-	ck_assert_int_eq(kmsg.h.req.padding, -5);
-	ck_assert_uint_eq(kmsg.h.req.len, 32);
-	ck_assert_mem_eq(kmsg.data, pattern, 32);
-	/* the largest, and none */
-	req = keyop_request(8, KEYOP_DATA_MAX);
-	ck_assert_int_eq(
-	    keyop_send(sv[0], &req, sizeof(req), pattern + 1, KEYOP_DATA_MAX),
-	    0);
-	req = keyop_request(9, 0);
-	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), NULL, 0), 0);
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
-	ck_assert_uint_eq(kmsg.h.req.seq, 8);
-	ck_assert_uint_eq(kmsg.h.req.len, KEYOP_DATA_MAX);
-	ck_assert_mem_eq(kmsg.data, pattern + 1, KEYOP_DATA_MAX);
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
-	ck_assert_uint_eq(kmsg.h.req.seq, 9);
-	ck_assert_uint_eq(kmsg.h.req.len, 0);
-	close_pair(sv);
-}
-END_TEST
-
-START_TEST(test_keyop_reply)
-{
-	struct keyop_rep rep = {
-		.version = KEYOP_VERSION, .ok = 1, .seq = 0xfffffffeu, .len = 72
-	};
-	int sv[2];
-
-	channel(sv);
-	memset(&kmsg, 0, sizeof(kmsg));
-	ck_assert_int_eq(keyop_send(sv[1], &rep, sizeof(rep), pattern, 72), 0);
-	rep = (struct keyop_rep){ .version = KEYOP_VERSION, .seq = 3 };
-	ck_assert_int_eq(keyop_send(sv[1], &rep, sizeof(rep), NULL, 0), 0);
-	ck_assert_int_eq(keyop_recv(sv[0], 'r', &kmsg), 1);
-	ck_assert_uint_eq(kmsg.h.rep.version, KEYOP_VERSION);
-	ck_assert_uint_eq(kmsg.h.rep.ok, 1);
-	ck_assert_uint_eq(kmsg.h.rep.seq, 0xfffffffeu);
-	ck_assert_uint_eq(kmsg.h.rep.len, 72);
-	ck_assert_mem_eq(kmsg.data, pattern, 72);
-	ck_assert_int_eq(keyop_recv(sv[0], 'r', &kmsg), 1);
-	ck_assert_uint_eq(kmsg.h.rep.ok, 0);
-	ck_assert_uint_eq(kmsg.h.rep.seq, 3);
-	ck_assert_uint_eq(kmsg.h.rep.len, 0);
-	close_pair(sv);
-}
-END_TEST
-
-/* More than KEYOP_DATA_MAX is not sent at all. */
-START_TEST(test_keyop_send_refuses)
-{
-	struct keyop_req req = keyop_request(1, KEYOP_DATA_MAX + 1);
-	int sv[2];
-
-	channel(sv);
-	errno = 0;
-	ck_assert_int_eq(
-	    keyop_send(sv[0], &req, sizeof(req), pattern, KEYOP_DATA_MAX + 1),
-	    -1);
-	ck_assert_int_eq(errno, EMSGSIZE);
-	errno = 0;
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), -1);
-	ck_assert_int_eq(errno, EAGAIN);
-	close(sv[1]);
-	errno = 0; /* MSG_NOSIGNAL: EPIPE, not SIGPIPE */
-	req = keyop_request(2, 1);
-	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), pattern, 1), -1);
-	ck_assert_int_eq(errno, EPIPE);
-	close(sv[0]);
-}
-END_TEST
-
-START_TEST(test_keyop_eof)
-{
-	struct keyop_req req = keyop_request(5, 4);
-	int sv[2];
-
-	channel(sv);
-	errno = 0;
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), -1); /* blocking fd */
-	ck_assert_int_eq(errno, EAGAIN);
-	ck_assert_int_eq(keyop_send(sv[0], &req, sizeof(req), pattern, 4), 0);
-	close(sv[0]);
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 1);
-	ck_assert_uint_eq(kmsg.h.req.seq, 5);
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 0);
-	ck_assert_int_eq(keyop_recv(sv[1], 'q', &kmsg), 0);
-	close(sv[1]);
-}
-END_TEST
-
-#define KQ 'q'
-#define KR 'r'
-
-/* Forged packets: a header (request or reply), BYTES of data, fds. */
-static const struct keyop_reject_row {
-	int line;
-	int want;         /* 'q' or 'r' */
-	uint16_t version; /* of the header */
-	uint32_t len;     /* what the header claims */
-	size_t hdrlen;    /* header bytes sent */
-	size_t bytes;     /* data bytes sent after it */
-	size_t nfds;
-} keyop_reject_rows[] = {
-	/* version */
-	{ CK_ROW, KQ, KEYOP_VERSION + 1, 4, sizeof(struct keyop_req), 4, 0 },
-	{ CK_ROW, KQ, 0, 0, sizeof(struct keyop_req), 0, 0 },
-	{ CK_ROW, KR, KEYOP_VERSION + 1, 4, sizeof(struct keyop_rep), 4, 0 },
-	{ CK_ROW, KR, 0xffff, 0, sizeof(struct keyop_rep), 0, 0 },
-	/* a length that lies */
-	{ CK_ROW, KQ, KEYOP_VERSION, 10, sizeof(struct keyop_req), 5, 0 },
-	{ CK_ROW, KQ, KEYOP_VERSION, 5, sizeof(struct keyop_req), 10, 0 },
-	{ CK_ROW, KQ, KEYOP_VERSION, 0, sizeof(struct keyop_req), 1, 0 },
-	{ CK_ROW, KR, KEYOP_VERSION, 72, sizeof(struct keyop_rep), 71, 0 },
-	{ CK_ROW, KR, KEYOP_VERSION, 0, sizeof(struct keyop_rep), 1, 0 },
-	/* more than KEYOP_DATA_MAX, claimed or sent */
-	{ CK_ROW, KQ, KEYOP_VERSION, KEYOP_DATA_MAX + 1,
-	    sizeof(struct keyop_req), 0, 0 },
-	{ CK_ROW, KQ, KEYOP_VERSION, 0xffffffffu, sizeof(struct keyop_req), 16,
-	    0 },
-	{ CK_ROW, KQ, KEYOP_VERSION, KEYOP_DATA_MAX + 1,
-	    sizeof(struct keyop_req), KEYOP_DATA_MAX + 1, 0 },
-	{ CK_ROW, KR, KEYOP_VERSION, KEYOP_DATA_MAX + 1,
-	    sizeof(struct keyop_rep), KEYOP_DATA_MAX + 1, 0 },
-	{ CK_ROW, KQ, KEYOP_VERSION, KEYOP_DATA_MAX, sizeof(struct keyop_req),
-	    KEYOP_DATA_MAX + 1, 0 },
-	/* short headers */
-	{ CK_ROW, KQ, KEYOP_VERSION, 0, sizeof(struct keyop_req) - 1, 0, 0 },
-	{ CK_ROW, KQ, KEYOP_VERSION, 0, 2, 0, 0 },
-	{ CK_ROW, KR, KEYOP_VERSION, 0, sizeof(struct keyop_rep) - 1, 0, 0 },
-	/* fds attached: never taken (MSG_CTRUNC), even on a good packet */
-	{ CK_ROW, KQ, KEYOP_VERSION, 4, sizeof(struct keyop_req), 4, 1 },
-	{ CK_ROW, KR, KEYOP_VERSION, 0, sizeof(struct keyop_rep), 0, 3 },
-};
-
-START_TEST(test_keyop_reject)
-{
-	static uint8_t raw[sizeof(struct keyop_req) + KEYOP_DATA_MAX + 1];
-	const struct keyop_reject_row *row = &keyop_reject_rows[_i];
-	struct keyop_req req = { .version = row->version, .len = row->len };
-	struct keyop_rep rep = { .version = row->version, .len = row->len };
-	int sv[2], fds[3], mfd, before = count_fds();
-
-	memset(raw, 0, sizeof(raw));
-	if (row->want == KQ)
-		memcpy(raw, &req, sizeof(req));
-	else
-		memcpy(raw, &rep, sizeof(rep));
-	memcpy(raw + row->hdrlen, pattern, row->bytes);
-	channel(sv);
-	mfd = make_fds(fds, row->nfds);
-	raw_send(sv[0], raw, row->hdrlen + row->bytes, fds, row->nfds);
-	close_fds(fds, row->nfds);
-	close(mfd);
-	errno = 0;
-	ck_assert_msg(keyop_recv(sv[1], row->want, &kmsg) == -1,
-	    "accepted, row at line %d", row->line);
-	ck_assert_msg(
-	    errno == EBADMSG, "errno %d, row at line %d", errno, row->line);
-	/* the channel goes on: the next packet is read */
-	req = keyop_request(11, 0);
-	rep = (struct keyop_rep){ .version = KEYOP_VERSION, .seq = 11 };
-	if (row->want == KQ)
-		ck_assert_int_eq(
-		    keyop_send(sv[0], &req, sizeof(req), NULL, 0), 0);
-	else
-		ck_assert_int_eq(
-		    keyop_send(sv[0], &rep, sizeof(rep), NULL, 0), 0);
-	ck_assert_msg(
-	    keyop_recv(sv[1], row->want, &kmsg) == 1 &&
-		(row->want == KQ ? kmsg.h.req.seq : kmsg.h.rep.seq) == 11,
-	    "the next packet lost, row at line %d", row->line);
-	close_pair(sv);
-	ck_assert_msg(count_fds() == before,
-	    "fd leak (%d, was %d), row at line %d", count_fds(), before,
-	    row->line);
-}
-END_TEST
-
 #define NROWS(t) ((int)(sizeof(t) / sizeof((t)[0])))
 
 static TCase *
@@ -1041,13 +830,6 @@ ipc_suite(void)
 	tcase_add_test(tc, test_tls_reassemble);
 	tcase_add_test(tc, test_tls_incomplete);
 	tcase_add_loop_test(tc, test_tls_reject, 0, NROWS(tls_reject_rows));
-	suite_add_tcase(s, tc);
-	tc = tcase("keyop");
-	tcase_add_test(tc, test_keyop_request);
-	tcase_add_test(tc, test_keyop_reply);
-	tcase_add_test(tc, test_keyop_send_refuses);
-	tcase_add_test(tc, test_keyop_eof);
-	tcase_add_loop_test(tc, test_keyop_reject, 0, NROWS(keyop_reject_rows));
 	suite_add_tcase(s, tc);
 	tc = tcase("names");
 	tcase_add_loop_test(tc, test_type_name, 0, NROWS(name_rows));

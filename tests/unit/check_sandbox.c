@@ -1,23 +1,25 @@
 /*
- * Check suite for lib/sandbox.c: the seccomp filter that keeps a process
- * (mpmd-keys) off the network. Every test runs in a process of its own
- * (Check's fork mode), so the filter it installs goes with it. Each denied
- * call is made once confined, expecting EACCES, and once not, expecting
- * success: the EACCES is the filter's, not the call's.
+ * Check suite for lib/sandbox.c: the key process's allowlist and the
+ * workers' denylist. Each case forks a child that sets no_new_privs,
+ * installs a filter and makes one call: a forbidden call must kill the
+ * child with SIGSYS, an allowed one must return. The same call made
+ * without the filter returns, so the kill is the filter's.
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
-#include <sys/un.h>
-#include <netinet/in.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
-#include <linux/seccomp.h>
+#include <linux/sched.h>
 
 #include <errno.h>
-#include <stddef.h>
-#include <stdio.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,271 +27,288 @@
 #include "lib/sandbox.h"
 #include "tests/unit/ck.h"
 
-/* Sockets made before the filter, one for each call it denies. */
-struct held {
-	int pair[2];  /* SOCK_SEQPACKET, as the key process's channels */
-	int other[2]; /* another pair, one end to pass over the first */
-	int listener; /* listening, with one connection pending */
-	int pending;  /* that connection */
-	int fresh;    /* not connected: for connect() */
-	int unbound;  /* for bind() */
-	int bound;    /* bound, not listening: for listen() */
-	struct sockaddr_un addr; /* the listener's */
-	socklen_t addrlen;
-};
+#define EXIT_CALL_FAILED 3 /* the call returned -1, not killed */
 
-/* An abstract AF_UNIX address of this process: nothing on disk. */
-static socklen_t
-abstract_addr(struct sockaddr_un *sun, const char *what)
+typedef long (*call_fn)(void);
+
+static long
+call_ptrace(void)
 {
-	int n;
+	return syscall(SYS_ptrace, 3 /* PTRACE_PEEKUSER */, getppid(), 0, 0);
+}
+static long
+call_vm_readv(void)
+{
+	return syscall(SYS_process_vm_readv, getppid(), NULL, 0, NULL, 0, 0);
+}
+static long
+call_pidfd_getfd(void)
+{
+	return syscall(SYS_pidfd_getfd, -1, 0, 0);
+}
+static long
+call_execve(void)
+{
+	char *argv[] = { "true", NULL };
 
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
-	    "check_sandbox.%ld.%s", (long)getpid(), what);
-	ck_assert_int_lt(n, (int)sizeof(sun->sun_path) - 1);
-	return (
-	    socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+	return syscall(SYS_execve, "/nonexistent/true", argv, NULL);
+}
+static long
+call_execveat(void)
+{
+	char *argv[] = { "true", NULL };
+
+	return syscall(SYS_execveat, -1, "/nonexistent", argv, NULL, 0);
+}
+static long
+call_io_uring(void)
+{
+	return syscall(SYS_io_uring_setup, 0, NULL);
+}
+static long
+call_bpf(void)
+{
+	return syscall(SYS_bpf, -1, NULL, 0);
+}
+static long
+call_perf(void)
+{
+	return syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0);
+}
+static long
+call_keyctl(void)
+{
+	return syscall(SYS_keyctl, -1, 0, 0, 0, 0);
+}
+static long
+call_mount(void)
+{
+	return syscall(SYS_mount, "none", "/nonexistent", "tmpfs", 0, NULL);
+}
+static long
+call_unshare(void)
+{
+	return syscall(SYS_unshare, CLONE_NEWUSER);
+}
+static long
+call_setns(void)
+{
+	return syscall(SYS_setns, -1, 0);
+}
+static long
+call_userfaultfd(void)
+{
+	return syscall(SYS_userfaultfd, 0);
+}
+/* A child in a new user namespace: killed before it exists. */
+static long
+call_clone_newuser(void)
+{
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+
+	if (pid == 0)
+		_exit(0);
+	return pid > 0 ? 0 : -1;
+}
+static long
+call_openat(void)
+{
+	return syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY);
+}
+static long
+call_socket(void)
+{
+	return syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+}
+static long
+call_kill_self0(void)
+{
+	return syscall(SYS_kill, getpid(), 0);
+}
+static long
+call_getpid(void)
+{
+	return syscall(SYS_getpid);
 }
 
+/* What the key process does: its sockets, memory, time, randomness. */
+static long
+call_key_work(void)
+{
+	int sv[2];
+	char b = 'k', got = 0;
+	struct timespec ts;
+	unsigned char rnd[16];
+	void *big;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    sandbox_keys() == -1)
+		return -1;
+	if (send(sv[0], &b, 1, 0) != 1 || recv(sv[1], &got, 1, 0) != 1 ||
+	    got != 'k' || clock_gettime(CLOCK_MONOTONIC, &ts) == -1 ||
+	    syscall(SYS_getrandom, rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -1;
+	if ((big = malloc(8 << 20)) == NULL)
+		return -1;
+	memset(big, 1, 8 << 20);
+	free(big);
+	return close(sv[0]) == 0 && close(sv[1]) == 0 ? 0 : -1;
+}
+
+static void *
+thread_fn(void *arg)
+{
+	return arg;
+}
+
+/* Threads are still made: clone3 says ENOSYS, glibc falls back on clone. */
+static long
+call_thread(void)
+{
+	static int mark;
+	pthread_t tid;
+	void *out = NULL;
+
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		return -1;
+	if (pthread_create(&tid, NULL, thread_fn, &mark) != 0 ||
+	    pthread_join(tid, &out) != 0 || out != &mark)
+		return -1;
+	return 0;
+}
+
+enum filter { NONE, KEYS, WORKER };
+
+/* CALL in a child under FILTER: its wait status. */
 static int
-unix_socket(int type)
+run_confined(enum filter filter, call_fn call)
 {
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	pid_t pid;
+	int status;
 
-	ck_assert_int_ge(fd, 0);
-	return fd;
-}
-
-static void
-hold(struct held *h)
-{
-	struct sockaddr_un sun;
-	socklen_t len;
-
-	ck_assert_int_eq(
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, h->pair), 0);
-	ck_assert_int_eq(
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, h->other), 0);
-	h->addrlen = abstract_addr(&h->addr, "listener");
-	h->listener = unix_socket(SOCK_STREAM | SOCK_NONBLOCK);
-	ck_assert_int_eq(
-	    bind(h->listener, (struct sockaddr *)&h->addr, h->addrlen), 0);
-	ck_assert_int_eq(listen(h->listener, 4), 0);
-	h->pending = unix_socket(SOCK_STREAM);
-	ck_assert_int_eq(
-	    connect(h->pending, (struct sockaddr *)&h->addr, h->addrlen), 0);
-	h->fresh = unix_socket(SOCK_STREAM);
-	h->unbound = unix_socket(SOCK_STREAM);
-	h->bound = unix_socket(SOCK_STREAM);
-	len = abstract_addr(&sun, "bound");
-	ck_assert_int_eq(bind(h->bound, (struct sockaddr *)&sun, len), 0);
-}
-
-/* no_new_privs, as every child of the master has, then the filter. */
-static void
-confine(void)
-{
-	ck_assert_int_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-	ck_assert_int_eq(prctl(PR_GET_SECCOMP, 0, 0, 0, 0), 0);
-	ck_assert_msg(sandbox_no_network() == 0, "sandbox_no_network: %s",
-	    strerror(errno));
-	ck_assert_int_eq(
-	    prctl(PR_GET_SECCOMP, 0, 0, 0, 0), SECCOMP_MODE_FILTER);
-}
-
-enum net_call {
-	CALL_SOCKET_INET,
-	CALL_SOCKET_INET_DGRAM,
-	CALL_SOCKET_UNIX,
-	CALL_SOCKET_UNIX_SEQPACKET,
-	CALL_CONNECT,
-	CALL_BIND,
-	CALL_LISTEN,
-	CALL_ACCEPT,
-	CALL_ACCEPT4,
-};
-
-static const struct call_row {
-	int line;
-	enum net_call call;
-	const char *name;
-} call_rows[] = {
-	{ CK_ROW, CALL_SOCKET_INET, "socket(AF_INET, SOCK_STREAM)" },
-	{ CK_ROW, CALL_SOCKET_INET_DGRAM, "socket(AF_INET, SOCK_DGRAM)" },
-	{ CK_ROW, CALL_SOCKET_UNIX, "socket(AF_UNIX, SOCK_STREAM)" },
-	{ CK_ROW, CALL_SOCKET_UNIX_SEQPACKET,
-	    "socket(AF_UNIX, SOCK_SEQPACKET)" },
-	{ CK_ROW, CALL_CONNECT, "connect()" },
-	{ CK_ROW, CALL_BIND, "bind()" },
-	{ CK_ROW, CALL_LISTEN, "listen()" },
-	{ CK_ROW, CALL_ACCEPT, "accept()" },
-	{ CK_ROW, CALL_ACCEPT4, "accept4()" },
-};
-
-/* The call of ROW on what H holds: its result, errno as it left it. */
-static int
-net_call(enum net_call call, const struct held *h)
-{
-	struct sockaddr_un sun;
-	socklen_t len;
-
-	switch (call) {
-	case CALL_SOCKET_INET:
-		return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	case CALL_SOCKET_INET_DGRAM:
-		return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	case CALL_SOCKET_UNIX:
-		return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	case CALL_SOCKET_UNIX_SEQPACKET:
-		return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	case CALL_CONNECT:
-		return connect(
-		    h->fresh, (const struct sockaddr *)&h->addr, h->addrlen);
-	case CALL_BIND:
-		len = abstract_addr(&sun, "bind");
-		return bind(h->unbound, (struct sockaddr *)&sun, len);
-	case CALL_LISTEN:
-		return listen(h->bound, 1);
-	case CALL_ACCEPT:
-		return accept(h->listener, NULL, NULL);
-	case CALL_ACCEPT4:
-		return accept4(h->listener, NULL, NULL, SOCK_CLOEXEC);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+		    (filter == KEYS && sandbox_keys() == -1) ||
+		    (filter == WORKER && sandbox_worker() == -1))
+			_exit(2);
+		_exit(call() == -1 ? EXIT_CALL_FAILED : 0);
 	}
-	return -2;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
 }
-
-/* Check's fork mode is what keeps the filter out of the other tests. */
-static void
-require_fork(void)
-{
-	const char *mode = getenv("CK_FORK");
-
-	ck_assert_msg(mode == NULL || strcmp(mode, "no") != 0,
-	    "CK_FORK=no: the filter would outlive the test");
-}
-
-START_TEST(test_denied)
-{
-	const struct call_row *row = &call_rows[_i];
-	struct held h;
-	int r;
-
-	hold(&h);
-	confine();
-	errno = 0;
-	r = net_call(row->call, &h);
-	ck_assert_msg(r == -1 && errno == EACCES,
-	    "%s: %d (%s), want EACCES, row at line %d", row->name, r,
-	    strerror(errno), row->line);
-}
-END_TEST
-
-/* The same calls without the filter, to show they could succeed. */
-START_TEST(test_allowed_unconfined)
-{
-	const struct call_row *row = &call_rows[_i];
-	struct held h;
-	int r;
-
-	hold(&h);
-	errno = 0;
-	r = net_call(row->call, &h);
-	ck_assert_msg(r >= 0, "%s: %s, row at line %d", row->name,
-	    strerror(errno), row->line);
-}
-END_TEST
 
 static void
-send_fd(int sock, int fd)
+assert_killed(int status, int line)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { "f", 1 };
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ck_assert_int_eq(sendmsg(sock, &mh, MSG_NOSIGNAL), 1);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+	    "row %d: want SIGSYS, got %s %d", line,
+	    WIFSIGNALED(status) ? "signal" : "exit",
+	    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
-static int
-recv_fd(int sock)
+static void
+assert_returned(int status, int line)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	int fd;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	ck_assert_int_eq(recvmsg(sock, &mh, MSG_CMSG_CLOEXEC), 1);
-	cm = CMSG_FIRSTHDR(&mh);
-	ck_assert_ptr_nonnull(cm);
-	ck_assert_int_eq(cm->cmsg_type, SCM_RIGHTS);
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 2,
+	    "row %d: the call did not return (status %#x)", line, status);
 }
 
-/*
- * What the process holds still works: its socketpair both ways, and a
- * socket passed over it (the key process gets each worker's so).
- */
-START_TEST(test_held_sockets_work)
-{
-	struct held h;
-	char c = 0;
-	int fd;
+static const struct {
+	int line;
+	call_fn call;
+	bool sanitizer_needs; /* a sanitizer's leak check uses it */
+} worker_rows[] = {
+	{ CK_ROW, call_ptrace, true },
+	{ CK_ROW, call_vm_readv, false },
+	{ CK_ROW, call_pidfd_getfd, false },
+	{ CK_ROW, call_execve, false },
+	{ CK_ROW, call_execveat, false },
+	{ CK_ROW, call_io_uring, false },
+	{ CK_ROW, call_bpf, false },
+	{ CK_ROW, call_perf, false },
+	{ CK_ROW, call_keyctl, false },
+	{ CK_ROW, call_mount, false },
+	{ CK_ROW, call_unshare, false },
+	{ CK_ROW, call_setns, false },
+	{ CK_ROW, call_userfaultfd, false },
+	{ CK_ROW, call_clone_newuser, false },
+};
 
-	hold(&h);
-	confine();
-	ck_assert_int_eq(write(h.pair[0], "q", 1), 1);
-	ck_assert_int_eq(read(h.pair[1], &c, 1), 1);
-	ck_assert_int_eq(c, 'q');
-	ck_assert_int_eq(send(h.pair[1], "r", 1, MSG_NOSIGNAL), 1);
-	ck_assert_int_eq(recv(h.pair[0], &c, 1, 0), 1);
-	ck_assert_int_eq(c, 'r');
-	send_fd(h.pair[0], h.other[1]);
-	close(h.other[1]);
-	fd = recv_fd(h.pair[1]);
-	ck_assert_int_eq(write(fd, "s", 1), 1);
-	ck_assert_int_eq(read(h.other[0], &c, 1), 1);
-	ck_assert_int_eq(c, 's');
-	ck_assert_int_eq(write(h.other[0], "t", 1), 1);
-	ck_assert_int_eq(read(fd, &c, 1), 1);
-	ck_assert_int_eq(c, 't');
-	/* a connection made before: still usable */
-	ck_assert_int_eq(send(h.pending, "u", 1, MSG_NOSIGNAL), 1);
-	close(fd);
+START_TEST(test_worker_denies)
+{
+	if (worker_rows[_i].sanitizer_needs && sandbox_sanitizer_build())
+		return; /* allowed there on purpose: see sandbox.h */
+	assert_killed(
+	    run_confined(WORKER, worker_rows[_i].call), worker_rows[_i].line);
+	assert_returned(
+	    run_confined(NONE, worker_rows[_i].call), worker_rows[_i].line);
 }
 END_TEST
 
-/* Installed twice (a process confined already), it still denies. */
-START_TEST(test_twice)
-{
-	struct held h;
+static const struct {
+	int line;
+	call_fn call;
+} keys_denied_rows[] = {
+	{ CK_ROW, call_openat },
+	{ CK_ROW, call_socket },
+	{ CK_ROW, call_kill_self0 },
+	{ CK_ROW, call_execve },
+	{ CK_ROW, call_ptrace },
+	{ CK_ROW, call_vm_readv },
+	{ CK_ROW, call_io_uring },
+	{ CK_ROW, call_clone_newuser },
+};
 
-	hold(&h);
-	confine();
-	ck_assert_int_eq(sandbox_no_network(), 0);
-	errno = 0;
-	ck_assert_int_eq(socket(AF_INET, SOCK_STREAM, 0), -1);
-	ck_assert_int_eq(errno, EACCES);
-	ck_assert_int_eq(write(h.pair[0], "v", 1), 1);
+START_TEST(test_keys_deny)
+{
+	assert_killed(run_confined(KEYS, keys_denied_rows[_i].call),
+	    keys_denied_rows[_i].line);
+	assert_returned(run_confined(NONE, keys_denied_rows[_i].call),
+	    keys_denied_rows[_i].line);
+}
+END_TEST
+
+START_TEST(test_keys_allow_their_work)
+{
+	int status = run_confined(NONE, call_key_work);
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the key process's work under its allowlist: status %#x", status);
+	status = run_confined(KEYS, call_getpid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "getpid() under the allowlist: status %#x", status);
+}
+END_TEST
+
+START_TEST(test_worker_allows_the_rest)
+{
+	static const call_fn ok[] = { call_openat, call_socket, call_getpid,
+		call_kill_self0, call_thread };
+	int status;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		status = run_confined(WORKER, ok[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "allowed call %zu under the worker filter: status %#x", i,
+		    status);
+	}
+}
+END_TEST
+
+START_TEST(test_describe)
+{
+	const char *text = sandbox_describe();
+
+	ck_assert(sandbox_available());
+	ck_assert_ptr_nonnull(strstr(text, "workers deny"));
+	ck_assert_ptr_nonnull(strstr(text, "key processes allow"));
+	ck_assert_uint_gt(sandbox_keys_allowed(), 10);
+	ck_assert_uint_gt(sandbox_worker_denied(), 20);
 }
 END_TEST
 
@@ -301,12 +320,14 @@ sandbox_suite(void)
 	Suite *s = suite_create("sandbox");
 	TCase *tc;
 
-	tc = tcase_create("no_network");
-	tcase_add_checked_fixture(tc, require_fork, NULL);
-	tcase_add_loop_test(tc, test_denied, 0, NROWS(call_rows));
-	tcase_add_loop_test(tc, test_allowed_unconfined, 0, NROWS(call_rows));
-	tcase_add_test(tc, test_held_sockets_work);
-	tcase_add_test(tc, test_twice);
+	tc = tcase_create("worker");
+	tcase_add_loop_test(tc, test_worker_denies, 0, NROWS(worker_rows));
+	tcase_add_test(tc, test_worker_allows_the_rest);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("keys");
+	tcase_add_loop_test(tc, test_keys_deny, 0, NROWS(keys_denied_rows));
+	tcase_add_test(tc, test_keys_allow_their_work);
+	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
 	return s;
 }
