@@ -97,7 +97,7 @@ run)
 	run_server
 	;;
 test)
-	DEB_PACKAGES="$DEB_PACKAGES prometheus prometheus-apache-exporter" # test_status.py
+	DEB_PACKAGES="$DEB_PACKAGES prometheus prometheus-apache-exporter iproute2" # test_status.py, test_keys.py (ss)
 	install_deps
 	ensure_key_user
 	build_tree

@@ -28,6 +28,7 @@
 
 #include "keys/sign.h"
 #include "lib/child.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/ratelimit.h"
 #include "lib/sandbox.h"
@@ -36,8 +37,9 @@
 #include "protocol/ipc_tls.h"
 #include "protocol/keyop.h"
 
-#define KEYS_EVENTS  64
-#define KEYS_WARN_MS 1000 /* a line a second per kind of trouble */
+#define KEYS_EVENTS    64
+#define KEYS_WARN_MS   1000 /* a line a second per kind of trouble */
+#define KEYS_REPORT_MS 1000 /* counts to the master, when they moved */
 
 /* A worker's socket, and what it asked of us. */
 struct client {
@@ -47,6 +49,8 @@ struct client {
 };
 
 static struct sign_keys keys;
+static struct ipc_keys_counts counts, reported;
+static int64_t reported_at;
 static int ep = -1;
 static struct ratelimit warn_refused = RATELIMIT_INIT(KEYS_WARN_MS, 1);
 static struct ratelimit warn_unread = RATELIMIT_INIT(KEYS_WARN_MS, 1);
@@ -169,6 +173,10 @@ answer(struct client *c, const struct keyop_req *req, int reply_fd)
 	size_t len;
 
 	st = sign_request(&keys, req, sig, &len, &why);
+	if (st == KEYOP_OK)
+		counts.signatures++;
+	else
+		counts.refused++;
 	if (st != KEYOP_OK && ratelimit_pass(&warn_refused, &held))
 		log_warnx(
 		    "worker pid %ld (generation %u): %s of key %u refused: %s (%u more held back)",
@@ -176,6 +184,7 @@ answer(struct client *c, const struct keyop_req *req, int reply_fd)
 		    req->key, why, held);
 	if (!reply_socket(reply_fd) ||
 	    keyop_send_reply(reply_fd, st, sig, len) == -1) {
+		counts.unread++;
 		if (ratelimit_pass(&warn_unread, &held))
 			log_warnx(
 			    "worker pid %ld (generation %u) does not take its replies (%u more held back)",
@@ -253,6 +262,33 @@ on_channel(void)
 	}
 }
 
+/* For /metrics: what we did, once a second at most, when it moved. */
+static void
+report(void)
+{
+	int64_t now = mono_ms();
+
+	if (now - reported_at < KEYS_REPORT_MS ||
+	    memcmp(&counts, &reported, sizeof(counts)) == 0)
+		return;
+	if (ipc_send(IPC_CHANNEL_FD, IPC_KEYS_COUNTS, &counts, sizeof(counts),
+		NULL, 0) == -1)
+		fatal("sending KEYS_COUNTS");
+	reported = counts;
+	reported_at = now;
+}
+
+/* How long epoll may wait: until counts that moved are due. */
+static int
+report_wait(void)
+{
+	int64_t left = reported_at + KEYS_REPORT_MS - mono_ms();
+
+	if (memcmp(&counts, &reported, sizeof(counts)) == 0)
+		return -1;
+	return left > 0 ? (int)left : 0;
+}
+
 /* Keys in hand: everything OpenSSL sets up lazily is done, then closed. */
 static void
 confine(void)
@@ -287,7 +323,8 @@ main(void)
 	if (ipc_send(IPC_CHANNEL_FD, IPC_READY, NULL, 0, NULL, 0) == -1)
 		fatal("sending READY");
 	for (;;) {
-		if ((n = epoll_wait(ep, ev, KEYS_EVENTS, -1)) == -1 &&
+		if ((n = epoll_wait(ep, ev, KEYS_EVENTS, report_wait())) ==
+			-1 &&
 		    errno != EINTR)
 			fatal("epoll_wait");
 		for (i = 0; i < n; i++) {
@@ -296,5 +333,6 @@ main(void)
 			else
 				serve(ev[i].data.ptr);
 		}
+		report();
 	}
 }

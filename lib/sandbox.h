@@ -7,7 +7,8 @@
  *   (its sockets, epoll, memory, time, randomness, exit); any other call
  *   kills it.
  * - workers: a denylist of the calls that reach into other processes or
- *   widen the kernel's surface: ptrace, process_vm_*, pidfd_getfd, exec,
+ *   widen the kernel's surface: ptrace, process_vm_*, pidfd_*, kill (a
+ *   worker signals nobody, not even another worker), exec,
  *   io_uring, bpf, perf_event_open, keys, mounts, namespaces (unshare,
  *   setns, clone with CLONE_NEW*), userfaultfd, modules, kexec. Any of
  *   them kills the worker, and the master logs the crash. clone3 fails

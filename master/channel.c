@@ -232,6 +232,14 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 		}
 		handoff_route(p->master, p, msg);
 		break;
+	case IPC_KEYS_COUNTS:
+		if (!p->keys || p->state != PROC_READY) {
+			proc_kill(
+			    p, "KEYS_COUNTS from a process that signs nothing");
+			break;
+		}
+		keys_on_counts(p, msg->payload);
+		break;
 	case IPC_ACCEPT_STOPPED:
 		p->accepting = false;
 		reload_check(p->master);

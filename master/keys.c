@@ -11,12 +11,16 @@
 
 #include <sys/socket.h>
 
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "master/master.h"
 
 #define KEYS_DEFAULT_MAX 4 /* KeyProcesses 0: one per CPU up to this */
+
+_Static_assert(CONF_MAX_KEY_PROCESSES <= SB_MAX_KEYS,
+    "the scoreboard counts fewer key processes than may run");
 
 unsigned
 keys_count(const struct conf *conf)
@@ -161,4 +165,33 @@ keys_running(const struct generation *g)
 		if (g->keys[i] != NULL)
 			return true;
 	return false;
+}
+
+/* Only what went up since the last report counts: totals never go back. */
+static uint64_t
+keys_delta(uint64_t now, uint64_t *seen)
+{
+	uint64_t d = now > *seen ? now - *seen : 0;
+
+	*seen = now > *seen ? now : *seen;
+	return d;
+}
+
+void
+keys_on_counts(struct proc *kp, const void *payload)
+{
+	struct master_counts *c = &kp->master->counts;
+	struct ipc_keys_counts now;
+	unsigned i = kp->keys_index;
+
+	memcpy(&now, payload, sizeof(now));
+	if (i >= SB_MAX_KEYS)
+		return;
+	c->key_signatures[i] +=
+	    keys_delta(now.signatures, &kp->keys_counted.signatures);
+	c->key_refused[i] += keys_delta(now.refused, &kp->keys_counted.refused);
+	c->key_unread[i] += keys_delta(now.unread, &kp->keys_counted.unread);
+	if (c->key_indices < i + 1)
+		c->key_indices = i + 1;
+	scoreboard_publish(kp->master);
 }

@@ -60,6 +60,7 @@ struct proc {
 	int64_t out_since;      /* the queue last moved, or began */
 	bool keys;              /* a key process of GEN, not a worker */
 	unsigned keys_index;    /* which of GEN's key processes it is */
+	struct ipc_keys_counts keys_counted; /* a key process's, as last said */
 	int keys_end; /* the key process's end of this worker's socket,
 			 until the key process has it; -1 */
 	bool hello_seen;
@@ -166,6 +167,11 @@ struct master_counts {
 	uint64_t crashes;  /* workers that exited unasked, not cleanly */
 	uint64_t restarts; /* workers started in place of an unasked exit */
 	uint64_t spawns;   /* workers started */
+	/* by key process index, every generation's and every replacement's */
+	uint64_t key_signatures[SB_MAX_KEYS];
+	uint64_t key_refused[SB_MAX_KEYS];
+	uint64_t key_unread[SB_MAX_KEYS];
+	uint32_t key_indices; /* the highest index that ever ran, plus 1 */
 };
 
 struct listener {
@@ -478,6 +484,8 @@ void keys_on_hello(struct proc *kp);
 bool keys_ready(const struct generation *g);
 /* A key process of G still runs. */
 bool keys_running(const struct generation *g);
+/* KEYS_COUNTS from key process KP: its index's totals move on. */
+void keys_on_counts(struct proc *kp, const void *payload);
 /* KeyProcesses, or with 0 one per CPU up to a few. */
 unsigned keys_count(const struct conf *conf);
 

@@ -199,6 +199,11 @@ publish_locked(struct master *m)
 	h->restarts = m->counts.restarts;
 	h->spawns = m->counts.spawns;
 	h->handoffs = m->handoffs;
+	h->key_indices = m->counts.key_indices;
+	memcpy(h->key_signatures, m->counts.key_signatures,
+	    sizeof(h->key_signatures));
+	memcpy(h->key_refused, m->counts.key_refused, sizeof(h->key_refused));
+	memcpy(h->key_unread, m->counts.key_unread, sizeof(h->key_unread));
 	cpu_totals(m, h->cpu_master_us, h->cpu_workers_us);
 	/* pub.seq is the odd count sb_seq_enter() just stored. */
 	sb_store_words(m->sb, h, sizeof(*h));

@@ -49,8 +49,9 @@ tls_generation_load(struct generation *g, char **cause)
 	}
 	g->tls_isolated = tls->key_isolation;
 	g->nkeys = g->tls_isolated ? keys_count(&g->conf) : 0;
-	log_info("TLS: %zu certificates, keys %s; files go out with %s",
-	    g->ntls, g->tls_isolated ? "in the key process" : "in the workers",
+	log_info("TLS: %zu certificate%s, keys %s; files go out with %s",
+	    g->ntls, g->ntls == 1 ? "" : "s",
+	    g->tls_isolated ? "in key processes" : "in the workers",
 	    ktls_available() ? "sendfile() through kTLS"
 			     : "SSL_write() (this kernel has no kTLS)");
 	return 0;

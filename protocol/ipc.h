@@ -28,6 +28,7 @@ enum ipc_type {
 	IPC_LOGS_REOPENED = 4, /* no payload: REOPEN_LOGS done, old fds shut */
 	IPC_HANDOFF = 5, /* struct ipc_conn, bytes; fds: [an idle client] */
 	IPC_ACCEPT_STOPPED = 6, /* no payload: draining, accepts no more */
+	IPC_KEYS_COUNTS = 7, /* key process: struct ipc_keys_counts */
 
 	/* master -> worker: 64..127 */
 	IPC_SETUP = 64,  /* struct ipc_setup */
@@ -80,6 +81,13 @@ struct ipc_setup {
 };
 
 #define IPC_SETUP_KEYS_SOCKET 0x01 /* FDS ends with the key process's */
+
+/* What a key process did since it started: each a running total. */
+struct ipc_keys_counts {
+	uint64_t signatures;
+	uint64_t refused; /* requests it does not take */
+	uint64_t unread;  /* replies its worker did not take */
+};
 
 /* To a key process: a worker's socket, and whom its log lines name. */
 struct ipc_keys_client {

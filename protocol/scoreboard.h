@@ -22,13 +22,14 @@
 #include <string.h>
 
 #define SB_MAGIC     0x6d706d64u /* "mpmd" */
-#define SB_VERSION   3           /* bump with any change of the layout */
+#define SB_VERSION   4           /* bump with any change of the layout */
 #define SB_MAX_SLOTS 4096
 #define SB_MAX_THREADS                                                       \
 	1024                /* request slots of one process: ThreadsPerChild \
 			     */
 #define SB_HEADER_SIZE 4096 /* one page, mapped read-only by workers */
 #define SB_MAX_GENS    8    /* generations the header describes */
+#define SB_MAX_KEYS    16   /* key processes a generation runs at most */
 #define SB_NAME_MAX    16   /* an MPM's name, NUL-padded */
 #define SB_BUCKETS     14   /* finite request-duration buckets ... */
 #define SB_NBUCKETS    (SB_BUCKETS + 1) /* ... and +Inf */
@@ -185,6 +186,12 @@ struct sb_header {
 	uint64_t cpu_workers_us[2]; /* its workers', live and exited */
 	struct sb_counters folded;  /* every worker that exited */
 	struct sb_gen gens[SB_MAX_GENS];
+	/* Key processes by index (1 of KeyProcesses, ...), all generations */
+	uint32_t key_indices; /* indices below this have run */
+	uint32_t pad2;
+	uint64_t key_signatures[SB_MAX_KEYS];
+	uint64_t key_refused[SB_MAX_KEYS];
+	uint64_t key_unread[SB_MAX_KEYS];
 };
 
 /* The header has a page of its own; the slots follow it. */

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -269,6 +270,44 @@ metrics_reloads(struct buf *b, const struct scoreview *v)
 		}
 }
 
+/* One family a count of the key processes, a sample an index of them. */
+static void
+metrics_keys(struct buf *b, const struct scoreview *v)
+{
+	static const struct {
+		const char *name;
+		const char *help;
+		size_t off;
+	} fams[] = {
+		{ "mpmd_key_signatures_total",
+		    "TLS handshake signatures a key process made (by its index "
+		    "of KeyProcesses, across replacements and generations).",
+		    offsetof(struct sb_header, key_signatures) },
+		{ "mpmd_key_refused_total",
+		    "Requests a key process refused (not a signature it makes).",
+		    offsetof(struct sb_header, key_refused) },
+		{ "mpmd_key_unread_total",
+		    "Replies of a key process its worker did not take.",
+		    offsetof(struct sb_header, key_unread) },
+	};
+	uint32_t i, n = v->h.key_indices;
+	const uint64_t *vals;
+	char labels[32];
+	size_t f;
+
+	if (n > SB_MAX_KEYS)
+		n = SB_MAX_KEYS;
+	for (f = 0; f < sizeof(fams) / sizeof(fams[0]) && n > 0; f++) {
+		family(b, fams[f].name, "counter", fams[f].help);
+		vals = (const uint64_t *)((const char *)&v->h + fams[f].off);
+		for (i = 0; i < n; i++) {
+			snprintf(labels, sizeof(labels), "key_process=\"%u\"",
+			    i + 1);
+			sample(b, fams[f].name, labels, vals[i]);
+		}
+	}
+}
+
 char *
 metrics_render(const struct scoreview *v, size_t *len)
 {
@@ -283,5 +322,6 @@ metrics_render(const struct scoreview *v, size_t *len)
 	metrics_workers(&b, v);
 	metrics_connections(&b, v);
 	metrics_reloads(&b, v);
+	metrics_keys(&b, v);
 	return buf_take(&b, len);
 }
