@@ -183,6 +183,8 @@ struct listener {
 struct tickets {
 	struct ipc_ticket_keys ring; /* ring.keys[0] encrypts */
 	int64_t rotated;
+	long lifetime; /* s between rotations: the active
+			  SSLSessionTicketLifetime */
 	struct event *ev_rotate;
 };
 
@@ -470,6 +472,8 @@ int tls_send_keyproc(struct proc *p);
 
 /* tickets.c: session-ticket keys for every worker of every generation */
 void tickets_start(struct master *m);
+/* G became active: its SSLSessionTicketLifetime sets the rotation. */
+void tickets_follow(struct master *m, const struct generation *g);
 void tickets_stop(struct master *m);
 int tickets_send(struct master *m, struct proc *p);
 

@@ -352,6 +352,7 @@ reload_promote(struct master *m, struct generation *g)
 	/* Active first: the old one's idle connections may be handed to it. */
 	g->state = GEN_ACTIVE;
 	g->promoted = master_now();
+	tickets_follow(m, g);
 	if (r.verb != 0)
 		m->counts.promotions++;
 	TAILQ_FOREACH (old, &m->gens, entry) {
@@ -486,6 +487,7 @@ reload_after_crash(struct master *m, struct generation *g)
 	old->drained = false;
 	old->crash.until = 0;
 	old->promoted = master_now();
+	tickets_follow(m, old);
 	listeners_close_unused(m);
 	pool_maintain(m, old); /* its workers drained: new ones, now */
 	snprintf(text, sizeof(text),

@@ -15,7 +15,7 @@
 #include "lib/log.h"
 #include "master/master.h"
 
-#define TICKETS_ROTATE_S 3600 /* a ticket stays good up to 3 of these */
+#define TICKETS_ROTATE_S 3600 /* until a generation says: its lifetime */
 
 static void
 tickets_new_key(struct tickets *t)
@@ -64,11 +64,29 @@ tickets_start(struct master *m)
 	struct timeval every = { TICKETS_ROTATE_S, 0 };
 
 	tickets_new_key(&m->tickets);
+	m->tickets.lifetime = TICKETS_ROTATE_S;
 	m->tickets.ev_rotate =
 	    event_new(m->base, -1, EV_PERSIST, tickets_on_rotate, m);
 	if (m->tickets.ev_rotate == NULL ||
 	    event_add(m->tickets.ev_rotate, &every) == -1)
 		fatalx("cannot start the session-ticket key timer");
+}
+
+void
+tickets_follow(struct master *m, const struct generation *g)
+{
+	long lifetime = g->conf.tls.ticket_lifetime;
+	struct timeval every = { lifetime, 0 };
+
+	if (m->tickets.ev_rotate == NULL || lifetime == m->tickets.lifetime)
+		return;
+	m->tickets.lifetime = lifetime;
+	if (event_add(m->tickets.ev_rotate, &every) == -1)
+		log_warnx("session-ticket keys: cannot rotate every %ld s; "
+			  "keeping the old interval",
+		    lifetime);
+	else
+		log_info("session-ticket keys rotate every %ld s", lifetime);
 }
 
 void

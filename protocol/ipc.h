@@ -28,7 +28,7 @@ enum ipc_type {
 	IPC_LOGS_REOPENED = 4, /* no payload: REOPEN_LOGS done, old fds shut */
 	IPC_HANDOFF = 5, /* struct ipc_conn, bytes; fds: [an idle client] */
 	IPC_ACCEPT_STOPPED = 6, /* no payload: draining, accepts no more */
-	IPC_KEYS_COUNTS = 7, /* key process: struct ipc_keys_counts */
+	IPC_KEYS_COUNTS = 7,    /* key process: struct ipc_keys_counts */
 
 	/* master -> worker: 64..127 */
 	IPC_SETUP = 64,  /* struct ipc_setup */

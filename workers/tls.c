@@ -24,7 +24,7 @@
 #include "workers/keyclient.h"
 #include "workers/tls.h"
 
-#define TLS_SESSION_TIMEOUT 7200 /* s: two rotations of the ticket keys */
+#define TLS_TICKET_KEYS_HELD 2 /* rotations an old key still decrypts */
 
 static const unsigned char tls_alpn[] = "\x08http/1.1";
 
@@ -159,7 +159,7 @@ tls_ctx_settings(SSL_CTX *ctx, const struct conf_tls *c, char **cause)
 				  SSL_MODE_RELEASE_BUFFERS);
 	/* No cache: each worker's would be its own; tickets resume anywhere. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
+	SSL_CTX_set_timeout(ctx, TLS_TICKET_KEYS_HELD * c->ticket_lifetime);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_on_alpn, NULL);
 	SSL_CTX_set_tlsext_servername_callback(ctx, tls_on_servername);
 	if (c->session_tickets)

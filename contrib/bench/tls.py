@@ -52,12 +52,14 @@ SMALL, BIG = scenarios.SMALL, scenarios.BIG
 log = bench.log
 
 
-def _case(name, server, isolation=None):
-    return {"name": name, "server": server, "isolation": isolation}
+def _case(name, server, isolation=None, keyprocs=1):
+    return {"name": name, "server": server, "isolation": isolation,
+            "keyprocs": keyprocs}
 
 
 CASES = [
     _case("mpmd-iso", "mpm-event", "on"),
+    _case("mpmd-iso2", "mpm-event", "on", keyprocs=2),
     _case("mpmd-noiso", "mpm-event", "off"),
     _case("nginx", "nginx"),
     _case("apache-event", "apache-event"),
@@ -120,6 +122,11 @@ def parse_args(argv):
     p.add_argument("--clients", type=int, default=DEFAULT_CLIENTS,
                    help="s_time processes at once, each one connection at "
                    "a time (default %(default)s)")
+    p.add_argument("-k", "--key", choices=sorted(KEY_TYPES), default="ec",
+                   help="the certificate's key: ec (P-256) or rsa (2048) "
+                   "(default %(default)s)")
+    p.add_argument("--tls13", action="store_true",
+                   help="clients offer TLS 1.3 only (s_time -tls1_3)")
     p.add_argument("--list", action="store_true",
                    help="list cases and scenarios and exit")
     opts = p.parse_args(argv)
@@ -134,14 +141,19 @@ def parse_args(argv):
 
 # ------------------------------------------------------------ the key
 
-def make_certificate(workdir, openssl):
-    """A self-signed ECDSA P-256 certificate for localhost and its key,
-    made with the openssl CLI; every server loads these two files."""
+KEY_TYPES = {"ec": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+             "rsa": ["-newkey", "rsa:2048"]}
+KEY_NAMES = {"ec": "ECDSA P-256", "rsa": "RSA-2048"}
+
+
+def make_certificate(workdir, openssl, kind="ec"):
+    """A self-signed certificate for localhost (ECDSA P-256 or RSA-2048)
+    and its key, made with the openssl CLI; every server loads these two
+    files."""
     d = os.path.join(workdir, "tls")
     os.makedirs(d, exist_ok=True)
     cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    argv = [openssl, "req", "-x509", "-newkey", "ec",
-            "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    argv = [openssl, "req", "-x509"] + KEY_TYPES[kind] + ["-nodes",
             "-keyout", key, "-out", cert, "-days", "2",
             "-subj", "/CN=localhost",
             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
@@ -171,7 +183,8 @@ class TlsServer(servers.Server):
         v = super()._values()
         v.update(TLS_PORT=self.tls_port, CERT=self.env["cert"],
                  KEY=self.env["key"],
-                 ISOLATION=self.case["isolation"] or "")
+                 ISOLATION=self.case["isolation"] or "",
+                 KEYPROCS=self.case["keyprocs"])
         return v
 
     def prepare(self):
@@ -220,7 +233,8 @@ def client_argv(sc, srv, opts):
     if sc["kind"] == "s_time":
         return pin + [opts.openssl, "s_time", "-connect",
                       "127.0.0.1:%d" % srv.tls_port, sc["mode"],
-                      "-www", SMALL, "-time", str(opts.duration)]
+                      "-www", SMALL, "-time", str(opts.duration)] + (
+                          ["-tls1_3"] if opts.tls13 else [])
     return pin + [opts.wrk, "-t1", "-c%d" % sc["conns"],
                   "-d%ds" % opts.duration, "--timeout",
                   scenarios.WRK_TIMEOUT, "--latency",
@@ -452,13 +466,15 @@ def medians(runs):
 
 
 PAIRS = [("mpmd-iso", "nginx"), ("mpmd-iso", "apache-event"),
-         ("mpmd-noiso", "nginx"), ("mpmd-noiso", "apache-event"),
-         ("mpmd-iso", "mpmd-noiso")]
+         ("mpmd-iso2", "nginx"), ("mpmd-noiso", "nginx"),
+         ("mpmd-noiso", "apache-event"), ("mpmd-iso", "mpmd-noiso"),
+         ("mpmd-iso2", "mpmd-iso")]
 
 
 def _pair_name(a, b):
-    return "iso/noiso" if (a, b) == ("mpmd-iso", "mpmd-noiso") else \
-        "%s/%s" % (a, b)
+    short = {("mpmd-iso", "mpmd-noiso"): "iso/noiso",
+             ("mpmd-iso2", "mpmd-iso"): "iso2/iso"}
+    return short.get((a, b), "%s/%s" % (a, b))
 
 
 def ratios(med, opts):
@@ -556,8 +572,9 @@ def describe(s, opts):
 
 
 def ratio_table(rat, opts):
-    cols = ["mpmd-iso/nginx", "mpmd-iso/apache-event", "mpmd-noiso/nginx",
-            "mpmd-noiso/apache-event", "iso/noiso", "isolation_us"]
+    cols = ["mpmd-iso/nginx", "mpmd-iso2/nginx", "mpmd-iso/apache-event",
+            "mpmd-noiso/nginx", "mpmd-noiso/apache-event", "iso/noiso",
+            "iso2/iso", "isolation_us"]
     rows = [[sc] + [report._fmt(rat[sc].get(c), "%.2f" if c !=
                                 "isolation_us" else "%.0f", 1)
                     for c in cols] for sc in opts.scenarios]
@@ -573,9 +590,9 @@ def finish(opts, meta, runs, names):
     spread = ratio_spread(runs, opts)
     print()
     print("mpmd TLS bench, %s, %d rep(s) of %d s, medians; server on CPU "
-          "%d, clients on CPU %d; ECDSA P-256, %s" % (
+          "%d, clients on CPU %d; %s, %s" % (
               meta["date"], opts.reps, opts.duration, opts.server_cpu,
-              opts.client_cpu, meta.get("tls", "")))
+              opts.client_cpu, KEY_NAMES[opts.key], meta.get("tls", "")))
     print()
     print(tables(med, opts, names))
     print("ratios of work per server CPU-second (above 1: mpmd does more); "
@@ -642,7 +659,7 @@ def main(argv):
     workdir = opts.workdir or tempfile.mkdtemp(prefix="mpmd-tls.")
     os.makedirs(workdir, exist_ok=True)
     user, group = bench.identity()
-    cert, key = make_certificate(workdir, opts.openssl)
+    cert, key = make_certificate(workdir, opts.openssl, opts.key)
     env = {"workdir": workdir, "docroot": bench.make_docroot(workdir),
            "types": os.path.join(bench.SRCDIR, "conf", "mime.types"),
            "user": user, "group": group, "max_fds": nofile,

@@ -51,6 +51,7 @@ LOOKUP_TIMEOUT = 1.0  # for the worker that took a connection
 STALL_DELAY = 0.1   # what a stopped key process may add to other requests
 STALL_SECONDS = 2.5
 STALL_HANDSHAKES = 3
+TICKET_LIFETIME = 120
 HANDSHAKE_TIMEOUT = 2
 LATE_SLACK = 1.5
 BACK_WITHIN = 1.0   # after SIGCONT, a handshake succeeds within this
@@ -540,6 +541,23 @@ def test_spread(c):
          % (after, srv.worker_pids()))
 
 
+def test_ticket_lifetime(c):
+    """SSLSessionTicketLifetime: the master rotates at it, and a ticket's
+    lifetime hint is the two rotations its key is kept for."""
+    srv = c.spread.get()
+    t.wait_for(lambda: re.search(r"session-ticket keys rotate every %d s"
+                                 % TICKET_LIFETIME, srv.error_text()), 3,
+               "the master to log the rotation interval")
+    for flag in ("-tls1_2", "-tls1_3"):
+        rc, out, _ = tt.s_client(srv, flag, "-servername", "localhost")
+        m = re.search(r"TLS session ticket lifetime hint: (\d+)", out)
+        true(m, "%s: no ticket lifetime hint in:\n%s" % (flag, out[-800:]))
+        eq(int(m.group(1)), 2 * TICKET_LIFETIME,
+           "%s: the ticket lifetime hint" % flag)
+    note("rotation every %d s; tickets hinted to live %d s" % (
+        TICKET_LIFETIME, 2 * TICKET_LIFETIME))
+
+
 def test_key_user_checked():
     need_root()
     srv = tt.TLSServer(t.first_mpm(), tag="keyuser")
@@ -581,10 +599,9 @@ class OnceCtx:
             "KeyProcesses 1", "StartServers 1", "ServerLimit 1",
             "ThreadsPerChild 1", "MinSpareThreads 1", "MaxSpareThreads 1",
             "KeepAliveTimeout 30"], "stall")
-        self.spread = key_server("prefork", ["KeyProcesses 2",
-                                             "StartServers 4",
-                                             "MetricsPath /metrics"],
-                                 "spread")
+        self.spread = key_server("prefork", [
+            "KeyProcesses 2", "StartServers 4", "MetricsPath /metrics",
+            "SSLSessionTicketLifetime %d" % TICKET_LIFETIME], "spread")
 
     def lazies(self):
         return (self.oracle, self.flood, self.stall, self.spread)
@@ -618,6 +635,8 @@ def build():
                    "handshakes fail at the timeout, back after SIGCONT",
                    test_stalled_key_process, once)
         runner.add("KeyProcesses 2: both sign (/metrics)", test_spread, once)
+        runner.add("SSLSessionTicketLifetime: rotation and ticket lifetime",
+                   test_ticket_lifetime, once)
         runner.add("servers stop", stop_all, once)
     if mpms:
         runner.add("mpmd -t: KeyUser missing, User's or root: FILE:LINE",

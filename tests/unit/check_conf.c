@@ -910,6 +910,11 @@ static const struct error_row error_rows[] = {
 	    1, "test.conf:1: @/tls/ec.key: no PEM certificate in it" },
 	{ CK_ROW, "SSLCertificateFile tls", 1,
 	    "test.conf:1: @/tls: Is a directory" },
+	{ CK_ROW, "SSLSessionTicketLifetime 59", 1,
+	    "test.conf:1: SSLSessionTicketLifetime: '59' is out of range "
+	    "(60..86400)" },
+	{ CK_ROW, "KeyProcesses 17", 1,
+	    "test.conf:1: KeyProcesses: '17' is out of range (0..16)" },
 	/* RSA key exchange decrypts: the key process only signs */
 	{ CK_ROW,
 	    "Listen 8443 https\nSSLCertificateFile tls/ec.crt\n"
