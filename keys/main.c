@@ -152,17 +152,6 @@ drop_client(struct client *c)
 	free(c);
 }
 
-/* Only the other end of a socketpair of the worker's gets the reply. */
-static bool
-reply_socket(int fd)
-{
-	int type = 0;
-	socklen_t len = sizeof(type);
-
-	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
-	       type == SOCK_SEQPACKET;
-}
-
 static void
 answer(struct client *c, const struct keyop_req *req, int reply_fd)
 {
@@ -182,8 +171,8 @@ answer(struct client *c, const struct keyop_req *req, int reply_fd)
 		    "worker pid %ld (generation %u): %s of key %u refused: %s (%u more held back)",
 		    c->pid, c->generation, keyop_scheme_name(req->scheme),
 		    req->key, why, held);
-	if (!reply_socket(reply_fd) ||
-	    keyop_send_reply(reply_fd, st, sig, len) == -1) {
+	/* sendmsg(): whatever else the fd is (not a socket: ENOTSOCK) */
+	if (keyop_send_reply(reply_fd, st, sig, len) == -1) {
 		counts.unread++;
 		if (ratelimit_pass(&warn_unread, &held))
 			log_warnx(

@@ -57,34 +57,47 @@ sign_setup(EVP_PKEY_CTX *ctx, const struct keyop_req *req)
 	return 0;
 }
 
+/* The context for REQ (checked already), set up the first time. */
+static EVP_PKEY_CTX *
+sign_ctx(struct sign_keys *k, const struct keyop_req *req)
+{
+	EVP_PKEY_CTX **slot = &k->ctx[req->key][req->scheme - 1][req->hash - 1];
+
+	if (*slot != NULL)
+		return *slot;
+	if ((*slot = EVP_PKEY_CTX_new(k->key[req->key], NULL)) != NULL &&
+	    sign_setup(*slot, req) == -1) {
+		EVP_PKEY_CTX_free(*slot);
+		*slot = NULL;
+	}
+	return *slot;
+}
+
 enum keyop_status
-sign_request(const struct sign_keys *k, const struct keyop_req *req,
+sign_request(struct sign_keys *k, const struct keyop_req *req,
     unsigned char *sig, size_t *len, const char **why)
 {
 	EVP_PKEY_CTX *ctx;
-	enum keyop_status st = KEYOP_FAILED;
 
 	*len = 0;
 	if ((*why = keyop_refusal(req, sign_key_type(k, req->key))) != NULL)
 		return KEYOP_REFUSED;
-	if ((ctx = EVP_PKEY_CTX_new(k->key[req->key], NULL)) == NULL)
+	*why = "OpenSSL could not sign";
+	if ((ctx = sign_ctx(k, req)) == NULL)
 		return KEYOP_FAILED;
+	/* KEYOP_SIG_MAX holds any signature of a key we take (RSA-8192) */
 	*len = KEYOP_SIG_MAX;
-	if (sign_setup(ctx, req) == 0 &&
-	    EVP_PKEY_sign(ctx, NULL, len, req->digest, req->len) == 1 &&
-	    *len <= KEYOP_SIG_MAX &&
-	    EVP_PKEY_sign(ctx, sig, len, req->digest, req->len) == 1)
-		st = KEYOP_OK;
-	else
+	if (EVP_PKEY_sign(ctx, sig, len, req->digest, req->len) != 1 ||
+	    *len > KEYOP_SIG_MAX) {
 		*len = 0;
-	EVP_PKEY_CTX_free(ctx);
-	if (st != KEYOP_OK)
-		*why = "OpenSSL could not sign";
-	return st;
+		return KEYOP_FAILED;
+	}
+	*why = NULL;
+	return KEYOP_OK;
 }
 
 int
-sign_warm_up(const struct sign_keys *k, const char **why)
+sign_warm_up(struct sign_keys *k, const char **why)
 {
 	static const unsigned rsa[] = { KEYOP_RSA_PSS, KEYOP_RSA_PKCS1 };
 	static const unsigned ec[] = { KEYOP_ECDSA };
@@ -92,20 +105,23 @@ sign_warm_up(const struct sign_keys *k, const char **why)
 	struct keyop_req req;
 	const unsigned *schemes;
 	size_t i, j, n, len;
+	unsigned h;
 
 	for (i = 0; i < k->n; i++) {
 		memset(&req, 0, sizeof(req));
 		req.version = KEYOP_VERSION;
 		req.key = (uint32_t)i;
-		req.hash = KEYOP_SHA256;
-		req.len = (uint32_t)keyop_hash_len(req.hash);
 		schemes = sign_key_type(k, req.key) == EVP_PKEY_EC ? ec : rsa;
 		n = schemes == ec ? 1 : 2;
-		for (j = 0; j < n; j++) {
-			req.scheme = (uint8_t)schemes[j];
-			if (sign_request(k, &req, sig, &len, why) != KEYOP_OK)
-				return -1;
-		}
+		for (j = 0; j < n; j++)
+			for (h = KEYOP_SHA256; h <= KEYOP_SHA512; h++) {
+				req.scheme = (uint8_t)schemes[j];
+				req.hash = (uint8_t)h;
+				req.len = (uint32_t)keyop_hash_len(h);
+				if (sign_request(k, &req, sig, &len, why) !=
+				    KEYOP_OK)
+					return -1;
+			}
 	}
 	return 0;
 }
@@ -113,9 +129,13 @@ sign_warm_up(const struct sign_keys *k, const char **why)
 void
 sign_keys_free(struct sign_keys *k)
 {
-	size_t i;
+	size_t i, s, h;
 
-	for (i = 0; i < k->n; i++)
+	for (i = 0; i < k->n; i++) {
+		for (s = 0; s < SIGN_SCHEMES; s++)
+			for (h = 0; h < SIGN_HASHES; h++)
+				EVP_PKEY_CTX_free(k->ctx[i][s][h]);
 		EVP_PKEY_free(k->key[i]);
+	}
 	memset(k, 0, sizeof(*k));
 }

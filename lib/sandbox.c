@@ -42,8 +42,8 @@
 
 /* What signing for workers takes, once the keys are in (keys/main.c). */
 static const int keys_allowed[] = { SYS_read, SYS_write, SYS_writev, SYS_close,
-	SYS_recvmsg, SYS_sendmsg, SYS_recvfrom, SYS_sendto, SYS_getsockopt,
-	SYS_epoll_ctl, SYS_epoll_pwait,
+	SYS_recvmsg, SYS_sendmsg, SYS_recvfrom, SYS_sendto, SYS_epoll_ctl,
+	SYS_epoll_pwait,
 #ifdef SYS_epoll_wait
 	SYS_epoll_wait,
 #endif

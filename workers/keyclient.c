@@ -42,13 +42,22 @@
 #define KEYCLIENT_WAIT_MS      2000 /* a blocking thread, for one answer */
 #define KEYCLIENT_WARN_MS      1000 /* one warning a second, at most */
 #define KEYCLIENT_INFLIGHT_MAX 256  /* requests a process has out at once */
+#define KEYCLIENT_POOL         8    /* reply socketpairs a thread keeps */
+
+/* A reply socketpair: the key process gets THEIRS with each request. */
+struct kc_pair {
+	int mine, theirs;
+};
 
 static atomic_int kc_fd = -1; /* -1: none yet */
 static atomic_uint kc_inflight;
 static atomic_ullong kc_signed, kc_failed;
 static struct ratelimit kc_warned = RATELIMIT_INIT(KEYCLIENT_WARN_MS, 1);
 static __thread bool kc_abandoning; /* resume a job only to end it */
-static const char kc_wait_key;      /* names our fd in a job's wait context */
+/* Pairs whose last reply was read whole: nothing late can come on them */
+static __thread struct kc_pair kc_pool[KEYCLIENT_POOL];
+static __thread unsigned kc_pooled;
+static const char kc_wait_key; /* names our fd in a job's wait context */
 
 static int kc_ec_index = -1, kc_rsa_index = -1; /* ex_data: which pair */
 static EC_KEY_METHOD *kc_ec;
@@ -130,12 +139,45 @@ kc_await(int sock, struct keyop_rep *rep)
 	}
 }
 
+static int
+kc_pair_take(struct kc_pair *p)
+{
+	int sv[2];
+
+	if (kc_pooled > 0) {
+		*p = kc_pool[--kc_pooled];
+		return 0;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		0, sv) == -1) {
+		log_warn("socketpair for a key request");
+		return -1;
+	}
+	p->mine = sv[0];
+	p->theirs = sv[1];
+	return 0;
+}
+
+/* Back to the pool after a whole reply (CLEAN); else a late one may come. */
+static void
+kc_pair_give(const struct kc_pair *p, bool clean)
+{
+	if (clean && kc_pooled < KEYCLIENT_POOL) {
+		kc_pool[kc_pooled++] = *p;
+		return;
+	}
+	close(p->mine);
+	close(p->theirs);
+}
+
 /* REQ to the key process: the signature's length in SIG, or -1. */
 static int
 kc_call(const struct keyop_req *req, unsigned char *sig, size_t max)
 {
 	struct keyop_rep rep = { .status = KEYOP_FAILED };
-	int sv[2], n = -1, fd = atomic_load(&kc_fd);
+	int n = -1, fd = atomic_load(&kc_fd);
+	struct kc_pair pair;
+	bool answered = false;
 
 	if (fd == -1) {
 		kc_warn("not there");
@@ -146,21 +188,17 @@ kc_call(const struct keyop_req *req, unsigned char *sig, size_t max)
 		atomic_fetch_sub(&kc_inflight, 1);
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		0, sv) == -1) {
-		log_warn("socketpair for a key request");
-	} else {
-		if (keyop_send_request(fd, req, sv[1]) == -1)
+	if (kc_pair_take(&pair) == 0) {
+		if (keyop_send_request(fd, req, pair.theirs) == -1)
 			kc_warn(errno == EAGAIN ? "it is not keeping up"
 						: "it is gone");
-		else if (kc_await(sv[0], &rep) == 1 && rep.status == KEYOP_OK &&
-			 rep.len <= max) {
+		else if ((answered = kc_await(pair.mine, &rep) == 1) &&
+			 rep.status == KEYOP_OK && rep.len <= max) {
 			memcpy(sig, rep.sig, rep.len);
 			n = (int)rep.len;
 		} else if (rep.status == KEYOP_REFUSED)
 			kc_warn("it refused a request");
-		close(sv[1]);
-		close(sv[0]);
+		kc_pair_give(&pair, answered);
 	}
 	atomic_fetch_sub(&kc_inflight, 1);
 	atomic_fetch_add(n >= 0 ? &kc_signed : &kc_failed, 1);
