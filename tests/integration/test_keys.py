@@ -317,12 +317,17 @@ def timed_handshake(srv):
                                        do_handshake_on_connect=False) as tls:
         t0 = time.monotonic()
         tls.setblocking(False)
+        early = None
         try:
             tls.do_handshake()
         except ssl.SSLWantReadError:
             pass
+        except OSError as e:  # an alert back already: a fast failure
+            early = "%s: %s" % (type(e).__name__, e)
         pid = t.serving_pid(srv.tls_port, tls.getsockname()[1],
                             srv.worker_pids(), timeout=LOOKUP_TIMEOUT)
+        if early:
+            return None, pid, early
         try:
             tls.settimeout(t.IO_TIMEOUT)
             tls.do_handshake()
