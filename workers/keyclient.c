@@ -51,7 +51,6 @@ struct kc_pair {
 
 static atomic_int kc_fd = -1; /* -1: none yet */
 static atomic_uint kc_inflight;
-static atomic_ullong kc_signed, kc_failed;
 static struct ratelimit kc_warned = RATELIMIT_INIT(KEYCLIENT_WARN_MS, 1);
 static __thread bool kc_abandoning; /* resume a job only to end it */
 /* Pairs whose last reply was read whole: nothing late can come on them */
@@ -78,13 +77,6 @@ keyclient_set_socket(int fd)
 
 	if (old != -1)
 		close(old);
-}
-
-void
-keyclient_counts(uint64_t *signed_ok, uint64_t *failed)
-{
-	*signed_ok = atomic_load(&kc_signed);
-	*failed = atomic_load(&kc_failed);
 }
 
 static void
@@ -201,7 +193,6 @@ kc_call(const struct keyop_req *req, unsigned char *sig, size_t max)
 		kc_pair_give(&pair, answered);
 	}
 	atomic_fetch_sub(&kc_inflight, 1);
-	atomic_fetch_add(n >= 0 ? &kc_signed : &kc_failed, 1);
 	return n;
 }
 

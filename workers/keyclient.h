@@ -26,7 +26,4 @@ EVP_PKEY *keyclient_pkey(X509 *cert, uint32_t index);
  */
 void keyclient_abandon(SSL *ssl);
 
-/* Signatures this process got, and requests that failed. */
-void keyclient_counts(uint64_t *signed_ok, uint64_t *failed);
-
 #endif
