@@ -12,7 +12,8 @@ void child_require_channel(int fd);
 void child_require_unprivileged(void);
 /*
  * Nobody but root may read our memory, trace or dump us: not even
- * another process of the same user. Fatal when it cannot be done.
+ * another process of the same user. Fatal when it cannot be done. Key
+ * processes always; workers when the master says (IPC_SETUP_NONDUMPABLE).
  */
 void child_nondumpable(void);
 

@@ -167,7 +167,8 @@ send_handshake(struct proc *p)
 	setup.nslots = p->master->nslots;
 	setup.config_len = (uint32_t)g->config_len;
 	setup.ntls = (uint32_t)g->ntls;
-	setup.flags = keys != -1 ? IPC_SETUP_KEYS_SOCKET : 0;
+	setup.flags = (keys != -1 ? IPC_SETUP_KEYS_SOCKET : 0) |
+		      (p->master->as_root ? IPC_SETUP_NONDUMPABLE : 0);
 	if (channel_send(p, IPC_SETUP, &setup, sizeof(setup), NULL, 0) == 0 &&
 	    send_config(p) == 0 && tls_send_worker(p->master, p) == 0)
 		send_fds(p, keys);

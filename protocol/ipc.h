@@ -81,6 +81,13 @@ struct ipc_setup {
 };
 
 #define IPC_SETUP_KEYS_SOCKET 0x01 /* FDS ends with the key process's */
+/*
+ * Become non-dumpable now, before the config and any key: set when the
+ * worker runs as a user of its own (a root master), so that no other
+ * process of that user (another worker) can read or trace it. A master
+ * that is not root leaves its workers as traceable as itself, by you.
+ */
+#define IPC_SETUP_NONDUMPABLE 0x02
 
 /* What a key process did since it started: each a running total. */
 struct ipc_keys_counts {

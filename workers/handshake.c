@@ -59,6 +59,8 @@ recv_setup(struct worker *w, struct ipc_setup *setup)
 		fatalx("SETUP out of range");
 	w->slot = setup->slot;
 	w->generation = setup->generation;
+	if (setup->flags & IPC_SETUP_NONDUMPABLE)
+		child_nondumpable();
 }
 
 static void
@@ -219,7 +221,6 @@ runtime_init(struct worker *w, const char *mpm)
 	struct ipc_hello hello;
 
 	memset(w, 0, sizeof(*w));
-	child_nondumpable(); /* before a client's byte or a key arrives */
 	pthread_mutex_init(&w->accept_lock, NULL);
 	w->mpm = mpm;
 	if ((w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)

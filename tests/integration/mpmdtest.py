@@ -304,13 +304,31 @@ def reap_strays():
                 pass
 
 
+def exe_of(pid):
+    """The binary PID runs, or, for a non-dumpable process of ours that
+    only root may look into (a key process), the argv[0] it was given;
+    None when it is gone."""
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except PermissionError:
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                return f.read().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            return None
+    except OSError:
+        return None
+
+
 def _identity(pid):
     """(exe, cmdline) of PID, None when it is gone."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return os.readlink("/proc/%d/exe" % pid), f.read()
+            cmdline = f.read()
     except OSError:
         return None
+    exe = exe_of(pid)
+    return (exe, cmdline) if exe is not None else None
 
 
 def wait_gone(pids, timeout):

@@ -104,10 +104,10 @@ for pid in map(int, sys.argv[2:]):
 SERVER_CONF = [ln for ln in tt.MAIN_CONF if not ln.startswith("KeyProcesses")]
 
 
-def need_root():
+def need_root(why="the attacker's view needs a worker's user and "
+              "pidfd_getfd"):
     if not t.is_root():
-        t.skip("the attacker's view needs a worker's user and pidfd_getfd: "
-               "run as root")
+        t.skip(why + ": run as root")
 
 
 def key_server(mpm, extra, tag):
@@ -564,7 +564,7 @@ def test_ticket_lifetime(c):
 
 
 def test_key_user_checked():
-    need_root()
+    need_root("KeyUser is checked where a root master switches to it")
     srv = tt.TLSServer(t.first_mpm(), tag="keyuser")
     srv.write_config()
     base = srv.config_text()
