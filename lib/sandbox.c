@@ -50,7 +50,8 @@ static const int keys_allowed[] = { SYS_read, SYS_write, SYS_writev, SYS_close,
 	SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_mprotect,
 	SYS_futex, SYS_clock_gettime, SYS_gettimeofday, SYS_getrandom,
 	SYS_getpid, SYS_gettid, SYS_rt_sigreturn, SYS_rt_sigprocmask,
-	SYS_restart_syscall, SYS_sched_yield, SYS_exit, SYS_exit_group };
+	SYS_restart_syscall, SYS_sched_yield, SYS_exit, SYS_exit_group,
+	SYS_sigaltstack /* a sanitizer's _exit() takes its stack down */ };
 
 /* What no worker has any business calling. */
 static const int worker_denied[] = {
