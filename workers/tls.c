@@ -154,6 +154,8 @@ tls_ctx_settings(SSL_CTX *ctx, const struct conf_tls *c, char **cause)
 	    ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
 		     SSL_OP_ENABLE_KTLS |
 		     (c->session_tickets ? 0 : SSL_OP_NO_TICKET));
+	/* TLS 1.3 resumes with (EC)DHE only: a ticket key opens no session */
+	SSL_CTX_clear_options(ctx, SSL_OP_ALLOW_NO_DHE_KEX);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);

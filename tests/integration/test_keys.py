@@ -44,11 +44,14 @@ REP_HEAD = struct.Struct("<HHI")  # struct keyop_rep before its sig
 V1_REQ = struct.Struct("<HHIIiI")  # the old raw operations' header
 V1_RSA_ENCRYPT, V1_RSA_DECRYPT, RSA_NO_PADDING = 2, 3, 3
 REPLY_TIMEOUT = 5.0
-FLOOD_DELAY = 0.1   # a flood may delay another worker's handshake this much
+# What a flood or a stopped key process may add to another request: a
+# stalled loop would add seconds; a sanitizer on a loaded machine, tenths
+SANITIZED = t.sanitized()
+FLOOD_DELAY = 0.3 if SANITIZED else 0.1
 FLOOD_SECONDS = 3.0
 FLOOD_SAMPLES = 20  # signatures another worker asks for during the flood
 LOOKUP_TIMEOUT = 1.0  # for the worker that took a connection
-STALL_DELAY = 0.1   # what a stopped key process may add to other requests
+STALL_DELAY = 0.3 if SANITIZED else 0.1
 STALL_SECONDS = 2.5
 STALL_HANDSHAKES = 3
 TICKET_LIFETIME = 120
