@@ -36,7 +36,6 @@
 #define DEFAULT_MPM           "event"
 #define DEFAULT_LISTEN_ADDR   "127.0.0.1"
 #define DEFAULT_LISTEN_PORT   8080
-#define DEFAULT_INDEX         "index.html"
 #define DEFAULT_READ_TIMEOUT  20
 #define CONF_READ_TIMEOUT_MAX 64 /* "T-MAX,MinRate=RATE" */
 static const char *const default_status_allow[] = { "127.0.0.0/8", "::1" };
@@ -94,10 +93,12 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	[CD_GROUP] = STRING("Group", group, set_string, "nogroup"),
 	[CD_SERVER_ROOT] = STRING(
 	    "ServerRoot", server_root, set_server_root, MPMD_SERVER_ROOT),
-	[CD_PID_FILE] = PATH("PidFile", pid_file, "logs/mpmd.pid"),
-	[CD_CONTROL_SOCKET] =
-	    PATH("ControlSocket", control_socket, "logs/mpmd.sock"),
-	[CD_ERROR_LOG] = PATH("ErrorLog", error_log, "logs/error.log"),
+	[CD_PID_FILE] =
+	    PATH("PidFile", pid_file, MPMD_DEFAULT_RUNDIR "/mpmd.pid"),
+	[CD_CONTROL_SOCKET] = PATH(
+	    "ControlSocket", control_socket, MPMD_DEFAULT_RUNDIR "/mpmd.sock"),
+	[CD_ERROR_LOG] =
+	    PATH("ErrorLog", error_log, MPMD_DEFAULT_LOGDIR "/error.log"),
 	[CD_LOG_LEVEL] = SPECIAL("LogLevel", 1, 1, set_log_level),
 	[CD_CUSTOM_LOG] = { .name = "CustomLog",
 	    .min_args = 1,
@@ -105,12 +106,13 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    .set = set_custom_log,
 	    .kind = CK_PATH,
 	    .off = FIELD(custom_log),
-	    .def_str = "logs/access.log" },
-	[CD_DOCUMENT_ROOT] = PATH("DocumentRoot", document_root, "htdocs"),
+	    .def_str = MPMD_DEFAULT_LOGDIR "/access.log" },
+	[CD_DOCUMENT_ROOT] =
+	    PATH("DocumentRoot", document_root, MPMD_DEFAULT_DOCROOT),
 	[CD_DIRECTORY_INDEX] =
 	    SPECIAL("DirectoryIndex", 1, CONF_MAX_INDEX, set_directory_index),
 	[CD_TYPES_CONFIG] =
-	    PATH("TypesConfig", types_config, "conf/mime.types"),
+	    PATH("TypesConfig", types_config, MPMD_DEFAULT_TYPES),
 	[CD_ADD_TYPE] = SPECIAL("AddType", 2, CONF_ARGS_ANY, set_add_type),
 	[CD_START_SERVERS] =
 	    NUMBER("StartServers", start_servers, 1, CONF_MAX_SERVERS, 2),
@@ -647,6 +649,19 @@ set_include(struct conf_parser *p, const struct conf_directive *d, int argc,
 	return conf_include(p, argv[0]);
 }
 
+/* MPMD_DEFAULT_INDEX: the names configure was given, blank-separated. */
+static void
+init_directory_index(struct conf *conf)
+{
+	char *list = xstrdup(MPMD_DEFAULT_INDEX), *name, *save = NULL;
+
+	for (name = strtok_r(list, " \t", &save);
+	     name != NULL && conf->ndirectory_index < CONF_MAX_INDEX;
+	     name = strtok_r(NULL, " \t", &save))
+		conf->directory_index[conf->ndirectory_index++] = xstrdup(name);
+	free(list);
+}
+
 static void
 init_compound(struct conf *conf)
 {
@@ -656,8 +671,7 @@ init_compound(struct conf *conf)
 	conf->mpm_path = conf_mpm_path(conf->worker_dir, conf->mpm);
 	conf->log_level = LOG_LVL_INFO;
 	conf->custom_log_format = CONF_LOG_COMBINED;
-	conf->directory_index[conf->ndirectory_index++] =
-	    xstrdup(DEFAULT_INDEX);
+	init_directory_index(conf);
 	conf->read_handshake.timeout = DEFAULT_READ_TIMEOUT;
 	conf->read_header.timeout = DEFAULT_READ_TIMEOUT;
 	conf->read_body.timeout = DEFAULT_READ_TIMEOUT;
