@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #define REQUEST_FIELDS_MAX    1000
 #define REQUEST_BODY_MAX      (1LL << 62)
 #define BACKLOG_MAX           65535
+#define NAME_NEAR_MAX         64 /* longer words are no typo of a name */
 
 /* Defaults that are not a single string or number in the table. */
 #define DEFAULT_MPM           "event"
@@ -208,6 +210,53 @@ conf_directive_find(const char *name)
 		if (strcasecmp(name, conf_directives[i].name) == 0)
 			return &conf_directives[i];
 	return NULL;
+}
+
+/* Case-insensitive edit distance of A and B, both under NAME_NEAR_MAX. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t row[NAME_NEAR_MAX + 1], i, j, diag, up, nb = strlen(b);
+
+	for (j = 0; j <= nb; j++)
+		row[j] = j;
+	for (i = 1; a[i - 1] != '\0'; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= nb; j++) {
+			up = row[j];
+			row[j] = diag + (tolower((unsigned char)a[i - 1]) !=
+					    tolower((unsigned char)b[j - 1]));
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[nb];
+}
+
+/* The directive NAME misspells: one edit away, two for longer names. */
+const struct conf_directive *
+conf_directive_near(const char *name)
+{
+	const struct conf_directive *best = NULL;
+	size_t len = strlen(name), worst = len >= 6 ? 2 : 1, d, best_d, i;
+
+	if (len < 3 || len >= NAME_NEAR_MAX)
+		return NULL;
+	best_d = worst + 1;
+	for (i = 0; i < CD_COUNT; i++) {
+		if (strlen(conf_directives[i].name) >= NAME_NEAR_MAX)
+			continue;
+		d = edit_distance(name, conf_directives[i].name);
+		if (d < best_d) {
+			best = &conf_directives[i];
+			best_d = d;
+		}
+	}
+	return best;
 }
 
 long long

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/plural.h"
 #include "lib/version.h"
 #include "master/master.h"
 #include "protocol/ctl.h"
@@ -45,7 +46,8 @@ add_crashes(struct buf *r, const struct generation *g)
 static void
 add_tls(struct buf *r, const struct generation *g)
 {
-	buf_printf(r, "  tls: %zu certificates, keys %s", g->ntls,
+	buf_printf(r, "  tls: %zu certificate%s, keys %s", g->ntls,
+	    plural(g->ntls),
 	    g->tls_isolated ? "in the key process" : "in the workers");
 	if (g->tls_isolated && g->keys != NULL)
 		buf_printf(r, " (pid %ld)", (long)g->keys->pid);
@@ -65,7 +67,7 @@ add_generation(
 	buf_printf(r, "generation %u: MPM %s, %s, age ", g->id,
 	    generation_mpm(g), generation_state(g));
 	add_age(r, master_now() - g->started);
-	buf_printf(r, ", %u workers:", g->nprocs);
+	buf_printf(r, ", %u worker%s:", g->nprocs, plural(g->nprocs));
 	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g || p->keys)
 			continue;

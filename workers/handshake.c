@@ -19,6 +19,7 @@
 #include "lib/child.h"
 #include "lib/ktls.h"
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/xmalloc.h"
 #include "protocol/ipc.h"
 #include "protocol/ipc_tls.h"
@@ -201,8 +202,10 @@ recv_tls(struct worker *w, const struct ipc_setup *setup, struct ipc_msg *msg)
 		&why) == -1)
 		fatalx("TLS: %s", why);
 	if (setup->ntls > 0)
-		log_debug("TLS: %u certificates, keys %s; files go out with %s",
-		    setup->ntls, isolated ? "in the key process" : "here",
+		log_debug(
+		    "TLS: %u certificate%s, keys %s; files go out with %s",
+		    setup->ntls, plural(setup->ntls),
+		    isolated ? "in the key process" : "here",
 		    ktls_available() ? "sendfile() through kTLS"
 				     : "SSL_write() (the kernel has no kTLS)");
 	ipc_tls_free(certs, setup->ntls);
