@@ -223,6 +223,7 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 		p->deadline = 0;
 		log_debug("%s pid %ld ready", proc_what(p), (long)p->pid);
 		reload_check(p->master);
+		startwait_check(p->master);
 		break;
 	case IPC_HANDOFF:
 		if (p->keys || p->state == PROC_STARTING) {

@@ -251,6 +251,8 @@ struct master {
 	uint64_t handoffs; /* connections passed to the active generation */
 	int64_t reopen_deadline;
 	bool start_failed;
+	struct waiters start_waiters; /* mpmctl start, until it serves */
+	int64_t start_deadline; /* ... or serves short of workers this long */
 	struct upgrade upgrade;
 	struct successor successor;
 };
@@ -401,6 +403,11 @@ void control_close(struct master *m);
 bool waiters_add(struct waiters *w, int client);
 /* Answers every client in W with OK and TEXT, and forgets them. */
 void waiters_answer(struct waiters *w, bool ok, const char *text);
+
+/* startwait.c: mpmctl start, answered once the first generation serves */
+/* CLIENT gets the status once all StartServers are ready, or why not. */
+void startwait_add(struct master *m, int client);
+void startwait_check(struct master *m);
 
 /* report.c: what `mpmctl status` shows; JSON: report_json.c's form */
 void report_status(struct master *m, int client, bool json);
