@@ -164,6 +164,14 @@ struct master_counts {
 	uint64_t spawns;   /* workers started */
 };
 
+/* Counted by the masters an upgrade replaced: this one goes on from it. */
+struct master_carried {
+	uint64_t cpu_master_us[2]; /* user, system */
+	uint64_t cpu_workers_us[2];
+	struct sb_counters
+	    served; /* the scoreboard's folded totals start here */
+};
+
 struct listener {
 	int fd;
 	struct conf_listen addr;
@@ -231,6 +239,7 @@ struct master {
 	uint32_t nslots;
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct master_counts counts;
+	struct master_carried carried;
 	struct event *ev_tick;
 	struct event *ev_spawn; /* the pool's next fork */
 	struct event *ev_wake;  /* a maintenance pass due before the tick */
@@ -375,6 +384,13 @@ void successor_fail(struct master *m, const char *text)
 /* Answered by the old master's RELEASE: this one is the master now. */
 bool successor_waiting(const struct master *m);
 void successor_free(struct master *m);
+
+/* carry.c: the counters and reload history an upgrade hands over */
+/* The old side: COUNTERS and a RELOAD each on FD; -1 with errno. */
+int carry_send(struct master *m, int fd);
+struct upgrade_msg;
+/* The new side: one of them taken; -1 when MSG is neither. */
+int carry_take(struct master *m, const struct upgrade_msg *msg);
 
 /* pidfile.c */
 int pidfile_read(const char *path, pid_t *pid);
