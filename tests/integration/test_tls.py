@@ -186,6 +186,13 @@ class TLSServer(t.Server):
         lines = self.config_text().splitlines()
         return lines.index(want) + 1
 
+    def key_line(self, name="localhost"):
+        """The line number of NAME's SSLCertificateKeyFile (a key's
+        errors are reported there)."""
+        want = "SSLCertificateKeyFile %s/%s.key" % (TLS_DIR, name)
+        lines = self.config_text().splitlines()
+        return lines.index(want) + 1
+
     def rewrite(self):
         """The config written again, same ports, in one rename."""
         tmp = self.conf + ".tmp"
@@ -702,9 +709,10 @@ def graceful_fails(srv, what, keyfile):
     text = res[1] + res[2]
     true(res[0] != 0, "mpmctl graceful with %s exited 0\n%s"
          % (what, shown(res)))
-    where = "%s:%d:" % (os.path.basename(srv.conf), srv.cert_line())
+    where = "%s:%d: SSLCertificateKeyFile: " % (os.path.basename(srv.conf),
+                                                 srv.key_line())
     true(where in text, "mpmctl graceful with %s does not name the "
-         "SSLCertificateFile line (%s)\n%s" % (what, where, shown(res)))
+         "SSLCertificateKeyFile line (%s)\n%s" % (what, where, shown(res)))
     true(keyfile in text, "mpmctl graceful with %s does not name %s\n%s"
          % (what, keyfile, shown(res)))
     note("%s: %s" % (what, [ln for ln in text.splitlines()
@@ -1145,7 +1153,8 @@ def test_config_check():
         "SSLCertificateKeyFile %s/localhost.key" % TLS_DIR,
         "SSLCertificateKeyFile %s/wrong.key" % TLS_DIR)
     res = mpmd_t(srv, text)
-    where = "%s:%d:" % (os.path.basename(srv.conf), srv.cert_line())
+    where = "%s:%d: SSLCertificateKeyFile: " % (os.path.basename(srv.conf),
+                                                 srv.key_line())
     true(res[0] != 0, "mpmd -t passed a key that is not the cert's\n"
          + shown(res))
     true(where in res[1] + res[2] and srv.file("wrong.key") in
