@@ -107,15 +107,11 @@ teardown(void)
 	conftree_remove(root);
 }
 
-/* The compiled-in defaults, with ServerRoot and WorkerDir in the temp dir. */
+/* The compiled-in defaults, with the self-contained layout in the temp dir. */
 static void
 test_defaults(struct conf *c)
 {
-	conf_init(c);
-	free(c->server_root);
-	c->server_root = xstrdup(root);
-	free(c->worker_dir);
-	xasprintf(&c->worker_dir, "%s/bin", root);
+	conftree_defaults(c, root);
 }
 
 /* Writes TEXT ('@' substituted) to @/test.conf and loads it into conf. */
@@ -1016,8 +1012,17 @@ START_TEST(test_init_defaults)
 	ck_assert_str_eq(c.worker_dir, MPMD_WORKER_DIR);
 	ck_assert_str_eq(c.mpm, "event");
 	ck_assert_str_eq(c.mpm_path, MPMD_WORKER_DIR "/mpm-event");
-	ck_assert_str_eq(c.pid_file, "logs/mpmd.pid");
-	ck_assert_str_eq(c.types_config, "conf/mime.types");
+	/* where this build installs them (configure), as mpmd -V says */
+	ck_assert_str_eq(c.pid_file, MPMD_DEFAULT_RUNDIR "/mpmd.pid");
+	ck_assert_str_eq(c.control_socket, MPMD_DEFAULT_RUNDIR "/mpmd.sock");
+	ck_assert_str_eq(c.error_log, MPMD_DEFAULT_LOGDIR "/error.log");
+	ck_assert_str_eq(c.custom_log, MPMD_DEFAULT_LOGDIR "/access.log");
+	ck_assert_str_eq(c.document_root, MPMD_DEFAULT_DOCROOT);
+	ck_assert_str_eq(c.types_config, MPMD_DEFAULT_TYPES);
+	ck_assert_uint_ge(c.ndirectory_index, 1);
+	ck_assert_int_eq(strncmp(MPMD_DEFAULT_INDEX, c.directory_index[0],
+			     strlen(c.directory_index[0])),
+	    0);
 	ck_assert_ptr_null(c.server_status);
 	ck_assert_uint_eq(c.mime.count, 0);
 	conf_free(&c);
@@ -1877,19 +1882,15 @@ START_TEST(test_serialize_text)
 }
 END_TEST
 
-/* The shipped mpmd.conf, from the source tree. */
+/* The mpmd.conf make writes for this build, with its defaults. */
 static const char *
 shipped_conf(void)
 {
 	static char path[TEXT_MAX];
-	const char *src = getenv("MPMD_SRCDIR");
-	const char *tail;
+	const char *build = getenv("MPMD_BUILDDIR");
 
-	if (src != NULL)
-		snprintf(path, sizeof(path), "%s/conf/mpmd.conf", src);
-	else if ((tail = strstr(__FILE__, "tests/unit/")) != NULL)
-		snprintf(path, sizeof(path), "%.*sconf/mpmd.conf",
-		    (int)(tail - __FILE__), __FILE__);
+	snprintf(path, sizeof(path), "%s/conf/mpmd.conf",
+	    build != NULL ? build : ".");
 	return path;
 }
 

@@ -17,7 +17,6 @@
 #include "conf/conf.h"
 #include "conf/parse.h"
 #include "lib/plural.h"
-#include "lib/xmalloc.h"
 #include "tests/unit/ck.h"
 #include "tests/unit/conftree.h"
 
@@ -65,13 +64,7 @@ load(const char *text)
 	conf_errors_free(&errs);
 	conftree_write(root, "test.conf", text, 0644);
 	snprintf(path, sizeof(path), "%s/test.conf", root);
-	conf_init(&conf);
-	free(conf.server_root);
-	conf.server_root = xstrdup(root);
-	free(conf.worker_dir);
-	conf.worker_dir = xstrdup(subst("@/bin"));
-	free(conf.types_config);
-	conf.types_config = xstrdup("conf/mime.types");
+	conftree_defaults(&conf, root);
 	return conf_load(&conf, path, 0, &errs);
 }
 

@@ -3,7 +3,10 @@
 
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "conf/conf.h"
+#include "lib/xmalloc.h"
 #include "tests/unit/ck.h"
 #include "tests/unit/conftree.h"
 
@@ -61,4 +64,32 @@ void
 conftree_remove(const char *root)
 {
 	nftw(root, remove_entry, NFTW_FDS, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+set_path(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+void
+conftree_defaults(struct conf *c, const char *root)
+{
+	size_t i;
+
+	conf_init(c);
+	set_path(&c->server_root, root);
+	free(c->worker_dir);
+	xasprintf(&c->worker_dir, "%s/bin", root);
+	set_path(&c->document_root, "htdocs");
+	set_path(&c->types_config, "conf/mime.types");
+	set_path(&c->error_log, "logs/error.log");
+	set_path(&c->custom_log, "logs/access.log");
+	set_path(&c->pid_file, "logs/mpmd.pid");
+	set_path(&c->control_socket, "logs/mpmd.sock");
+	for (i = 0; i < c->ndirectory_index; i++)
+		free(c->directory_index[i]);
+	c->directory_index[0] = xstrdup("index.html");
+	c->ndirectory_index = 1;
 }

@@ -22,4 +22,13 @@ void conftree_mkdir(const char *root, const char *rel);
 /* Removes ROOT and everything beneath it. */
 void conftree_remove(const char *root);
 
+struct conf;
+/*
+ * conf_init(), then ServerRoot ROOT, WorkerDir ROOT/bin and the paths of
+ * the self-contained layout under it (htdocs, conf/mime.types, logs/,
+ * DirectoryIndex index.html), whatever layout this build's compiled-in
+ * defaults follow: the suites' rows expect those.
+ */
+void conftree_defaults(struct conf *c, const char *root);
+
 #endif
