@@ -20,6 +20,7 @@
 #include "conf/conf.h"
 #include "conf/parse.h"
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/xmalloc.h"
 
 #define GLOB_CHARS "*?["
@@ -542,7 +543,8 @@ conf_load_print(struct conf *conf, const char *path, FILE *out)
 	for (i = 0; i < errs.count; i++)
 		fprintf(out, "%s\n", errs.msg[i]);
 	if (errs.truncated > 0)
-		fprintf(out, "(%zu more errors)\n", errs.truncated);
+		fprintf(out, "(%zu more error%s)\n", errs.truncated,
+		    plural(errs.truncated));
 	conf_errors_free(&errs);
 	return r;
 }

@@ -144,8 +144,8 @@ take_fds(struct worker *w, const struct ipc_setup *setup, struct ipc_msg *msg)
 	size_t i;
 
 	if (msg->nfds != setup->nlisten + IPC_FDS_FIXED + keys)
-		fatalx("FDS: %zu fds, expected %u", msg->nfds,
-		    setup->nlisten + IPC_FDS_FIXED + keys);
+		fatalx("FDS: %zu fd%s, expected %u", msg->nfds,
+		    plural(msg->nfds), setup->nlisten + IPC_FDS_FIXED + keys);
 	if (setup->nlisten != w->conf.nlisten)
 		fatalx("FDS: %u listeners for %zu Listen lines", setup->nlisten,
 		    w->conf.nlisten);
