@@ -251,10 +251,11 @@ examples() {
 example_serves() { # NAME
 	case $1 in
 	status-localhost.conf)
-		curl -fsS --max-time 5 "${url}server-status?auto" | grep -q '^ServerMPM: ' ||
-			fail "$1: no /server-status?auto"
-		curl -fsS --max-time 5 "${url}metrics" | grep -q '^mpmd_requests_total ' ||
-			fail "$1: no /metrics"
+		# grep reads it all: -q would close the pipe on curl
+		curl -fsS --max-time 5 "${url}server-status?auto" |
+			grep '^ServerMPM: ' >/dev/null || fail "$1: no /server-status?auto"
+		curl -fsS --max-time 5 "${url}metrics" |
+			grep '^mpmd_requests_total ' >/dev/null || fail "$1: no /metrics"
 		;;
 	tls-snakeoil.conf)
 		curl -kfsS --max-time 5 -o "$scratch/tls" https://127.0.0.1:443/index.mpmd-debian.html ||
@@ -363,6 +364,8 @@ empty_config() {
 }
 
 purge() {
+	# an example left enabled: purge takes its link, as apache2's does
+	ln -s ../conf-available/status-localhost.conf /etc/mpmd/conf-enabled/
 	dpkg --purge mpmd >/dev/null || fail "dpkg --purge mpmd"
 	installed=
 	for f in /etc/mpmd /var/log/mpmd /run/mpmd /usr/lib/mpmd \
