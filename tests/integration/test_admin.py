@@ -231,8 +231,8 @@ def build():
     if not mpms:
         return runner
     runner.add_for_mpm(mpms[0], TESTS, mpms[0])
-    if "prefork" in mpms and mpms[0] != "prefork":
-        runner.add_for_mpm("prefork", TESTS[:1] + TESTS[-1:], "prefork")
+    for mpm in mpms[1:]:  # what differs by MPM: the pool, its counts
+        runner.add_for_mpm(mpm, TESTS[:1] + TESTS[-1:], mpm)
     return runner
 
 
