@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -32,12 +33,12 @@
 #define REQUEST_BODY_MAX      (1LL << 62)
 #define BACKLOG_MAX           65535
 #define TICKET_LIFETIME_MIN   60
+#define NAME_NEAR_MAX         64 /* longer words are no typo of a name */
 
 /* Defaults that are not a single string or number in the table. */
 #define DEFAULT_MPM           "event"
 #define DEFAULT_LISTEN_ADDR   "127.0.0.1"
 #define DEFAULT_LISTEN_PORT   8080
-#define DEFAULT_INDEX         "index.html"
 #define DEFAULT_READ_TIMEOUT  20
 #define CONF_READ_TIMEOUT_MAX 64 /* "T-MAX,MinRate=RATE" */
 static const char *const default_status_allow[] = { "127.0.0.0/8", "::1" };
@@ -95,10 +96,12 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	[CD_GROUP] = STRING("Group", group, set_string, "nogroup"),
 	[CD_SERVER_ROOT] = STRING(
 	    "ServerRoot", server_root, set_server_root, MPMD_SERVER_ROOT),
-	[CD_PID_FILE] = PATH("PidFile", pid_file, "logs/mpmd.pid"),
-	[CD_CONTROL_SOCKET] =
-	    PATH("ControlSocket", control_socket, "logs/mpmd.sock"),
-	[CD_ERROR_LOG] = PATH("ErrorLog", error_log, "logs/error.log"),
+	[CD_PID_FILE] =
+	    PATH("PidFile", pid_file, MPMD_DEFAULT_RUNDIR "/mpmd.pid"),
+	[CD_CONTROL_SOCKET] = PATH(
+	    "ControlSocket", control_socket, MPMD_DEFAULT_RUNDIR "/mpmd.sock"),
+	[CD_ERROR_LOG] =
+	    PATH("ErrorLog", error_log, MPMD_DEFAULT_LOGDIR "/error.log"),
 	[CD_LOG_LEVEL] = SPECIAL("LogLevel", 1, 1, set_log_level),
 	[CD_CUSTOM_LOG] = { .name = "CustomLog",
 	    .min_args = 1,
@@ -106,12 +109,13 @@ const struct conf_directive conf_directives[CD_COUNT] = {
 	    .set = set_custom_log,
 	    .kind = CK_PATH,
 	    .off = FIELD(custom_log),
-	    .def_str = "logs/access.log" },
-	[CD_DOCUMENT_ROOT] = PATH("DocumentRoot", document_root, "htdocs"),
+	    .def_str = MPMD_DEFAULT_LOGDIR "/access.log" },
+	[CD_DOCUMENT_ROOT] =
+	    PATH("DocumentRoot", document_root, MPMD_DEFAULT_DOCROOT),
 	[CD_DIRECTORY_INDEX] =
 	    SPECIAL("DirectoryIndex", 1, CONF_MAX_INDEX, set_directory_index),
 	[CD_TYPES_CONFIG] =
-	    PATH("TypesConfig", types_config, "conf/mime.types"),
+	    PATH("TypesConfig", types_config, MPMD_DEFAULT_TYPES),
 	[CD_ADD_TYPE] = SPECIAL("AddType", 2, CONF_ARGS_ANY, set_add_type),
 	[CD_START_SERVERS] =
 	    NUMBER("StartServers", start_servers, 1, CONF_MAX_SERVERS, 2),
@@ -213,6 +217,53 @@ conf_directive_find(const char *name)
 		if (strcasecmp(name, conf_directives[i].name) == 0)
 			return &conf_directives[i];
 	return NULL;
+}
+
+/* Case-insensitive edit distance of A and B, both under NAME_NEAR_MAX. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t row[NAME_NEAR_MAX + 1], i, j, diag, up, nb = strlen(b);
+
+	for (j = 0; j <= nb; j++)
+		row[j] = j;
+	for (i = 1; a[i - 1] != '\0'; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= nb; j++) {
+			up = row[j];
+			row[j] = diag + (tolower((unsigned char)a[i - 1]) !=
+					    tolower((unsigned char)b[j - 1]));
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[nb];
+}
+
+/* The directive NAME misspells: one edit away, two for longer names. */
+const struct conf_directive *
+conf_directive_near(const char *name)
+{
+	const struct conf_directive *best = NULL;
+	size_t len = strlen(name), worst = len >= 6 ? 2 : 1, d, best_d, i;
+
+	if (len < 3 || len >= NAME_NEAR_MAX)
+		return NULL;
+	best_d = worst + 1;
+	for (i = 0; i < CD_COUNT; i++) {
+		if (strlen(conf_directives[i].name) >= NAME_NEAR_MAX)
+			continue;
+		d = edit_distance(name, conf_directives[i].name);
+		if (d < best_d) {
+			best = &conf_directives[i];
+			best_d = d;
+		}
+	}
+	return best;
 }
 
 long long
@@ -654,6 +705,19 @@ set_include(struct conf_parser *p, const struct conf_directive *d, int argc,
 	return conf_include(p, argv[0]);
 }
 
+/* MPMD_DEFAULT_INDEX: the names configure was given, blank-separated. */
+static void
+init_directory_index(struct conf *conf)
+{
+	char *list = xstrdup(MPMD_DEFAULT_INDEX), *name, *save = NULL;
+
+	for (name = strtok_r(list, " \t", &save);
+	     name != NULL && conf->ndirectory_index < CONF_MAX_INDEX;
+	     name = strtok_r(NULL, " \t", &save))
+		conf->directory_index[conf->ndirectory_index++] = xstrdup(name);
+	free(list);
+}
+
 static void
 init_compound(struct conf *conf)
 {
@@ -663,8 +727,7 @@ init_compound(struct conf *conf)
 	conf->mpm_path = conf_mpm_path(conf->worker_dir, conf->mpm);
 	conf->log_level = LOG_LVL_INFO;
 	conf->custom_log_format = CONF_LOG_COMBINED;
-	conf->directory_index[conf->ndirectory_index++] =
-	    xstrdup(DEFAULT_INDEX);
+	init_directory_index(conf);
 	conf->read_handshake.timeout = DEFAULT_READ_TIMEOUT;
 	conf->read_header.timeout = DEFAULT_READ_TIMEOUT;
 	conf->read_body.timeout = DEFAULT_READ_TIMEOUT;

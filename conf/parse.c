@@ -20,6 +20,7 @@
 #include "conf/conf.h"
 #include "conf/parse.h"
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/xmalloc.h"
 
 #define GLOB_CHARS "*?["
@@ -51,7 +52,7 @@ conf_errorf(
 	if (w == NULL)
 		w = &p->at;
 	p->nerrors++;
-	if (errs == NULL)
+	if (errs == NULL || w == &p->cascade)
 		return;
 	if (errs->count == CONF_MAX_ERRORS) {
 		errs->truncated++;
@@ -61,12 +62,23 @@ conf_errorf(
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatal("%s: vasprintf", __func__);
 	va_end(ap);
-	xasprintf(
-	    &errs->msg[errs->count++], "%s:%u: %s", w->file, w->line, msg);
+	if (w == &p->deflt)
+		xasprintf(&errs->msg[errs->count++],
+		    "%s: %s (a compiled-in default: the file does not set it)",
+		    w->file, msg);
+	else if (w->line == 0)
+		xasprintf(&errs->msg[errs->count++], "%s: %s", w->file, msg);
+	else
+		xasprintf(&errs->msg[errs->count++], "%s:%u: %s", w->file,
+		    w->line, msg);
 	free(msg);
 }
 
-/* The first of A, B, C that was set in the file, else the main file. */
+/*
+ * The line of the first of A, B, C that was set in the file; the
+ * compiled-in default when none was. A refusal before that (a bad value,
+ * or a typo of the name) makes it a cascade: one mistake, one message.
+ */
 const struct conf_where *
 conf_where_of(const struct conf_parser *p, enum conf_dir a, enum conf_dir b,
     enum conf_dir c)
@@ -74,10 +86,15 @@ conf_where_of(const struct conf_parser *p, enum conf_dir a, enum conf_dir b,
 	enum conf_dir ids[] = { a, b, c };
 	size_t i;
 
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		if (ids[i] < CD_COUNT && p->set[ids[i]].line > 0)
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i] >= CD_COUNT)
+			continue;
+		if (p->set[ids[i]].line > 0)
 			return &p->set[ids[i]];
-	return &p->main;
+		if (p->refused[ids[i]].line > 0)
+			return &p->cascade;
+	}
+	return &p->deflt;
 }
 
 void
@@ -264,6 +281,22 @@ arity_error(struct conf_parser *p, const struct conf_directive *d, int got)
 		    got);
 }
 
+/* A typo of a known name counts as that directive refused. */
+static void
+unknown_directive(struct conf_parser *p, const char *name)
+{
+	const struct conf_directive *d = conf_directive_near(name);
+
+	if (d == NULL) {
+		conf_errorf(p, NULL, "unknown directive '%s'", name);
+		return;
+	}
+	conf_errorf(
+	    p, NULL, "unknown directive '%s': did you mean %s?", name, d->name);
+	if (p->set[d - conf_directives].line == 0)
+		p->refused[d - conf_directives] = p->at;
+}
+
 /* Refused until its handler takes it: refused[] then says where. */
 static void
 dispatch(struct conf_parser *p, int argc, char **argv)
@@ -273,7 +306,7 @@ dispatch(struct conf_parser *p, int argc, char **argv)
 	size_t id;
 
 	if ((d = conf_directive_find(argv[0])) == NULL) {
-		conf_errorf(p, NULL, "unknown directive '%s'", argv[0]);
+		unknown_directive(p, argv[0]);
 		return;
 	}
 	id = (size_t)(d - conf_directives);
@@ -452,6 +485,8 @@ parser_init(struct conf_parser *p, struct conf *conf, struct conf_errors *errs,
 	p->errs = errs;
 	p->flags = flags;
 	p->main.file = name;
+	p->deflt.file = name;
+	p->cascade.file = name;
 	p->at = p->main;
 	if (errs != NULL)
 		memset(errs, 0, sizeof(*errs));
@@ -508,7 +543,8 @@ conf_load_print(struct conf *conf, const char *path, FILE *out)
 	for (i = 0; i < errs.count; i++)
 		fprintf(out, "%s\n", errs.msg[i]);
 	if (errs.truncated > 0)
-		fprintf(out, "(%zu more errors)\n", errs.truncated);
+		fprintf(out, "(%zu more error%s)\n", errs.truncated,
+		    plural(errs.truncated));
 	conf_errors_free(&errs);
 	return r;
 }

@@ -104,8 +104,10 @@ struct conf_parser {
 	struct conf_errors *errs;
 	int flags;
 	size_t nerrors;
-	struct conf_where main;          /* the main file, line 0 */
-	struct conf_where at;            /* the line being parsed */
+	struct conf_where main;    /* the main file, line 0 */
+	struct conf_where deflt;   /* a compiled-in default: main, no line */
+	struct conf_where cascade; /* follows from an error said already */
+	struct conf_where at;      /* the line being parsed */
 	struct conf_where set[CD_COUNT]; /* where each directive was last set */
 	struct conf_where refused[CD_COUNT]; /* its last line, when refused */
 	bool listen_seen; /* the first Listen drops the default */
@@ -139,6 +141,8 @@ struct conf_directive {
 /* conf.c */
 extern const struct conf_directive conf_directives[CD_COUNT];
 const struct conf_directive *conf_directive_find(const char *name);
+/* The directive NAME is likely a typo of, or NULL. */
+const struct conf_directive *conf_directive_near(const char *name);
 long long conf_number(const struct conf *conf, enum conf_dir id);
 char **conf_string(struct conf *conf, enum conf_dir id);
 char *conf_mpm_path(const char *worker_dir, const char *mpm);
@@ -172,7 +176,12 @@ int set_ssl_protocol(
 int set_ssl_cipher_suite(
     struct conf_parser *, const struct conf_directive *, int, char **);
 
-/* parse.c */
+/*
+ * parse.c. conf_errorf(p, NULL, ...) reports at the line being parsed;
+ * at line 0 (the file as a whole) it names no line, at &p->deflt it says
+ * the value is the compiled-in default, and at &p->cascade it says
+ * nothing (the error it follows from was reported at its line).
+ */
 void conf_errorf(struct conf_parser *p, const struct conf_where *w,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const struct conf_where *conf_where_of(const struct conf_parser *p,

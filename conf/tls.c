@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -318,10 +319,10 @@ read_key(const char *path, char **cause)
 		return NULL;
 	key = PEM_read_bio_PrivateKey(in, NULL, no_passphrase, NULL);
 	tls_file_free(&file);
+	ERR_clear_error(); /* what OpenSSL saw, in codes: said in words */
 	if (key == NULL)
-		xasprintf(cause,
-		    "%s: no unencrypted PEM private key in it (%s)", path,
-		    tls_error());
+		xasprintf(
+		    cause, "%s: no unencrypted PEM private key in it", path);
 	return key;
 }
 
@@ -355,22 +356,30 @@ check_key(const struct conf_cert *c, X509 *leaf, EVP_PKEY *key, bool isolation,
 	return 0;
 }
 
-int
-conf_tls_read(const struct conf_cert *c, bool isolation,
-    struct conf_tls_pair *out, char **cause)
+/*
+ * The pair C read and checked; *CAUSE begins with the directive whose
+ * file is at fault, and *AT_KEY tells whether that is the key's line.
+ */
+static int
+read_pair(const struct conf_cert *c, bool isolation, struct conf_tls_pair *out,
+    char **cause, bool *at_key)
 {
 	EVP_PKEY *key = NULL;
 	unsigned char *der = NULL;
 	X509 *leaf = NULL;
+	char *why = NULL;
 	int n, r = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (read_chain(c->cert_file, out, &leaf, cause) == -1 ||
-	    (key = read_key(key_path(c), cause)) == NULL ||
-	    check_key(c, leaf, key, isolation, cause) == -1)
+	*at_key = false;
+	if (read_chain(c->cert_file, out, &leaf, &why) == -1)
+		goto done;
+	*at_key = c->key_file != NULL;
+	if ((key = read_key(key_path(c), &why)) == NULL ||
+	    check_key(c, leaf, key, isolation, &why) == -1)
 		goto done;
 	if ((n = i2d_PrivateKey(key, &der)) <= 0) {
-		xasprintf(cause, "%s: cannot encode the key: %s", key_path(c),
+		xasprintf(&why, "%s: cannot encode the key: %s", key_path(c),
 		    tls_error());
 		goto done;
 	}
@@ -383,9 +392,23 @@ conf_tls_read(const struct conf_cert *c, bool isolation,
 done:
 	X509_free(leaf);
 	EVP_PKEY_free(key);
-	if (r == -1)
+	if (r == -1) {
 		conf_tls_pair_free(out);
+		xasprintf(cause, "%s: %s",
+		    *at_key ? "SSLCertificateKeyFile" : "SSLCertificateFile",
+		    why);
+		free(why);
+	}
 	return r;
+}
+
+int
+conf_tls_read(const struct conf_cert *c, bool isolation,
+    struct conf_tls_pair *out, char **cause)
+{
+	bool at_key;
+
+	return read_pair(c, isolation, out, cause, &at_key);
 }
 
 void
@@ -469,6 +492,7 @@ conf_tls_finish(struct conf_parser *p)
 	struct conf_tls_pair pair;
 	struct conf_cert *c;
 	char *cause, *path;
+	bool at_key;
 	size_t i;
 
 	for (i = 0; i < tls->ncerts; i++) {
@@ -492,9 +516,10 @@ conf_tls_finish(struct conf_parser *p)
 	if (p->flags & CONF_WORKER)
 		return;
 	for (i = 0; i < tls->ncerts; i++) {
-		if (conf_tls_read(&tls->certs[i], tls->key_isolation, &pair,
-			&cause) == -1) {
-			conf_errorf(p, &p->cert_at[i], "%s", cause);
+		if (read_pair(&tls->certs[i], tls->key_isolation, &pair, &cause,
+			&at_key) == -1) {
+			conf_errorf(p, at_key ? &p->key_at[i] : &p->cert_at[i],
+			    "%s", cause);
 			free(cause);
 			continue;
 		}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "master/master.h"
 #include "protocol/ipc.h"
 
@@ -100,8 +101,8 @@ channel_send(struct proc *p, enum ipc_type type, const void *payload,
 	}
 	if (p->out.bytes > CHANNEL_QUEUE_MAX) {
 		snprintf(why, sizeof(why),
-		    "does not read its channel (%zu messages waiting)",
-		    p->out.count);
+		    "does not read its channel (%zu message%s waiting)",
+		    p->out.count, plural(p->out.count));
 		proc_kill(p, why);
 		return -1;
 	}
@@ -223,6 +224,7 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 		p->deadline = 0;
 		log_debug("%s pid %ld ready", proc_what(p), (long)p->pid);
 		reload_check(p->master);
+		startwait_check(p->master);
 		break;
 	case IPC_HANDOFF:
 		if (p->keys || p->state == PROC_STARTING) {

@@ -113,7 +113,10 @@ control_dispatch(struct master *m, int fd, const struct ctl_request *req)
 
 	switch (verb) {
 	case CTL_STATUS:
-		report_status(m, fd, (req->flags & CTL_F_JSON) != 0);
+		if (req->flags & CTL_F_STARTED)
+			startwait_add(m, fd);
+		else
+			report_status(m, fd, (req->flags & CTL_F_JSON) != 0);
 		break;
 	case CTL_GRACEFUL:
 	case CTL_RESTART:

@@ -77,6 +77,7 @@ cpu_totals(const struct master *m, uint64_t self[2], uint64_t workers[2])
 {
 	const struct proc *p;
 	struct rusage ru;
+	int i;
 
 	self[0] = self[1] = workers[0] = workers[1] = 0;
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
@@ -90,5 +91,10 @@ cpu_totals(const struct master *m, uint64_t self[2], uint64_t workers[2])
 	TAILQ_FOREACH (p, &m->procs, entry) {
 		workers[0] = sb_sat_add(workers[0], p->cpu_us[0]);
 		workers[1] = sb_sat_add(workers[1], p->cpu_us[1]);
+	}
+	for (i = 0; i < 2; i++) { /* before an upgrade: by the old masters */
+		self[i] = sb_sat_add(self[i], m->carried.cpu_master_us[i]);
+		workers[i] =
+		    sb_sat_add(workers[i], m->carried.cpu_workers_us[i]);
 	}
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/xmalloc.h"
 #include "master/master.h"
 #include "protocol/ipc.h"
@@ -95,8 +96,8 @@ logs_check_reopened(struct master *m)
 		snprintf(text, sizeof(text), "logs reopened");
 	else
 		snprintf(text, sizeof(text),
-		    "logs reopened; %u workers did not confirm within %d ms", n,
-		    LOGS_CONFIRM_MS);
+		    "logs reopened; %u worker%s did not confirm within %d ms",
+		    n, plural(n), LOGS_CONFIRM_MS);
 	waiters_answer(&m->reopen_waiters, true, text);
 }
 

@@ -62,6 +62,15 @@ print_version(void)
 	printf("WorkerDir:   %s\n", MPMD_WORKER_DIR);
 	printf("ServerRoot:  %s\n", MPMD_SERVER_ROOT);
 	printf("config file: %s\n", MPMD_CONF_FILE);
+	/* what an empty config uses; relative paths are under ServerRoot */
+	printf("defaults:    DocumentRoot %s\n", MPMD_DEFAULT_DOCROOT);
+	printf("defaults:    DirectoryIndex %s\n", MPMD_DEFAULT_INDEX);
+	printf("defaults:    TypesConfig %s\n", MPMD_DEFAULT_TYPES);
+	printf("defaults:    ErrorLog %s/error.log\n", MPMD_DEFAULT_LOGDIR);
+	printf("defaults:    CustomLog %s/access.log\n", MPMD_DEFAULT_LOGDIR);
+	printf("defaults:    PidFile %s/mpmd.pid\n", MPMD_DEFAULT_RUNDIR);
+	printf(
+	    "defaults:    ControlSocket %s/mpmd.sock\n", MPMD_DEFAULT_RUNDIR);
 }
 
 static void

@@ -39,6 +39,7 @@ master_maintain(struct master *m, bool tick)
 	proc_check_deadlines(m);
 	logs_check_reopened(m);
 	reload_check(m);
+	startwait_check(m);
 	for (g = TAILQ_FIRST(&m->gens); g != NULL; g = next) {
 		next = TAILQ_NEXT(g, entry);
 		if (tick)

@@ -174,6 +174,14 @@ struct master_counts {
 	uint32_t key_indices; /* the highest index that ever ran, plus 1 */
 };
 
+/* Counted by the masters an upgrade replaced: this one goes on from it. */
+struct master_carried {
+	uint64_t cpu_master_us[2]; /* user, system */
+	uint64_t cpu_workers_us[2];
+	struct sb_counters
+	    served; /* the scoreboard's folded totals start here */
+};
+
 struct listener {
 	int fd;
 	struct conf_listen addr;
@@ -243,6 +251,7 @@ struct master {
 	uint32_t nslots;
 	uint8_t slot_used[SB_MAX_SLOTS];
 	struct master_counts counts;
+	struct master_carried carried;
 	struct event *ev_tick;
 	struct event *ev_spawn; /* the pool's next fork */
 	struct event *ev_wake;  /* a maintenance pass due before the tick */
@@ -263,6 +272,8 @@ struct master {
 	uint64_t handoffs; /* connections passed to the active generation */
 	int64_t reopen_deadline;
 	bool start_failed;
+	struct waiters start_waiters; /* mpmctl start, until it serves */
+	int64_t start_deadline; /* ... or serves short of workers this long */
 	struct upgrade upgrade;
 	struct successor successor;
 };
@@ -386,6 +397,13 @@ void successor_fail(struct master *m, const char *text)
 bool successor_waiting(const struct master *m);
 void successor_free(struct master *m);
 
+/* carry.c: the counters and reload history an upgrade hands over */
+/* The old side: COUNTERS and a RELOAD each on FD; -1 with errno. */
+int carry_send(struct master *m, int fd);
+struct upgrade_msg;
+/* The new side: one of them taken; -1 when MSG is neither. */
+int carry_take(struct master *m, const struct upgrade_msg *msg);
+
 /* pidfile.c */
 int pidfile_read(const char *path, pid_t *pid);
 void pidfile_write(struct master *m, const char *path);
@@ -413,6 +431,11 @@ void control_close(struct master *m);
 bool waiters_add(struct waiters *w, int client);
 /* Answers every client in W with OK and TEXT, and forgets them. */
 void waiters_answer(struct waiters *w, bool ok, const char *text);
+
+/* startwait.c: mpmctl start, answered once the first generation serves */
+/* CLIENT gets the status once all StartServers are ready, or why not. */
+void startwait_add(struct master *m, int client);
+void startwait_check(struct master *m);
 
 /* report.c: what `mpmctl status` shows; JSON: report_json.c's form */
 void report_status(struct master *m, int client, bool json);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -30,6 +31,8 @@
 #define CTL_POLL_STEP_MS    100
 #define CTL_EXTRA_WAIT_MS   15000 /* on top of the config's own bounds */
 #define CTL_UPGRADE_WAIT_MS 45000 /* the master's own bound is 35 s */
+#define CTL_READY_WAIT_MS   10000 /* the master's for workers to be ready */
+#define CTL_LOG_LINE_MAX    8192
 
 static const struct {
 	int verb;
@@ -73,7 +76,7 @@ load_paths(const char *path, struct conf *conf)
 
 /* One packet of the answer; -1 (said why) when none came in WAIT_MS. */
 static int
-ctl_recv(int fd, int verb, int wait_ms, struct ipc_msg *msg)
+ctl_recv(int fd, const char *what, int wait_ms, struct ipc_msg *msg)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	const char *cause;
@@ -81,12 +84,11 @@ ctl_recv(int fd, int verb, int wait_ms, struct ipc_msg *msg)
 
 	if (poll(&pfd, 1, wait_ms) <= 0) {
 		fprintf(stderr, "mpmctl: %s: no answer from mpmd within %d s\n",
-		    ctl_verb_name((unsigned)verb), wait_ms / 1000);
+		    what, wait_ms / 1000);
 		return -1;
 	}
 	if ((r = ipc_recv(fd, IPC_FROM_SERVER, msg, &cause)) != 1) {
-		fprintf(stderr, "mpmctl: %s: %s\n",
-		    ctl_verb_name((unsigned)verb),
+		fprintf(stderr, "mpmctl: %s: %s\n", what,
 		    r == 0 ? "mpmd closed the connection" : cause);
 		return -1;
 	}
@@ -95,10 +97,10 @@ ctl_recv(int fd, int verb, int wait_ms, struct ipc_msg *msg)
 
 /*
  * Sends VERB (with FLAGS), waits up to WAIT_MS for each packet of the
- * answer, prints it; the exit status.
+ * answer, prints it; the exit status. WHAT names the command in errors.
  */
 static int
-ctl_ask(int fd, int verb, uint32_t flags, int wait_ms)
+ctl_ask_as(int fd, int verb, uint32_t flags, int wait_ms, const char *what)
 {
 	struct ctl_request req = { .verb = (uint32_t)verb, .flags = flags };
 	static struct ipc_msg msg;
@@ -112,8 +114,8 @@ ctl_ask(int fd, int verb, uint32_t flags, int wait_ms)
 		return 1;
 	}
 	do {
-		if (ctl_recv(fd, verb, wait_ms, &msg) == -1)
-			return 1;
+		if (ctl_recv(fd, what, wait_ms, &msg) == -1)
+			return -1;
 		memcpy(&reply, msg.payload, sizeof(reply));
 		out = reply.ok ? stdout : stderr;
 		if (first && !reply.ok)
@@ -124,6 +126,15 @@ ctl_ask(int fd, int verb, uint32_t flags, int wait_ms)
 	} while (reply.more);
 	fputc('\n', out);
 	return reply.ok ? 0 : 1;
+}
+
+static int
+ctl_ask(int fd, int verb, uint32_t flags, int wait_ms)
+{
+	int r =
+	    ctl_ask_as(fd, verb, flags, wait_ms, ctl_verb_name((unsigned)verb));
+
+	return r == -1 ? 1 : r;
 }
 
 static int
@@ -176,19 +187,54 @@ sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The size of PATH now: where the lines of this start will begin. */
+static off_t
+log_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/*
+ * The errors mpmd logged since FROM, the reason it did not come up: its
+ * stderr is the error log once it has detached.
+ */
+static void
+print_log_errors(const char *path, off_t from)
+{
+	char line[CTL_LOG_LINE_MAX], *msg;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL || fseeko(f, from, SEEK_SET) == -1) {
+		fprintf(stderr, "mpmctl: see the error log %s\n", path);
+		if (f != NULL)
+			fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, ":error] ") == NULL &&
+		    strstr(line, ":crit] ") == NULL &&
+		    strstr(line, ":alert] ") == NULL &&
+		    strstr(line, ":emerg] ") == NULL)
+			continue;
+		msg = strstr(line, "] [pid ");
+		msg = msg != NULL ? strstr(msg + 2, "] ") : NULL;
+		fprintf(
+		    stderr, "mpmctl: start: %s", msg != NULL ? msg + 2 : line);
+	}
+	fclose(f);
+}
+
+/* mpmd itself, whose parent exits once the config and sockets are set. */
 static int
-start(const char *conf_path, const struct conf *conf)
+spawn_mpmd(const char *conf_path)
 {
 	char self[PATH_MAX], *slash;
-	int fd, status, waited;
+	int status;
 	ssize_t n;
 	pid_t pid;
 
-	if ((fd = ctl_connect(conf->control_socket)) != -1) {
-		close(fd);
-		fprintf(stderr, "mpmctl: mpmd is already running\n");
-		return 1;
-	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - sizeof("mpmd"));
 	if (n <= 0 || (self[n] = '\0', slash = strrchr(self, '/')) == NULL)
 		strcpy(self, "mpmd");
@@ -200,19 +246,47 @@ start(const char *conf_path, const struct conf *conf)
 		_exit(127);
 	}
 	if (pid == -1 || waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
+	    WEXITSTATUS(status) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Starts mpmd and waits, as graceful does, until its first generation
+ * serves with all of its StartServers ready; prints what status prints
+ * then, or why it did not come up.
+ */
+static int
+start(const char *conf_path, const struct conf *conf)
+{
+	off_t logged = log_size(conf->error_log);
+	int fd, waited, r;
+
+	if ((fd = ctl_connect(conf->control_socket)) != -1) {
+		close(fd);
+		fprintf(stderr, "mpmctl: mpmd is already running\n");
+		return 1;
+	}
+	if (spawn_mpmd(conf_path) == -1) {
 		fprintf(stderr, "mpmctl: mpmd did not start\n");
 		return 1;
 	}
 	for (waited = 0; waited < CTL_START_WAIT_MS;
 	     waited += CTL_POLL_STEP_MS) {
-		if ((fd = ctl_connect(conf->control_socket)) != -1)
-			return ctl_ask(fd, CTL_STATUS, 0, CTL_START_WAIT_MS);
-		sleep_ms(CTL_POLL_STEP_MS);
+		if ((fd = ctl_connect(conf->control_socket)) == -1) {
+			sleep_ms(CTL_POLL_STEP_MS);
+			continue;
+		}
+		r = ctl_ask_as(fd, CTL_STATUS, CTL_F_STARTED,
+		    CTL_START_WAIT_MS + CTL_READY_WAIT_MS, "start");
+		if (r == -1)
+			print_log_errors(conf->error_log, logged);
+		return r == 0 ? 0 : 1;
 	}
 	fprintf(stderr,
-	    "mpmctl: mpmd started but its control socket %s never answered; see the error log\n",
+	    "mpmctl: start: mpmd's control socket %s never answered\n",
 	    conf->control_socket);
+	print_log_errors(conf->error_log, logged);
 	return 1;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/xmalloc.h"
 #include "master/master.h"
 
@@ -314,8 +315,8 @@ probe_start(struct master *m, struct generation *g)
 	ps->ev_timeout = evtimer_new(m->base, probes_on_timeout, ps);
 	if (ps->ev_timeout == NULL || evtimer_add(ps->ev_timeout, &tv) == -1)
 		fatalx("cannot time the probe");
-	log_info("generation %u: probing GET %s on %zu kinds of listener",
-	    g->id, g->conf.graceful_probe, ps->n);
+	log_info("generation %u: probing GET %s on %zu kind%s of listener",
+	    g->id, g->conf.graceful_probe, ps->n, plural(ps->n));
 	probes_settle(ps, false); /* when every one failed at once */
 	return 0;
 }

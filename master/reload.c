@@ -18,6 +18,7 @@
 #include "master/master.h"
 #include "protocol/ctl.h"
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/xmalloc.h"
 
 #define RELOAD_QUIET_MS 1000 /* for old workers to stop accepting */
@@ -264,8 +265,9 @@ reload_start(struct master *m, int verb)
 	m->reload.started = master_now();
 	if (draining_generations(m) >= MASTER_MAX_DRAINING) {
 		reload_finish(m, false,
-		    "%u generations are still draining; try again when one has finished",
-		    draining_generations(m));
+		    "%u generation%s still draining; try again when one has finished",
+		    draining_generations(m),
+		    draining_generations(m) == 1 ? " is" : "s are");
 		return;
 	}
 	notify_systemd(
@@ -367,14 +369,15 @@ reload_promote(struct master *m, struct generation *g)
 	logs_switch_error_log(m, g->conf.error_log);
 	if (r.verb == CTL_UPGRADE)
 		xasprintf(&m->reload.result,
-		    "generation %u (MPM %s, %u workers) ready in %lld ms; the old master drains its own",
-		    g->id, generation_mpm(g), g->nprocs,
+		    "generation %u (MPM %s, %u worker%s) ready in %lld ms; the old master drains its own",
+		    g->id, generation_mpm(g), g->nprocs, plural(g->nprocs),
 		    (long long)(master_now() - r.started));
 	else
 		xasprintf(&m->reload.result,
-		    "generation %u (MPM %s, %u workers) ready in %lld ms; %u old workers %s",
-		    g->id, generation_mpm(g), g->nprocs,
+		    "generation %u (MPM %s, %u worker%s) ready in %lld ms; %u old worker%s %s",
+		    g->id, generation_mpm(g), g->nprocs, plural(g->nprocs),
 		    (long long)(master_now() - r.started), draining,
+		    plural(draining),
 		    r.verb == CTL_RESTART ? "stopped" : "draining");
 	m->reload.quiet_deadline = master_now() + RELOAD_QUIET_MS;
 	reload_check_quiet(m);
@@ -491,8 +494,8 @@ reload_after_crash(struct master *m, struct generation *g)
 	listeners_close_unused(m);
 	pool_maintain(m, old); /* its workers drained: new ones, now */
 	snprintf(text, sizeof(text),
-	    "generation %u (MPM %s) crashed %u times in its first %d s%s: rolled back to generation %u (MPM %s)",
-	    g->id, generation_mpm(g), g->crash.count,
+	    "generation %u (MPM %s) crashed %u time%s in its first %d s%s: rolled back to generation %u (MPM %s)",
+	    g->id, generation_mpm(g), g->crash.count, plural(g->crash.count),
 	    MASTER_ROLLBACK_WINDOW_MS / 1000,
 	    g->nprocs == 0 ? ", none of its workers left" : "", old->id,
 	    generation_mpm(old));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/plural.h"
 #include "lib/sandbox.h"
 #include "lib/version.h"
 #include "master/master.h"
@@ -49,7 +50,7 @@ add_tls(struct buf *r, const struct generation *g)
 	unsigned i;
 
 	buf_printf(r, "  tls: %zu certificate%s, keys %s", g->ntls,
-	    g->ntls == 1 ? "" : "s",
+	    plural(g->ntls),
 	    g->tls_isolated ? "in key processes" : "in the workers");
 	if (g->tls_isolated) {
 		buf_printf(r, " (KeyUser %s:", g->conf.tls.key_user);
@@ -75,7 +76,7 @@ add_generation(
 	buf_printf(r, "generation %u: MPM %s, %s, age ", g->id,
 	    generation_mpm(g), generation_state(g));
 	add_age(r, master_now() - g->started);
-	buf_printf(r, ", %u workers:", g->nprocs);
+	buf_printf(r, ", %u worker%s:", g->nprocs, plural(g->nprocs));
 	TAILQ_FOREACH (p, &m->procs, entry) {
 		if (p->gen != g || p->keys)
 			continue;

@@ -59,6 +59,7 @@ scoreboard_create(struct master *m, char **cause)
 	m->pub.version = SB_VERSION;
 	m->pub.nslots = SB_MAX_SLOTS;
 	m->pub.started = (int64_t)time(NULL);
+	m->pub.folded = m->carried.served; /* what came before an upgrade */
 	scoreboard_publish(m);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/version.h"
 #include "lib/xmalloc.h"
@@ -75,14 +76,22 @@ successor_wait_state(struct master *m)
 {
 	struct pollfd pfd = { m->successor.fd, POLLIN, 0 };
 	static struct upgrade_msg msg;
+	int64_t deadline = mono_ms_precise() + SUCCESSOR_STATE_MS, left;
 	struct upgrade_state st;
 	int r;
 
-	if (poll(&pfd, 1, SUCCESSOR_STATE_MS) != 1)
-		return -1;
-	if ((r = upgrade_recv(m->successor.fd, &msg)) != 1 ||
-	    msg.h.type != UPGRADE_STATE)
-		return -1;
+	/* COUNTERS and the RELOADs (from a master that sends them), STATE */
+	for (;;) {
+		if ((left = deadline - mono_ms_precise()) <= 0 ||
+		    poll(&pfd, 1, (int)left) != 1)
+			return -1;
+		if ((r = upgrade_recv(m->successor.fd, &msg)) != 1)
+			return -1;
+		if (msg.h.type == UPGRADE_STATE)
+			break;
+		if (carry_take(m, &msg) == -1)
+			return -1;
+	}
 	memcpy(&st, msg.payload, sizeof(st)); /* the payload is unaligned */
 	successor_take_state(m, &st);
 	explicit_bzero(&st, sizeof(st));

@@ -12,6 +12,7 @@
 
 #include "lib/ktls.h"
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/xmalloc.h"
 #include "master/master.h"
 #include "protocol/ipc_tls.h"
@@ -33,24 +34,21 @@ int
 tls_generation_load(struct generation *g, char **cause)
 {
 	const struct conf_tls *tls = &g->conf.tls;
-	char *why;
 	size_t i;
 
 	if (!needs_tls(&g->conf))
 		return 0;
 	for (i = 0; i < tls->ncerts; i++) {
+		/* *cause: "SSLCertificate[Key]File: PATH: ..." */
 		if (conf_tls_read(&tls->certs[i], tls->key_isolation,
-			&g->tls[i], &why) == -1) {
-			xasprintf(cause, "SSLCertificateFile: %s", why);
-			free(why);
+			&g->tls[i], cause) == -1)
 			return -1;
-		}
 		g->ntls++;
 	}
 	g->tls_isolated = tls->key_isolation;
 	g->nkeys = g->tls_isolated ? keys_count(&g->conf) : 0;
 	log_info("TLS: %zu certificate%s, keys %s; files go out with %s",
-	    g->ntls, g->ntls == 1 ? "" : "s",
+	    g->ntls, plural(g->ntls),
 	    g->tls_isolated ? "in key processes" : "in the workers",
 	    ktls_available() ? "sendfile() through kTLS"
 			     : "SSL_write() (this kernel has no kTLS)");

@@ -235,7 +235,8 @@ upgrade_send_state(struct master *m, const struct upgrade_hello *hello)
 	for (i = 0; i < st.nticket && i < UPGRADE_TICKETS; i++)
 		memcpy(st.tickets[i], &m->tickets.ring.keys[i],
 		    UPGRADE_TICKET_SIZE);
-	if (upgrade_send(u->fd, UPGRADE_STATE, &st, sizeof(st), -1) == -1) {
+	if (carry_send(m, u->fd) == -1 ||
+	    upgrade_send(u->fd, UPGRADE_STATE, &st, sizeof(st), -1) == -1) {
 		upgrade_fail(m, "sending it the state: %s", strerror(errno));
 		explicit_bzero(&st, sizeof(st));
 		return;

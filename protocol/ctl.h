@@ -21,7 +21,8 @@ enum ctl_verb {
 
 #define CTL_VERB_MAX CTL_UPGRADE
 
-#define CTL_F_JSON 0x01 /* status: as one JSON object */
+#define CTL_F_JSON    0x01 /* status: as one JSON object */
+#define CTL_F_STARTED 0x02 /* status: once the first generation serves */
 
 /* FLAGS may be left out (a request of the verb alone): none. */
 struct ctl_request {

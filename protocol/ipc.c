@@ -26,6 +26,7 @@
 
 #include "protocol/ctl.h"
 #include "protocol/ipc.h"
+#include "lib/plural.h"
 
 #define IPC_REOPEN_NFDS 2   /* error log, access log */
 #define IPC_CAUSE_MAX   128 /* longest formatted rejection cause */
@@ -293,11 +294,11 @@ static const char *
 check_fds(const struct ipc_rule *r, size_t nfds)
 {
 	if (nfds > 0 && r->max_fds == 0)
-		return cause_fmt(
-		    "%s carries %zu unexpected fds", r->name, nfds);
+		return cause_fmt("%s carries %zu unexpected fd%s", r->name,
+		    nfds, plural(nfds));
 	if (nfds < r->min_fds || nfds > r->max_fds)
-		return cause_fmt("%s carries %zu fds, expected %zu..%zu",
-		    r->name, nfds, r->min_fds, r->max_fds);
+		return cause_fmt("%s carries %zu fd%s, expected %zu..%zu",
+		    r->name, nfds, plural(nfds), r->min_fds, r->max_fds);
 	return NULL;
 }
 
@@ -330,8 +331,8 @@ check_msg(const struct ipc_rx *rx, int from, size_t nfds)
 		    rx->bytes, sizeof(rx->hdr));
 	len = rx->bytes - sizeof(rx->hdr);
 	if (rx->hdr.len != len)
-		return cause_fmt("header announces %u payload bytes, got %zu",
-		    (unsigned)rx->hdr.len, len);
+		return cause_fmt("header announces %u payload byte%s, got %zu",
+		    (unsigned)rx->hdr.len, plural(rx->hdr.len), len);
 	if (rx->hdr.version != IPC_VERSION)
 		return cause_fmt("protocol version %u, expected %d",
 		    (unsigned)rx->hdr.version, IPC_VERSION);

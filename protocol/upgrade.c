@@ -44,6 +44,14 @@ upgrade_check(const struct upgrade_msg *m)
 	case UPGRADE_RELEASE:
 	case UPGRADE_TAKEN:
 		return len == 0 ? 0 : -1;
+	case UPGRADE_COUNTERS:
+		return len == sizeof(struct upgrade_counters) ? 0 : -1;
+	case UPGRADE_RELOAD:
+		return len >= sizeof(struct upgrade_reload) &&
+			       len <= sizeof(struct upgrade_reload) +
+					  UPGRADE_TEXT_MAX
+			   ? 0
+			   : -1;
 	case UPGRADE_CONN:
 		if (m->fd == -1 || len < sizeof(*c) ||
 		    c->peerlen > sizeof(c->peer) ||
@@ -130,7 +138,7 @@ const char *
 upgrade_type_name(uint32_t type)
 {
 	static const char *const names[] = { "?", "HELLO", "STATE", "READY",
-		"FAILED", "RELEASE", "CONN", "TAKEN" };
+		"FAILED", "RELEASE", "CONN", "TAKEN", "COUNTERS", "RELOAD" };
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }

@@ -20,6 +20,7 @@
 #include "lib/child.h"
 #include "lib/ktls.h"
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/sandbox.h"
 #include "lib/xmalloc.h"
 #include "protocol/ipc.h"
@@ -147,8 +148,8 @@ take_fds(struct worker *w, const struct ipc_setup *setup, struct ipc_msg *msg)
 	size_t i;
 
 	if (msg->nfds != setup->nlisten + IPC_FDS_FIXED + keys)
-		fatalx("FDS: %zu fds, expected %u", msg->nfds,
-		    setup->nlisten + IPC_FDS_FIXED + keys);
+		fatalx("FDS: %zu fd%s, expected %u", msg->nfds,
+		    plural(msg->nfds), setup->nlisten + IPC_FDS_FIXED + keys);
 	if (setup->nlisten != w->conf.nlisten)
 		fatalx("FDS: %u listeners for %zu Listen lines", setup->nlisten,
 		    w->conf.nlisten);
@@ -205,8 +206,10 @@ recv_tls(struct worker *w, const struct ipc_setup *setup, struct ipc_msg *msg)
 		&why) == -1)
 		fatalx("TLS: %s", why);
 	if (setup->ntls > 0)
-		log_debug("TLS: %u certificates, keys %s; files go out with %s",
-		    setup->ntls, isolated ? "in the key process" : "here",
+		log_debug(
+		    "TLS: %u certificate%s, keys %s; files go out with %s",
+		    setup->ntls, plural(setup->ntls),
+		    isolated ? "in the key process" : "here",
 		    ktls_available() ? "sendfile() through kTLS"
 				     : "SSL_write() (the kernel has no kTLS)");
 	ipc_tls_free(certs, setup->ntls);

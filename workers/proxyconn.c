@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/plural.h"
 #include "lib/ratelimit.h"
 #include "workers/proxyconn.h"
 
@@ -98,8 +99,8 @@ proxyconn_lost(const struct sockaddr *peer, size_t have, ssize_t n)
 		return PROXYCONN_WAIT;
 	if (have == 0)
 		return PROXYCONN_GONE; /* a port scan, a TCP health check */
-	snprintf(why, sizeof(why), "%s after %zu bytes of the header",
-	    n == 0 ? "end of file" : strerror(errno), have);
+	snprintf(why, sizeof(why), "%s after %zu byte%s of the header",
+	    n == 0 ? "end of file" : strerror(errno), have, plural(have));
 	proxyconn_refused(peer, why);
 	return PROXYCONN_REFUSED;
 }

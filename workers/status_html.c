@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "lib/buf.h"
+#include "lib/plural.h"
 #include "workers/scoreview.h"
 #include "workers/status.h"
 
@@ -48,17 +49,18 @@ html_totals(struct buf *b, const struct scoreview *v)
 	    "<dt>Total accesses: %llu - Total Traffic: %llu kB - "
 	    "Total Duration: %llu ms</dt>\n"
 	    "<dt>CPU Usage: u%.2f s%.2f</dt>\n"
-	    "<dt>%llu requests currently being processed, %llu workers "
-	    "gracefully restarting, %llu idle workers</dt>\n"
-	    "<dt>%llu connections: %llu reading, %llu writing, %llu "
+	    "<dt>%llu request%s currently being processed, %llu worker%s "
+	    "gracefully restarting, %llu idle worker%s</dt>\n"
+	    "<dt>%llu connection%s: %llu reading, %llu writing, %llu "
 	    "keep-alive, %llu closing</dt></dl>\n",
 	    (unsigned long long)t->requests,
 	    (unsigned long long)(t->bytes / KIB),
 	    (unsigned long long)(t->duration_us / 1000),
 	    (double)v->cpu_us[0] / US_PER_SEC,
 	    (double)v->cpu_us[1] / US_PER_SEC, (unsigned long long)v->busy,
-	    (unsigned long long)v->graceful, (unsigned long long)v->idle,
-	    (unsigned long long)v->connections,
+	    plural(v->busy), (unsigned long long)v->graceful,
+	    plural(v->graceful), (unsigned long long)v->idle, plural(v->idle),
+	    (unsigned long long)v->connections, plural(v->connections),
 	    (unsigned long long)v->conns[SB_C_READING],
 	    (unsigned long long)v->conns[SB_C_WRITING],
 	    (unsigned long long)v->conns[SB_C_KEEPALIVE],

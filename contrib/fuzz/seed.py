@@ -6,7 +6,7 @@
 
 http, uri, conf and range seeds are the rows of the unit test tables
 (tests/unit/check_*.c), read with a small C string-literal evaluator that
-knows the tables' macros; conf adds conf/mpmd.conf, serialized.conf (what
+knows the tables' macros; conf adds conf/mpmd.conf.in, serialized.conf (what
 conf_serialize() gives for it) and a few hand-written files; ipc seeds are
 the messages master, worker and mpmctl exchange, built from protocol/ipc.h.
 Each file is named by the SHA-1 of its bytes, as libFuzzer names its own.
@@ -386,7 +386,7 @@ def conf_text(src, row):
 
 
 def conf_seeds():
-    yield (TOP / "conf" / "mpmd.conf").read_bytes()
+    yield (TOP / "conf" / "mpmd.conf.in").read_bytes()
     yield (HERE / "serialized.conf").read_bytes()
     for text in CONF_EXTRA:
         yield text.encode("latin-1")

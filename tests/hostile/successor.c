@@ -55,15 +55,23 @@ send_skewed_hello(int sock)
 		perror("successor: skewed HELLO");
 }
 
+/* STATE, after the COUNTERS and RELOADs that come before it. */
 static void
 wait_state(int sock)
 {
 	static struct upgrade_msg msg;
 	struct pollfd pfd = { sock, POLLIN, 0 };
 
-	if (poll(&pfd, 1, 5000) != 1 || upgrade_recv(sock, &msg) != 1 ||
-	    msg.h.type != UPGRADE_STATE) {
-		fprintf(stderr, "successor: no STATE\n");
+	do {
+		if (poll(&pfd, 1, 5000) != 1 || upgrade_recv(sock, &msg) != 1) {
+			fprintf(stderr, "successor: no STATE\n");
+			exit(2);
+		}
+	} while (
+	    msg.h.type == UPGRADE_COUNTERS || msg.h.type == UPGRADE_RELOAD);
+	if (msg.h.type != UPGRADE_STATE) {
+		fprintf(stderr, "successor: %s, not STATE\n",
+		    upgrade_type_name(msg.h.type));
 		exit(2);
 	}
 }

@@ -54,7 +54,7 @@ FIXED_MTIME_TEXT = "Wed, 01 Jan 2020 00:00:00 GMT"
 
 # a generation in `mpmctl status`: id, MPM, state, worker count, pids
 GEN_LINE = re.compile(r"^generation (\d+): MPM (\S+), (active|draining|"
-                      r"starting), age \S+, (\d+) workers:([\d ]*)$")
+                      r"starting), age \S+, (\d+) workers?:([\d ]*)$")
 IMF_FIXDATE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "

@@ -187,6 +187,13 @@ class TLSServer(t.Server):
         lines = self.config_text().splitlines()
         return lines.index(want) + 1
 
+    def key_line(self, name="localhost"):
+        """The line number of NAME's SSLCertificateKeyFile (a key's
+        errors are reported there)."""
+        want = "SSLCertificateKeyFile %s/%s.key" % (TLS_DIR, name)
+        lines = self.config_text().splitlines()
+        return lines.index(want) + 1
+
     def rewrite(self):
         """The config written again, same ports, in one rename."""
         tmp = self.conf + ".tmp"
@@ -704,9 +711,10 @@ def graceful_fails(srv, what, keyfile):
     text = res[1] + res[2]
     true(res[0] != 0, "mpmctl graceful with %s exited 0\n%s"
          % (what, shown(res)))
-    where = "%s:%d:" % (os.path.basename(srv.conf), srv.cert_line())
+    where = "%s:%d: SSLCertificateKeyFile: " % (os.path.basename(srv.conf),
+                                                 srv.key_line())
     true(where in text, "mpmctl graceful with %s does not name the "
-         "SSLCertificateFile line (%s)\n%s" % (what, where, shown(res)))
+         "SSLCertificateKeyFile line (%s)\n%s" % (what, where, shown(res)))
     true(keyfile in text, "mpmctl graceful with %s does not name %s\n%s"
          % (what, keyfile, shown(res)))
     note("%s: %s" % (what, [ln for ln in text.splitlines()
@@ -910,7 +918,7 @@ def scan_server(srv, secrets, keys):
 def test_key_process_status(c):
     srv = c.srv()
     text = t.status(srv)[1]
-    m = re.search(r"^  tls: (\d+) certificates, keys in key processes "
+    m = re.search(r"^  tls: (\d+) certificates?, keys in key processes "
                   r"\(KeyUser [^:]+: pid (\d+)\)$", text, re.M)
     true(m, "no tls line naming the key process:\n" + text)
     eq(int(m.group(1)), len(LEAVES), "certificates in mpmctl status")
@@ -949,7 +957,7 @@ def test_keys_in_workers_when_off(c):
     need_root()
     srv = c.inworkers.get()
     text = t.status(srv)[1]
-    true(re.search(r"^  tls: \d+ certificates, keys in the workers$", text,
+    true(re.search(r"^  tls: \d+ certificates?, keys in the workers$", text,
                    re.M), "no 'keys in the workers' line:\n" + text)
     secrets = key_secrets(srv)
     sign_some(srv)
@@ -1146,7 +1154,8 @@ def test_config_check():
         "SSLCertificateKeyFile %s/localhost.key" % TLS_DIR,
         "SSLCertificateKeyFile %s/wrong.key" % TLS_DIR)
     res = mpmd_t(srv, text)
-    where = "%s:%d:" % (os.path.basename(srv.conf), srv.cert_line())
+    where = "%s:%d: SSLCertificateKeyFile: " % (os.path.basename(srv.conf),
+                                                 srv.key_line())
     true(res[0] != 0, "mpmd -t passed a key that is not the cert's\n"
          + shown(res))
     true(where in res[1] + res[2] and srv.file("wrong.key") in

@@ -315,6 +315,81 @@ def test_upgrade_notify():
         inst.cleanup()
 
 
+# A sample line of the Prometheus text format: name{labels} value
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$")
+
+
+def totals(srv):
+    """Every _total sample of /metrics that no generation label ties to
+    one master's generations: {(name, labels): value}."""
+    res = t.get(srv.port, "/metrics")
+    eq(res.status, 200, "GET /metrics")
+    out = {}
+    for line in res.body.decode().splitlines():
+        m = SAMPLE.match(line)
+        if m and m.group(1).endswith("_total") and \
+                "generation=" not in (m.group(2) or ""):
+            out[(m.group(1), m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+def reload_lines(srv):
+    """The lines under "recent reloads:" of mpmctl status."""
+    text = t.status(srv)[1]
+    return text.split("recent reloads:\n", 1)[1].splitlines()
+
+
+def crash_a_worker(srv):
+    """SIGSEGV to a worker of the active generation: one crash in the
+    master's accounting."""
+    victim = t.active(srv)[3][0]
+    os.kill(victim, signal.SIGSEGV)
+    t.wait_for(lambda: not t.alive(victim), t.STOP_TIMEOUT, "crashed worker")
+
+
+def test_upgrade_keeps_counts(mpm):
+    """Counters, the reload history and the crash accounting go to the
+    new master: no _total series of /metrics goes down across the
+    upgrade, and mpmctl status still lists the reloads before it."""
+    inst = Installed()
+    srv = start(mpm, inst, ["MetricsPath /metrics"])
+    pid = srv.proc.pid
+    try:
+        for _ in range(20):
+            eq(t.get(srv.port, "/index.html").status, 200, "GET")
+        for _ in range(2):
+            res = ctl(srv, "graceful")
+            eq(res[0], 0, "graceful\n" + shown(res))
+        crash_a_worker(srv)
+        t.wait_for(lambda: totals(srv).get(
+            ("mpmd_worker_crashes_total", ""), 0) >= 1, t.STOP_TIMEOUT,
+            "the crash counted")
+        before_reloads = reload_lines(srv)
+        before = totals(srv)
+        true(before.get(("mpmd_requests_total", ""), 0) >= 20,
+             "requests counted before: %s" % before)
+        _, pid, _ = upgrade(srv)
+        after = totals(srv)
+        lower = ["%s%s %s -> %s" % (k[0], k[1], before[k], after.get(k))
+                 for k in sorted(before)
+                 if k not in after or after[k] < before[k]]
+        true(not lower, "_total series that went down or vanished:\n"
+             + "\n".join(lower))
+        after_reloads = reload_lines(srv)
+        missing = [x for x in before_reloads if x not in after_reloads]
+        true(not missing, "reloads before the upgrade no longer listed:\n"
+             + "\n".join(missing) + "\n--- after:\n"
+             + "\n".join(after_reloads))
+        true(re.search(r" upgrade ok: ", after_reloads[0]),
+             "the upgrade is not the newest reload:\n"
+             + "\n".join(after_reloads))
+        eq(len(after_reloads), len(before_reloads) + 1,
+           "reloads listed after the upgrade")
+    finally:
+        stop_successor(srv, pid)
+        inst.cleanup()
+
+
 def build():
     runner = t.Runner()
     t.bail_if_unbuilt()
@@ -329,6 +404,9 @@ def build():
                    "serving, and mpmctl says why", test_upgrade_failures)
         runner.add("systemd: MAINPID= names the new master, which answers "
                    "READY=1 and SIGHUP", test_upgrade_notify)
+        runner.add("[%s] counters, reload history and crash accounting "
+                   "survive: no _total goes down, status lists the reloads "
+                   "before" % mpms[0], test_upgrade_keeps_counts, mpms[0])
     return runner
 
 

@@ -65,7 +65,43 @@ signals() {
 		sed -E 's/case (SIG[A-Z0-9]+):/\1/' | grep -v '^SIGCHLD$' | sort -u
 }
 
-echo "1..6"
+# The verbs of mpmd -k: start and each of signal_verbs[] in main.c.
+k_verbs() {
+	echo start
+	grep -oE '^[[:space:]]*\{ "[a-z-]+", SIG[A-Z0-9]+ \},' \
+		"$src/master/main.c" | sed -E 's/.*"([a-z-]+)".*/\1/'
+}
+
+# The verbs mpmctl's usage line offers, one a line.
+usage_verbs() {
+	tr -d '\n\t' <"$src/master/mpmctl.c" |
+		grep -oE '"usage: mpmctl [^;]*\\n"' |
+		sed -e 's/" *"//g' -e 's/.*\[-f FILE\] //' -e 's/\\n".*//' \
+			-e 's/\[--[a-z]*\]//g' | tr '|' '\n' | tr -d ' '
+}
+
+# Each "defaults:    NAME VALUE" of mpmd -V must be said in NAME's item
+# of mpmd.conf(5), so that the page states this build's defaults.
+defaults_stated() {
+	missing=
+	"$build/mpmd" -V | sed -n 's/^defaults: *//p' >"${TMPDIR:-/tmp}/mpmd-defaults.$$"
+	while read -r name value; do
+		awk -v name="$name" -v value="$value" '
+			$0 ~ "^\\.It Ic " name "( |$)" { inside = 1; next }
+			inside && /^\.It / { inside = 0 }
+			inside && index($0, value) { found = 1 }
+			END { exit !found }' "$build/man/mpmd.conf.5" ||
+			missing="$missing $name=$value"
+	done <"${TMPDIR:-/tmp}/mpmd-defaults.$$"
+	[ -s "${TMPDIR:-/tmp}/mpmd-defaults.$$" ] ||
+		missing=" (mpmd -V printed no defaults)"
+	rm -f "${TMPDIR:-/tmp}/mpmd-defaults.$$"
+	ok "$([ -z "$missing" ] && echo 0 || echo 1)" \
+		"mpmd.conf(5) states the compiled-in defaults of mpmd -V" \
+		"not in mpmd.conf.5:$missing"
+}
+
+echo "1..9"
 for p in $pages; do
 	f=$build/man/$p
 	if ! command -v mandoc >/dev/null 2>&1; then
@@ -100,4 +136,18 @@ missing="$opts_missing$signals_missing"
 ok "$([ -z "$missing" ] && echo 0 || echo 1)" \
 	"every option and signal of the master in mpmd(8)" \
 	"not in mpmd.8:$missing"
+# -k VERB is listed as ".It Fl k Cm stop | restart | ...": each alone
+k_missing=
+for v in $(k_verbs); do
+	grep -qE "^\.It Fl k Cm (.* )?$v( |\$)" "$build/man/mpmd.8" ||
+		k_missing="$k_missing $v"
+done
+[ "$(k_verbs | wc -l)" -gt 1 ] ||
+	k_missing=" (found no -k verbs in master/main.c: has the source changed shape?)"
+ok "$([ -z "$k_missing" ] && echo 0 || echo 1)" \
+	"every -k verb of mpmd in mpmd(8)" "not in mpmd.8:$k_missing"
+[ -n "$(usage_verbs)" ] || usage_verbs() { echo "(no-verbs-found-in-usage)"; }
+covered "every verb of mpmctl's usage in mpmctl(8)" mpmctl.8 Cm \
+	"$(usage_verbs)"
+defaults_stated
 [ $failed -eq 0 ]

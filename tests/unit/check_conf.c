@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +25,12 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "tests/unit/ck.h"
+#include "tests/unit/conftree.h"
 #include "tests/unit/tlsfiles.h"
 
 #define ROOT_TEMPLATE "/tmp/check_conf.XXXXXX"
 #define TLS_TEMPLATE  "/tmp/check_conf_tls.XXXXXX"
 #define TEXT_MAX      16384
-#define NFTW_FDS      16
 #define ERROR_SHOWN   200 /* bytes of each error in a failure message */
 /* conf/tls.c's SSLCipherSuite for TLS 1.2, Mozilla's intermediate list */
 #define TLS_DEFAULT_CIPHERS                                          \
@@ -61,42 +60,19 @@ static struct conf_errors errs;
 static const char *
 subst(const char *text)
 {
-	static char bufs[4][TEXT_MAX];
-	static unsigned next;
-	char *out = bufs[next++ % 4], *o = out;
-
-	for (; *text != '\0'; text++) {
-		if (*text == '@')
-			o += snprintf(
-			    o, TEXT_MAX - (size_t)(o - out), "%s", root);
-		else
-			*o++ = *text;
-		ck_assert_uint_lt((size_t)(o - out), TEXT_MAX);
-	}
-	*o = '\0';
-	return out;
+	return conftree_subst(root, text);
 }
 
 static void
 write_file(const char *rel, const char *text, mode_t mode)
 {
-	char path[TEXT_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fputs(subst(text), f);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(path, mode), 0);
+	conftree_write(root, rel, text, mode);
 }
 
 static void
 make_dir(const char *rel)
 {
-	char path[TEXT_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
+	conftree_mkdir(root, rel);
 }
 
 static void
@@ -123,29 +99,19 @@ setup(void)
 	memset(&errs, 0, sizeof(errs));
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void
 teardown(void)
 {
 	conf_free(&conf);
 	conf_errors_free(&errs);
-	nftw(root, remove_entry, NFTW_FDS, FTW_DEPTH | FTW_PHYS);
+	conftree_remove(root);
 }
 
-/* The compiled-in defaults, with ServerRoot and WorkerDir in the temp dir. */
+/* The compiled-in defaults, with the self-contained layout in the temp dir. */
 static void
 test_defaults(struct conf *c)
 {
-	conf_init(c);
-	free(c->server_root);
-	c->server_root = xstrdup(root);
-	free(c->worker_dir);
-	xasprintf(&c->worker_dir, "%s/bin", root);
+	conftree_defaults(c, root);
 }
 
 /* Writes TEXT ('@' substituted) to @/test.conf and loads it into conf. */
@@ -897,19 +863,26 @@ static const struct error_row error_rows[] = {
 	{ CK_ROW, "\nListen 8443 https\nListen 8080", 1,
 	    "test.conf:2: Listen ... https: no SSLCertificateFile to serve it "
 	    "with" },
-	/* the pairs: FILE:LINE of the SSLCertificateFile, the file named */
+	/* the pairs: FILE:LINE of the directive whose file is at fault, its
+	   name, the file, what is wrong in words (no OpenSSL error codes) */
 	{ CK_ROW, "\nSSLCertificateFile tls/missing.crt", 1,
-	    "test.conf:2: @/tls/missing.crt: " },
+	    "test.conf:2: SSLCertificateFile: @/tls/missing.crt: No such file "
+	    "or directory" },
 	{ CK_ROW, "Listen 8443 https\nSSLCertificateFile tls/missing.crt", 1,
-	    "test.conf:2: @/tls/missing.crt: " },
+	    "test.conf:2: SSLCertificateFile: @/tls/missing.crt: No such file "
+	    "or directory" },
 	{ CK_ROW,
 	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/nokey.pem",
-	    1, "test.conf:1: @/tls/nokey.pem: " },
+	    1,
+	    "test.conf:2: SSLCertificateKeyFile: @/tls/nokey.pem: No such "
+	    "file or directory" },
 	{ CK_ROW,
 	    "SSLCertificateFile tls/ec.key\nSSLCertificateKeyFile tls/ec.key",
-	    1, "test.conf:1: @/tls/ec.key: no PEM certificate in it" },
+	    1,
+	    "test.conf:1: SSLCertificateFile: @/tls/ec.key: no PEM "
+	    "certificate in it" },
 	{ CK_ROW, "SSLCertificateFile tls", 1,
-	    "test.conf:1: @/tls: Is a directory" },
+	    "test.conf:1: SSLCertificateFile: @/tls: Is a directory" },
 	{ CK_ROW, "SSLSessionTicketLifetime 59", 1,
 	    "test.conf:1: SSLSessionTicketLifetime: '59' is out of range "
 	    "(60..86400)" },
@@ -926,36 +899,37 @@ static const struct error_row error_rows[] = {
 	    "SSLCertificateKeyFile tls/ec.key\nKeyUser nobody",
 	    1, "test.conf:4: KeyUser nobody is User too: a worker could" },
 	{ CK_ROW, "SSLCertificateFile tls/ec.crt", 1,
-	    "test.conf:1: @/tls/ec.crt: no unencrypted PEM private key in it" },
+	    "test.conf:1: SSLCertificateFile: @/tls/ec.crt: no unencrypted "
+	    "PEM private key in it" },
 	{ CK_ROW,
 	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/other.key",
 	    1,
-	    "test.conf:1: @/tls/other.key: the key does not match the "
-	    "certificate @/tls/ec.crt" },
+	    "test.conf:2: SSLCertificateKeyFile: @/tls/other.key: the key does "
+	    "not match the certificate @/tls/ec.crt" },
 	{ CK_ROW,
 	    "SSLCertificateFile tls/rsa.crt\nSSLCertificateKeyFile tls/ec.key",
 	    1,
-	    "test.conf:1: @/tls/ec.key: the key does not match the "
-	    "certificate @/tls/rsa.crt" },
+	    "test.conf:2: SSLCertificateKeyFile: @/tls/ec.key: the key does "
+	    "not match the certificate @/tls/rsa.crt" },
 	{ CK_ROW,
 	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile "
 	    "tls/encrypted.key",
 	    1,
-	    "test.conf:1: @/tls/encrypted.key: no unencrypted PEM private key "
-	    "in it" },
+	    "test.conf:2: SSLCertificateKeyFile: @/tls/encrypted.key: no "
+	    "unencrypted PEM private key in it" },
 	{ CK_ROW,
 	    "SSLCertificateFile tls/ed25519.crt\n"
 	    "SSLCertificateKeyFile tls/ed25519.key",
 	    1,
-	    "test.conf:1: @/tls/ed25519.key: SSLKeyIsolation keeps RSA and "
-	    "ECDSA keys out of workers; this one is neither (set "
-	    "SSLKeyIsolation off for it)" },
+	    "test.conf:2: SSLCertificateKeyFile: @/tls/ed25519.key: "
+	    "SSLKeyIsolation keeps RSA and ECDSA keys out of workers; this one "
+	    "is neither (set SSLKeyIsolation off for it)" },
 	{ CK_ROW,
 	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/ec.key\n"
 	    "SSLCertificateFile tls/ec.crt\nSSLCertificateKeyFile tls/rsa.key",
 	    1,
-	    "test.conf:3: @/tls/rsa.key: the key does not match the "
-	    "certificate @/tls/ec.crt" },
+	    "test.conf:4: SSLCertificateKeyFile: @/tls/rsa.key: the key does "
+	    "not match the certificate @/tls/ec.crt" },
 	{ CK_ROW, "SSLCertificateKeyFile tls/ec.key", 1,
 	    "test.conf:1: SSLCertificateKeyFile: no SSLCertificateFile before "
 	    "it to pair with" },
@@ -1052,8 +1026,17 @@ START_TEST(test_init_defaults)
 	ck_assert_str_eq(c.worker_dir, MPMD_WORKER_DIR);
 	ck_assert_str_eq(c.mpm, "event");
 	ck_assert_str_eq(c.mpm_path, MPMD_WORKER_DIR "/mpm-event");
-	ck_assert_str_eq(c.pid_file, "logs/mpmd.pid");
-	ck_assert_str_eq(c.types_config, "conf/mime.types");
+	/* where this build installs them (configure), as mpmd -V says */
+	ck_assert_str_eq(c.pid_file, MPMD_DEFAULT_RUNDIR "/mpmd.pid");
+	ck_assert_str_eq(c.control_socket, MPMD_DEFAULT_RUNDIR "/mpmd.sock");
+	ck_assert_str_eq(c.error_log, MPMD_DEFAULT_LOGDIR "/error.log");
+	ck_assert_str_eq(c.custom_log, MPMD_DEFAULT_LOGDIR "/access.log");
+	ck_assert_str_eq(c.document_root, MPMD_DEFAULT_DOCROOT);
+	ck_assert_str_eq(c.types_config, MPMD_DEFAULT_TYPES);
+	ck_assert_uint_ge(c.ndirectory_index, 1);
+	ck_assert_int_eq(strncmp(MPMD_DEFAULT_INDEX, c.directory_index[0],
+			     strlen(c.directory_index[0])),
+	    0);
 	ck_assert_ptr_null(c.server_status);
 	ck_assert_uint_eq(c.mime.count, 0);
 	conf_free(&c);
@@ -1207,7 +1190,7 @@ START_TEST(test_missing_main_file)
 	conf_init(&c);
 	ck_assert_int_eq(conf_load(&c, "/nonexistent/mpmd.conf", 0, &e), -1);
 	snprintf(want, sizeof(want),
-	    "/nonexistent/mpmd.conf:0: cannot read the configuration: No "
+	    "/nonexistent/mpmd.conf: cannot read the configuration: No "
 	    "such file or directory");
 	ck_assert_uint_eq(e.count, 1);
 	ck_assert_str_eq(e.msg[0], want);
@@ -1913,19 +1896,15 @@ START_TEST(test_serialize_text)
 }
 END_TEST
 
-/* The shipped mpmd.conf, from the source tree. */
+/* The mpmd.conf make writes for this build, with its defaults. */
 static const char *
 shipped_conf(void)
 {
 	static char path[TEXT_MAX];
-	const char *src = getenv("MPMD_SRCDIR");
-	const char *tail;
+	const char *build = getenv("MPMD_BUILDDIR");
 
-	if (src != NULL)
-		snprintf(path, sizeof(path), "%s/conf/mpmd.conf", src);
-	else if ((tail = strstr(__FILE__, "tests/unit/")) != NULL)
-		snprintf(path, sizeof(path), "%.*sconf/mpmd.conf",
-		    (int)(tail - __FILE__), __FILE__);
+	snprintf(path, sizeof(path), "%s/conf/mpmd.conf",
+	    build != NULL ? build : ".");
 	return path;
 }
 
@@ -2102,6 +2081,6 @@ main(void)
 		r = EXIT_FAILURE;
 	} else
 		r = ck_run(conf_suite());
-	nftw(tlsdir, remove_entry, NFTW_FDS, FTW_DEPTH | FTW_PHYS);
+	conftree_remove(tlsdir);
 	return r;
 }

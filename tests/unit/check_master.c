@@ -861,7 +861,7 @@ START_TEST(test_reopen_waits_for_workers)
 	stub.now += 1;
 	master_maintain(&m, false);
 	ck_assert_int_eq(
-	    client_reply(b[0], "1 workers did not confirm within 2000 ms"), 1);
+	    client_reply(b[0], "1 worker did not confirm within 2000 ms"), 1);
 	close(a[0]);
 	close(b[0]);
 }
@@ -1120,6 +1120,26 @@ START_TEST(test_status_over_control)
 }
 END_TEST
 
+/* Counts in words: one worker is "1 worker", never "1 workers". */
+START_TEST(test_status_plurals)
+{
+	struct buf text;
+	int c[2];
+
+	serving("event", 1);
+	client_pair(c);
+	report_status(&m, c[1], false);
+	buf_init(&text);
+	ck_assert(read_reply(c[0], &text));
+	ck_assert_msg(memmem(text.p, text.len, ", 1 worker:", 11) != NULL,
+	    "no '1 worker:' in %.*s", (int)text.len, text.p);
+	ck_assert_msg(memmem(text.p, text.len, "1 workers", 9) == NULL,
+	    "'1 workers' in %.*s", (int)text.len, text.p);
+	buf_free(&text);
+	close(c[0]);
+}
+END_TEST
+
 static Suite *
 master_suite(void)
 {
@@ -1180,6 +1200,7 @@ master_suite(void)
 	tcase_add_test(tc, test_status_json);
 	tcase_add_test(tc, test_status_many_packets);
 	tcase_add_test(tc, test_status_over_control);
+	tcase_add_test(tc, test_status_plurals);
 	suite_add_tcase(s, tc);
 	return s;
 }
