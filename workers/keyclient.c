@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -70,13 +71,22 @@ static int (*kc_rsa_sign_orig)(
 static int (*kc_ec_sign_orig)(
     EVP_PKEY_CTX *, unsigned char *, size_t *, const unsigned char *, size_t);
 
+/*
+ * A new key process's socket takes the old one's place with dup3(): a
+ * thread sending on it meanwhile never sends on a number reused since.
+ */
 void
 keyclient_set_socket(int fd)
 {
-	int old = atomic_exchange(&kc_fd, fd);
+	int old = atomic_load(&kc_fd);
 
-	if (old != -1)
-		close(old);
+	if (old == -1) {
+		atomic_store(&kc_fd, fd);
+		return;
+	}
+	if (dup3(fd, old, O_CLOEXEC) == -1)
+		log_warn("taking the new key process's socket");
+	close(fd);
 }
 
 static void
