@@ -236,7 +236,8 @@ channel_on_message(struct proc *p, struct ipc_msg *msg)
 		handoff_route(p->master, p, msg);
 		break;
 	case IPC_KEYS_COUNTS:
-		if (!p->keys || p->state != PROC_READY) {
+		/* a key process told to stop may have said it just before */
+		if (!p->keys || p->state == PROC_STARTING) {
 			proc_kill(
 			    p, "KEYS_COUNTS from a process that signs nothing");
 			break;
