@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "workers/fcache.h"
 
 #define FCACHE_SLOTS      64 /* direct-mapped: a colliding path replaces */
@@ -22,8 +23,9 @@
 
 struct fentry {
 	uint64_t hash;
-	struct stat st; /* what the file was when it was read */
-	char *path;     /* after the bytes, NUL-terminated */
+	int64_t checked; /* fcache_now() the file was last seen unchanged */
+	struct stat st;  /* what the file was when it was read */
+	char *path;      /* after the bytes, NUL-terminated */
 	char data[];
 };
 
@@ -31,6 +33,7 @@ struct fcache {
 	struct fentry *slot[FCACHE_SLOTS];
 };
 
+static int64_t (*fcache_now)(void) = mono_ms;
 static pthread_once_t fcache_once = PTHREAD_ONCE_INIT;
 static pthread_key_t fcache_key;
 static __thread struct fcache *fcache_mine;
@@ -105,6 +108,10 @@ fcache_get(int docroot, const char *rel, struct stat *st)
 	e = fc->slot[h % FCACHE_SLOTS];
 	if (e == NULL || e->hash != h || strcmp(e->path, rel) != 0)
 		return NULL;
+	if (fcache_now() - e->checked < FCACHE_TRUST_MS) {
+		*st = e->st; /* the snapshot the bytes are of */
+		return e->data;
+	}
 	/*
 	 * Symlinks are followed and RESOLVE_BENEATH is not needed: only the
 	 * very inode that was opened beneath the root, unchanged, matches;
@@ -112,7 +119,14 @@ fcache_get(int docroot, const char *rel, struct stat *st)
 	 */
 	if (fstatat(docroot, rel, st, 0) == -1 || !fcache_same(st, &e->st))
 		return NULL;
+	e->checked = fcache_now();
 	return e->data;
+}
+
+void
+fcache_set_clock(int64_t (*now)(void))
+{
+	fcache_now = now;
 }
 
 /*
@@ -170,6 +184,7 @@ fcache_put(const char *rel, int fd, const struct stat *st)
 	}
 	h = fcache_hash(rel);
 	e->hash = h;
+	e->checked = fcache_now();
 	e->st = *st;
 	e->path = e->data + len;
 	memcpy(e->path, rel, pathlen + 1);

@@ -1,4 +1,8 @@
-/* Check suite for workers/fcache.c: hits only for the unchanged file. */
+/*
+ * Check suite for workers/fcache.c: within FCACHE_TRUST_MS of its last
+ * check an entry answers as it was, bytes and metadata together; after
+ * that, hits only for the unchanged file. The cache's clock is ours.
+ */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -20,6 +24,20 @@
 
 static char root[ROOT_MAX];
 static int rootfd = -1;
+static int64_t fake_ms = 1000000;
+
+static int64_t
+fake_now(void)
+{
+	return fake_ms;
+}
+
+/* Past the time an entry is trusted without a look at the file. */
+static void
+trust_expires(void)
+{
+	fake_ms += FCACHE_TRUST_MS;
+}
 
 static void
 write_file(const char *rel, const char *data, size_t len)
@@ -54,6 +72,7 @@ setup(void)
 {
 	char big[FCACHE_FILE_MAX + 1];
 
+	fcache_set_clock(fake_now);
 	snprintf(root, sizeof(root), "/tmp/check_fcache.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(root));
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -148,6 +167,13 @@ START_TEST(test_changes)
 	    data != NULL && memcmp(data, ORIGINAL, strlen(ORIGINAL)) == 0,
 	    "a settled small file is kept");
 	change_rows[_i].change();
+	/* within the trust: the bytes and the metadata read, together */
+	data = fcache_get(rootfd, "a.txt", &st);
+	ck_assert_msg(data != NULL && st.st_size == (off_t)strlen(ORIGINAL) &&
+			  memcmp(data, ORIGINAL, strlen(ORIGINAL)) == 0,
+	    "row at line %d (%s): not the snapshot within the trust",
+	    change_rows[_i].line, change_rows[_i].what);
+	trust_expires();
 	data = fcache_get(rootfd, "a.txt", &st);
 	if (change_rows[_i].want == NULL) {
 		ck_assert_msg(data == NULL, "row at line %d (%s): a hit",
@@ -210,6 +236,7 @@ START_TEST(test_through_symlink)
 	ck_assert(memcmp(data, ORIGINAL, strlen(ORIGINAL)) == 0);
 	ck_assert_int_eq(unlinkat(rootfd, "link.txt", 0), 0);
 	ck_assert_int_eq(symlinkat("other.txt", rootfd, "link.txt"), 0);
+	trust_expires();
 	ck_assert_ptr_null(fcache_get(rootfd, "link.txt", &st));
 }
 END_TEST
