@@ -263,13 +263,20 @@ def verifies(srv, digest, sig):
     return res.returncode == 0
 
 
-def test_oracle_refused(c):
+def signed_server(lazy):
+    """LAZY's server after a signature with each key on each worker:
+    (server, its key processes, its workers)."""
     need_root()
-    srv = c.oracle.get()
+    srv = lazy.get()
     tt.sign_some(srv)
     keys = tt.key_pids(srv)
     workers = [p for p in srv.exec_workers() if p not in keys]
     true(len(workers) >= 2, "two workers to steal from: %s" % workers)
+    return srv, keys, workers
+
+
+def test_oracle_refused(c):
+    srv, keys, workers = signed_server(c.oracle)
     digest = os.urandom(32)
     with key_socket_of(workers[0], keys) as sock:
         st, sig = ask(sock, request(ECDSA, SHA256, 0, digest))
@@ -382,11 +389,7 @@ def flood(sock, seconds):
 
 
 def test_flood(c):
-    need_root()
-    srv = c.flood.get()
-    tt.sign_some(srv)
-    keys = tt.key_pids(srv)
-    workers = [p for p in srv.exec_workers() if p not in keys]
+    srv, keys, workers = signed_server(c.flood)
     base = [timed_handshake(srv) for _ in range(10)]
     true(all(b[0] is not None for b in base), "handshakes before the "
          "flood failed: %s" % [b[2] for b in base if b[2]])
